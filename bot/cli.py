@@ -1,0 +1,154 @@
+"""The ``patchbot`` command line.
+
+Heavy libraries (pandas, requests, Jinja2) are imported inside the commands, so that
+``patchbot --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.errors import PatchbotError
+
+STORY_NAMES = ("no_new_cases", "highest_rates", "largest_rises", "largest_falls", "weekly_roundup")
+log = logging.getLogger("bot")
+
+
+class PatchbotGroup(click.Group):
+    """Turns a PatchbotError into one line on stderr and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PatchbotError as error:
+            click.echo(f"patchbot: error: {error}", err=True)
+            ctx.exit(1)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as error:  # a bug: say so plainly; --debug shows the traceback
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(
+                f"patchbot: internal error: {type(error).__name__}: {error} "
+                "(run with --debug for details)",
+                err=True,
+            )
+            ctx.exit(70)
+
+
+def _week(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a YYYY-MM-DD date") from None
+
+
+@click.group(cls=PatchbotGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Settings file to read instead of ./.env.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log each step to stderr.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+@click.version_option(package_name="patchbot")
+@click.pass_context
+def cli(ctx: click.Context, env_file: Path | None, verbose: bool, debug: bool) -> None:
+    """Patchbot drafts local Covid-19 neighbourhood stories from Public Health England data."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="patchbot: %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    ctx.obj = {"env_file": env_file, "debug": debug}
+
+
+@cli.command()
+@click.option(
+    "--source",
+    help="bundled (default), phe-api, an http(s) URL, or a .csv/.csv.gz file. "
+    "[env: PATCHBOT_SOURCE]",
+)
+@click.option(
+    "--patch",
+    help="Councils (names or codes, comma-separated) or a preset; default: "
+    "north-east-and-north-yorkshire. [env: PATCHBOT_PATCH]",
+)
+@click.option(
+    "--week-ending", callback=_week, metavar="YYYY-MM-DD", help="Default: the latest week."
+)
+@click.option(
+    "--story",
+    "stories",
+    multiple=True,
+    type=click.Choice(STORY_NAMES),
+    help="Only this story (repeatable). Default: every story enabled in stories.toml.",
+)
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+    show_default=True,
+)  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write one file per story into this folder.",
+)
+@click.pass_context
+def draft(
+    ctx: click.Context,
+    source: str | None,
+    patch: str | None,
+    week_ending: dt.date | None,
+    stories: tuple[str, ...],
+    output_format: str,
+    out: Path | None,
+) -> None:
+    """Draft the week's stories and print them (never posts to Slack)."""
+    from bot import pipeline
+    from bot.settings import Settings
+
+    settings = Settings.load(ctx.obj["env_file"])
+    drafts = pipeline.draft(settings, source, patch, week_ending, stories)
+    if output_format == "json":
+        click.echo(json.dumps(drafts.as_json(), indent=2, ensure_ascii=False))
+    else:
+        for item in drafts.drafts:
+            click.echo(f"==== {item.story} ====\n{item.headline}\n\n{item.text}\n")
+    if out is not None:
+        _write_drafts(out, drafts, output_format)
+    released = f", released {drafts.release.isoformat()}" if drafts.release else ""
+    click.echo(
+        f"patchbot: {len(drafts.drafts)} "
+        f"{'story' if len(drafts.drafts) == 1 else 'stories'} drafted for {drafts.patch.name}, "
+        f"week ending {drafts.week_ending.isoformat()} ({drafts.origin}{released})",
+        err=True,
+    )
+    for story, why in drafts.skipped:
+        click.echo(f"patchbot: no {story} story: {why}", err=True)
+
+
+def _write_drafts(out: Path, drafts: Any, output_format: str) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for item in drafts.drafts:
+            if output_format == "json":
+                path = out / f"{item.story}.json"
+                path.write_text(json.dumps(item.as_json(), indent=2, ensure_ascii=False) + "\n")
+            else:
+                path = out / f"{item.story}.txt"
+                path.write_text(f"{item.headline}\n\n{item.text}\n", encoding="utf-8")
+    except OSError as error:
+        raise PatchbotError(f"--out: cannot write to {out}: {error.strerror}") from None
+
+
+def main() -> None:
+    cli(prog_name="patchbot")

@@ -1,0 +1,183 @@
+"""House-style filters: how numbers, plurals, lists, dates and rates read in Patchbot's copy.
+
+Every filter the story templates can use lives here, registered in ``FILTERS``. They refuse
+``None`` (a suppressed or unknown figure) rather than print "None" or "0": a template must
+check ``area.suppressed`` before it prints a count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from jinja2 import TemplateRuntimeError
+
+_UNITS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen"
+).split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_SCALES = ((1_000_000_000, "billion"), (1_000_000, "million"), (1_000, "thousand"))
+_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+
+
+def _whole(value: Any, filter_name: str) -> int:
+    """The integer a count filter may print, or a clear template error."""
+    if value is None:
+        raise TemplateRuntimeError(
+            f"{filter_name}: got no figure (a suppressed or unknown count); "
+            "check area.suppressed before printing a count"
+        )
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TemplateRuntimeError(f"{filter_name}: expected a number, got {value!r}")
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise TemplateRuntimeError(f"{filter_name}: expected a whole number, got {value!r}")
+        value = int(value)
+    return value
+
+
+def figure(value: Any) -> str:
+    """Digits with thousands separators: 1234 -> "1,234"; -5 -> "-5"."""
+    return f"{_whole(value, 'figure'):,}"
+
+
+def num(value: Any) -> str:
+    """House style for numbers in copy: one to nine in words, 10 and above in figures."""
+    number = _whole(value, "num")
+    if 1 <= number <= 9:
+        return _UNITS[number]
+    return f"{number:,}"
+
+
+def _spell_below_thousand(number: int) -> str:
+    hundreds, rest = divmod(number, 100)
+    parts = []
+    if hundreds:
+        parts.append(f"{_UNITS[hundreds]} hundred")
+    if rest:
+        if rest < 20:
+            words = _UNITS[rest]
+        else:
+            tens, units = divmod(rest, 10)
+            words = _TENS[tens] + (f"-{_UNITS[units]}" if units else "")
+        parts.append(words)
+    return " and ".join(parts)
+
+
+def spelled(value: Any) -> str:
+    """The number in words, for the start of a sentence: 13 -> "thirteen",
+    147 -> "one hundred and forty-seven", 2001 -> "two thousand and one"."""
+    number = _whole(value, "spelled")
+    if number < 0:
+        return "minus " + spelled(-number)
+    if number == 0:
+        return "zero"
+    groups = []
+    for size, name in _SCALES:
+        count, number = divmod(number, size)
+        if count:
+            groups.append(f"{spelled(count)} {name}")
+    if number:
+        below = _spell_below_thousand(number)
+        groups.append(f"and {below}" if groups and number < 100 else below)
+    return " ".join(groups)
+
+
+def plural(value: Any, singular: str, plural_form: str | None = None) -> str:
+    """The word that agrees with the count: 1|plural("area") -> "area", 2 -> "areas";
+    irregular forms as a second argument: n|plural("has", "have")."""
+    number = _whole(value, "plural")
+    if abs(number) == 1:
+        return singular
+    return plural_form if plural_form is not None else singular + "s"
+
+
+def counted(value: Any, noun: str, plural_form: str | None = None, digits: bool = False) -> str:
+    """A count with its noun in house style: 3|counted("area") -> "three areas",
+    1|counted("new case", digits=True) -> "1 new case"."""
+    number = _whole(value, "counted")
+    shown = figure(number) if digits else num(number)
+    return f"{shown} {plural(number, noun, plural_form)}"
+
+
+def lead_count(value: Any, noun: str, plural_form: str | None = None) -> str:
+    """A count that opens a story's intro, first word in capitals as the house style has it:
+    13 -> "THIRTEEN areas"; large numbers read better as "A TOTAL of 148 areas"."""
+    number = _whole(value, "lead_count")
+    noun_form = plural(number, noun, plural_form)
+    if 0 < number < 100:
+        return f"{spelled(number).upper()} {noun_form}"
+    return f"A TOTAL of {figure(number)} {noun_form}"
+
+
+def rate(value: Any) -> str:
+    """A rate per 100,000 to one decimal place with separators: 1234.56 -> "1,234.6"."""
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+        raise TemplateRuntimeError(f"rate: expected a rate, got {value!r}")
+    if not math.isfinite(value):
+        raise TemplateRuntimeError(f"rate: expected a finite rate, got {value!r}")
+    return f"{value:,.1f}"
+
+
+def percent(value: Any) -> str:
+    """A percentage to one decimal place, sign dropped (copy says "up" or "down")."""
+    return rate(abs(value) if isinstance(value, int | float) else value) + "%"
+
+
+def times(value: Any) -> str:
+    """A multiple in words: 2 -> "twice", 3 -> "three times", 1.5 -> "1.5 times"."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return "twice" if value == 2 else f"{num(value)} times"
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:g} times"
+    raise TemplateRuntimeError(f"times: expected a number, got {value!r}")
+
+
+def _as_date(value: Any, filter_name: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise TemplateRuntimeError(f"{filter_name}: expected a date, got {value!r}")
+
+
+def uk_date(value: Any, year: bool = False) -> str:
+    """House-style date: "November 25", or "November 25, 2020" with year=True."""
+    day = _as_date(value, "uk_date")
+    text = f"{_MONTHS[day.month - 1]} {day.day}"
+    return f"{text}, {day.year}" if year else text
+
+
+def listing(items: Iterable[Any], conjunction: str = "and") -> str:
+    """Join a list the way copy does: "Darlington, Hartlepool and York"."""
+    words = [str(item) for item in items]
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
+
+
+FILTERS: dict[str, Callable[..., str]] = {
+    "figure": figure,
+    "num": num,
+    "spelled": spelled,
+    "plural": plural,
+    "counted": counted,
+    "lead_count": lead_count,
+    "rate": rate,
+    "percent": percent,
+    "times": times,
+    "uk_date": uk_date,
+    "listing": listing,
+}

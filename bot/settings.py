@@ -1,0 +1,85 @@
+"""Settings from the environment and a ``.env`` file (the environment wins).
+
+Every setting is documented in ``config.example.env``; a bad value is a PatchbotError naming it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from dotenv import dotenv_values
+
+from bot.datasource import PHE_API_URL, HttpPolicy
+from bot.errors import PatchbotError
+from bot.rendering import DEFAULT_TEMPLATES_DIR
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: str | None
+    patch: str | None
+    templates_dir: Path
+    phe_api_url: str
+    http: HttpPolicy
+
+    @classmethod
+    def load(
+        cls, env_file: Path | None = None, environ: Mapping[str, str] | None = None
+    ) -> Settings:
+        """Read ``env_file`` (default: ``.env`` in the current folder, if there is one)."""
+        environ = os.environ if environ is None else environ
+        path = env_file or Path(".env")
+        if env_file is not None and not env_file.is_file():
+            raise PatchbotError(f"--env-file: no such file: {env_file}")
+        values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+        values.update(environ)
+
+        def get(name: str, convert: Callable[[str], T], default: T) -> T:
+            raw = values.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                return convert(raw)
+            except ValueError:
+                raise PatchbotError(f"{name}: not a valid value: {raw!r}") from None
+
+        defaults = HttpPolicy()
+        return cls(
+            source=values.get("PATCHBOT_SOURCE") or None,
+            patch=values.get("PATCHBOT_PATCH") or None,
+            templates_dir=get("PATCHBOT_TEMPLATES_DIR", Path, DEFAULT_TEMPLATES_DIR),
+            phe_api_url=get("PATCHBOT_PHE_API_URL", str, PHE_API_URL),
+            http=HttpPolicy(
+                timeout=get("PATCHBOT_HTTP_TIMEOUT", _positive, defaults.timeout),
+                retries=get("PATCHBOT_HTTP_RETRIES", _count, defaults.retries),
+                backoff=get("PATCHBOT_HTTP_BACKOFF", _non_negative, defaults.backoff),
+                max_wait=get("PATCHBOT_HTTP_MAX_WAIT", _non_negative, defaults.max_wait),
+            ),
+        )
+
+
+def _non_negative(raw: str) -> float:
+    value = float(raw)
+    if not value >= 0:
+        raise ValueError(raw)
+    return value
+
+
+def _positive(raw: str) -> float:
+    value = _non_negative(raw)
+    if value == 0:
+        raise ValueError(raw)
+    return value
+
+
+def _count(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError(raw)
+    return value

@@ -1,0 +1,217 @@
+"""Stories: run each rule on a patch's week, turn its finding into facts, render the draft.
+
+The facts are what the copy is built from and what ``--format json`` shows: the areas a story
+names, in its order, with suppressed or unknown figures as ``None``, plus story-level figures.
+Story settings (enabled, list lengths, thresholds) come from ``stories.toml`` beside the
+templates, so editors can change them without touching Python.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bot import rules
+from bot.errors import PatchbotError
+from bot.geography import Geography, Patch
+from bot.rendering import Renderer
+from bot.validate import CaseData
+
+log = logging.getLogger(__name__)
+
+AREA_FIELDS = (
+    "area_code", "area_name", "ltla_name", "cases", "rate", "change", "change_pct",
+    "previous_cases", "status",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StoryKind:
+    name: str
+    params_type: type[Any] | None
+    detect: Callable[..., rules.Finding]
+    nothing: str  # why a week can have no such story, for the run's log
+
+
+STORIES: dict[str, StoryKind] = {
+    kind.name: kind
+    for kind in (
+        StoryKind(
+            "no_new_cases", None, lambda table, _params: rules.no_new_cases(table),
+            "no area had its count suppressed",
+        ),
+        StoryKind(
+            "highest_rates", rules.HighestRatesParams, rules.highest_rates,
+            "no area has a published rate",
+        ),
+        StoryKind(
+            "largest_rises", rules.ChangeParams, rules.largest_rises,
+            "no area's cases rose from a base large enough to count",
+        ),
+        StoryKind(
+            "largest_falls", rules.ChangeParams, rules.largest_falls,
+            "no area's cases fell from a base large enough to count",
+        ),
+        StoryKind(
+            "weekly_roundup", rules.RoundupParams, rules.weekly_roundup,
+            "no area reached the round-up's minimum count",
+        ),
+    )
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StorySettings:
+    enabled: bool
+    params: Any  # the rule's params dataclass, or None
+
+
+def load_story_settings(templates_dir: Path) -> dict[str, StorySettings]:
+    """Read ``stories.toml``; every story missing from it runs with the defaults."""
+    path = templates_dir / "stories.toml"
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except tomllib.TOMLDecodeError as error:
+        raise PatchbotError(f"{path}: {error}") from None
+    unknown = sorted(set(document) - set(STORIES))
+    if unknown:
+        raise PatchbotError(f"{path}: unknown story [{unknown[0]}]; stories: {', '.join(STORIES)}")
+    settings = {}
+    for name, kind in STORIES.items():
+        section = dict(document.get(name, {}))
+        enabled = section.pop("enabled", True)
+        if not isinstance(enabled, bool):
+            raise PatchbotError(f"{path}: [{name}] enabled must be true or false")
+        params = None
+        if kind.params_type is not None:
+            params = _params(path, name, kind.params_type, section)
+        elif section:
+            raise PatchbotError(f"{path}: [{name}] has no setting {next(iter(section))!r}")
+        settings[name] = StorySettings(enabled, params)
+    return settings
+
+
+def _params(path: Path, story: str, params_type: type[Any], section: dict[str, Any]) -> Any:
+    defaults = params_type()
+    fields = {f.name: f for f in dataclasses.fields(params_type)}
+    for key, value in section.items():
+        if key not in fields:
+            raise PatchbotError(
+                f"{path}: [{story}] has no setting {key!r}; settings: enabled, {', '.join(fields)}"
+            )
+        expected = type(getattr(defaults, key))
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise PatchbotError(f"{path}: [{story}] {key} must be a number, got {value!r}")
+        if expected is int and not isinstance(value, int):
+            raise PatchbotError(f"{path}: [{story}] {key} must be a whole number, got {value!r}")
+        if value < 0 or (key == "top" and value < 1):
+            raise PatchbotError(f"{path}: [{story}] {key} is out of range: {value!r}")
+    return dataclasses.replace(defaults, **section)
+
+
+@dataclass(frozen=True)
+class Draft:
+    story: str
+    headline: str
+    text: str
+    facts: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"story": self.story, "headline": self.headline, "text": self.text, "facts": self.facts}
+
+
+@dataclass(frozen=True)
+class DraftSet:
+    patch: Patch
+    week_ending: dt.date
+    release: dt.date | None
+    origin: str
+    drafts: list[Draft]
+    skipped: list[tuple[str, str]]  # (story, why there is none)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "patch": {"name": self.patch.name, "councils": list(self.patch.council_names)},
+            "week_ending": self.week_ending.isoformat(),
+            "release": self.release.isoformat() if self.release else None,
+            "stories": [draft.as_json() for draft in self.drafts],
+        }
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready Python value; pandas' missing markers become None."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if hasattr(value, "item"):  # numpy scalar
+        return value.item()
+    return value
+
+
+def area_facts(areas: pd.DataFrame) -> list[dict[str, Any]]:
+    columns = [c for c in (*AREA_FIELDS, "above_threshold") if c in areas.columns]
+    records = []
+    for row in areas[columns].itertuples(index=False):
+        record = {column: _plain(value) for column, value in zip(columns, row, strict=True)}
+        record["suppressed"] = record["status"] == rules.SUPPRESSED
+        records.append(record)
+    return records
+
+
+def choose_week(cases: CaseData, week_ending: dt.date | None) -> dt.date:
+    weeks = cases.weeks
+    if week_ending is None:
+        return weeks[-1]
+    if week_ending not in weeks:
+        shown = ", ".join(week.isoformat() for week in weeks[-8:])
+        raise PatchbotError(
+            f"--week-ending {week_ending.isoformat()}: not in {cases.origin} (weeks: {shown})"
+        )
+    return week_ending
+
+
+def draft_stories(
+    cases: CaseData,
+    geography: Geography,
+    patch: Patch,
+    renderer: Renderer,
+    settings: dict[str, StorySettings],
+    week_ending: dt.date | None = None,
+    only: Sequence[str] = (),
+) -> DraftSet:
+    """Every enabled story (or just ``only``) for ``patch`` in the chosen week."""
+    week = choose_week(cases, week_ending)
+    table = rules.patch_week(cases, geography, patch, week)
+    meta = {
+        "patch": {
+            "name": patch.name,
+            "place": patch.place,
+            "councils": list(patch.council_names),
+        },
+        "week_ending": week,
+        "week_start": week - dt.timedelta(days=6),
+        "previous_week_ending": week - dt.timedelta(days=7),
+        "published": cases.release,
+    }
+    drafts: list[Draft] = []
+    skipped: list[tuple[str, str]] = []
+    for name in only or list(STORIES):
+        kind = STORIES[name]
+        if not only and not settings[name].enabled:
+            skipped.append((name, "disabled in stories.toml"))
+            continue
+        finding = kind.detect(table, settings[name].params)
+        if finding.areas.empty:
+            skipped.append((name, f"nothing to report: {kind.nothing}"))
+            continue
+        facts = {"areas": area_facts(finding.areas), **finding.figures}
+        headline, text = renderer.render(name, {**meta, **facts})
+        drafts.append(Draft(name, headline, text, facts))
+    return DraftSet(patch, week, cases.release, cases.origin, drafts, skipped)

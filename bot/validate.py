@@ -1,0 +1,194 @@
+"""Parse PHE's MSOA CSV into Patchbot's one tidy table, refusing anything malformed.
+
+Every check fails with a single line naming the source, the line and the field. The tidy table
+keeps *suppressed* (0-2 cases; blank in the API, -99 in its older CSVs) as a missing count on a
+row that exists, distinct from zero and from an area with no row at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import gzip
+import io
+import zlib
+from dataclasses import dataclass
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from bot.datasource import RawData
+from bot.errors import PatchbotError
+from bot.geography import Geography
+
+# PHE API v2 column -> tidy column.
+COLUMNS = {
+    "regionCode": "region_code",
+    "regionName": "region_name",
+    "UtlaCode": "utla_code",
+    "UtlaName": "utla_name",
+    "LtlaCode": "ltla_code",
+    "LtlaName": "ltla_name",
+    "areaType": "area_type",
+    "areaCode": "area_code",
+    "areaName": "area_name",
+    "date": "week_ending",
+    "newCasesBySpecimenDateRollingSum": "cases",
+    "newCasesBySpecimenDateRollingRate": "rate",
+    "newCasesBySpecimenDateChange": "change",
+    "newCasesBySpecimenDateChangePercentage": "change_pct",
+}
+SUPPRESSED_MARKS = ("", "-99")  # blank from 28 Oct 2020; -99 in earlier CSVs
+_WHOLE = r"-?\d+"
+_DECIMAL = r"-?\d+(\.\d+)?"
+
+
+@dataclass(frozen=True)
+class CaseData:
+    """The validated cases: one row per MSOA per week, plus where they came from."""
+
+    table: pd.DataFrame
+    origin: str
+    release: dt.date | None
+
+    @property
+    def weeks(self) -> list[dt.date]:
+        return sorted(day.date() for day in self.table["week_ending"].unique())
+
+    def week_rows(self, week: dt.date) -> pd.DataFrame:
+        return self.table[self.table["week_ending"] == pd.Timestamp(week)]
+
+
+def _decompress(raw: RawData) -> bytes:
+    if raw.content[:2] != b"\x1f\x8b":
+        return raw.content
+    try:
+        return gzip.decompress(raw.content)
+    except (OSError, EOFError, zlib.error):
+        raise PatchbotError(f"{raw.origin}: damaged gzip file") from None
+
+
+def _read_strings(raw: RawData, content: bytes) -> pd.DataFrame:
+    head = content.lstrip()[:200].lower()
+    if not head:
+        raise PatchbotError(f"{raw.origin}: the file is empty")
+    if head.startswith((b"<!doctype", b"<html", b"<?xml", b"<")):
+        raise PatchbotError(f"{raw.origin}: got an HTML/XML page, not PHE's CSV")
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(content),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(COLUMNS, pa.string()), strings_can_be_null=False
+            ),
+        )
+    except pa.ArrowInvalid as error:
+        message = str(error).removeprefix("CSV parse error: ").replace("\n", " ")
+        if "UTF8" in message or "utf8" in message.lower():
+            message = "not a UTF-8 text file"
+        raise PatchbotError(f"{raw.origin}: not a readable CSV: {message[:120]}") from None
+    return table.to_pandas()
+
+
+def _check_columns(origin: str, frame: pd.DataFrame) -> None:
+    present = [str(column).lstrip("\ufeff") for column in frame.columns]
+    missing = [column for column in COLUMNS if column not in present]
+    if not missing:
+        return
+    unexpected = [column for column in present if column not in COLUMNS]
+    hints = []
+    for column in missing:
+        close = difflib.get_close_matches(column, unexpected, n=1, cutoff=0.6)
+        hints.append(f"{column} (found {close[0]!r} instead?)" if close else column)
+    raise PatchbotError(f"{origin}: missing column(s): {', '.join(hints)}")
+
+
+def _fail_at(origin: str, frame: pd.DataFrame, bad: pd.Series, problem: str) -> None:
+    """Raise naming the first row where ``bad`` holds, if any."""
+    if not bad.any():
+        return
+    index = bad.to_numpy().nonzero()[0][0]
+    row = frame.iloc[index]
+    where = f"line {index + 2} ({row['areaCode'] or 'no areaCode'}, {row['date'] or 'no date'})"
+    count = int(bad.sum())
+    more = f" (and {count - 1} more rows)" if count > 1 else ""
+    raise PatchbotError(f"{origin}: {where}: {problem.format(row=row)}{more}")
+
+
+def _numbers(
+    origin: str, frame: pd.DataFrame, column: str, pattern: str, dtype: str, allow_negative: bool
+) -> pd.Series:
+    text = frame[column].str.strip()
+    blank = text.isin(SUPPRESSED_MARKS)
+    _fail_at(
+        origin,
+        frame,
+        ~blank & ~text.str.fullmatch(pattern),
+        f"{column} {{row[{column}]!r}} is not a "
+        + ("whole number" if pattern == _WHOLE else "number"),
+    )
+    values = pd.to_numeric(text.where(~blank, None)).astype(dtype)
+    if not allow_negative:
+        _fail_at(origin, frame, values.lt(0).fillna(False), f"{column} {{row[{column}]}} is negative")
+    return values
+
+
+def load_cases(raw: RawData, geography: Geography, today: dt.date) -> CaseData:
+    """Parse and validate ``raw`` into the tidy table, or raise PatchbotError."""
+    origin = raw.origin
+    frame = _read_strings(raw, _decompress(raw))
+    frame.columns = [str(column).lstrip("\ufeff") for column in frame.columns]
+    _check_columns(origin, frame)
+    if frame.empty:
+        raise PatchbotError(f"{origin}: the file has a header but no rows")
+    frame = frame[list(COLUMNS)]
+
+    for column in ("areaCode", "LtlaCode", "date"):
+        _fail_at(origin, frame, frame[column].str.strip() == "", f"{column} is empty")
+    _fail_at(
+        origin,
+        frame,
+        frame["areaType"].str.lower() != "msoa",
+        "areaType {row[areaType]!r} is not msoa (Patchbot reads neighbourhood data)",
+    )
+    weeks = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
+    _fail_at(origin, frame, weeks.isna(), "date {row[date]!r} is not a YYYY-MM-DD date")
+    _fail_at(
+        origin,
+        frame,
+        weeks > pd.Timestamp(today),
+        f"date {{row[date]}} is in the future (today is {today.isoformat()})",
+    )
+    duplicated = frame.duplicated(["areaCode", "date"], keep=False)
+    _fail_at(origin, frame, duplicated, "duplicated row: this area and week appear more than once")
+
+    cases = _numbers(
+        origin, frame, "newCasesBySpecimenDateRollingSum", _WHOLE, "Int64", allow_negative=False
+    )
+    rate = _numbers(
+        origin, frame, "newCasesBySpecimenDateRollingRate", _DECIMAL, "Float64", allow_negative=False
+    )
+    change = _numbers(
+        origin, frame, "newCasesBySpecimenDateChange", _WHOLE, "Int64", allow_negative=True
+    )
+    change_pct = _numbers(
+        origin,
+        frame,
+        "newCasesBySpecimenDateChangePercentage",
+        _DECIMAL,
+        "Float64",
+        allow_negative=True,
+    )
+
+    tidy = frame.rename(columns=COLUMNS).drop(columns=["area_type"])
+    tidy = tidy.assign(
+        week_ending=weeks,
+        cases=cases,
+        rate=rate,
+        change=change,
+        change_pct=change_pct,
+        population=tidy["area_code"].map(
+            geography.areas.set_index("area_code")["population"]
+        ).astype("Int64"),
+    )
+    return CaseData(tidy.reset_index(drop=True), origin, raw.release)
