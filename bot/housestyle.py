@@ -25,13 +25,17 @@ _MONTHS = (
 ).split()
 
 
-def _whole(value: Any, filter_name: str) -> int:
-    """The integer a count filter may print, or a clear template error."""
+def _refuse_none(value: Any, filter_name: str) -> None:
     if value is None:
         raise TemplateRuntimeError(
             f"{filter_name}: got no figure (a suppressed or unknown count); "
             "check area.suppressed before printing a count"
         )
+
+
+def _whole(value: Any, filter_name: str) -> int:
+    """The integer a count filter may print, or a clear template error."""
+    _refuse_none(value, filter_name)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TemplateRuntimeError(f"{filter_name}: expected a number, got {value!r}")
     if isinstance(value, float):
@@ -115,22 +119,28 @@ def lead_count(value: Any, noun: str, plural_form: str | None = None) -> str:
     return f"A TOTAL of {figure(number)} {noun_form}"
 
 
+def _finite(value: Any, filter_name: str) -> int | float:
+    _refuse_none(value, filter_name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TemplateRuntimeError(f"{filter_name}: expected a rate, got {value!r}")
+    if not math.isfinite(value):
+        raise TemplateRuntimeError(f"{filter_name}: expected a finite rate, got {value!r}")
+    return value
+
+
 def rate(value: Any) -> str:
     """A rate per 100,000 to one decimal place with separators: 1234.56 -> "1,234.6"."""
-    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
-        raise TemplateRuntimeError(f"rate: expected a rate, got {value!r}")
-    if not math.isfinite(value):
-        raise TemplateRuntimeError(f"rate: expected a finite rate, got {value!r}")
-    return f"{value:,.1f}"
+    return f"{_finite(value, 'rate'):,.1f}"
 
 
 def percent(value: Any) -> str:
     """A percentage to one decimal place, sign dropped (copy says "up" or "down")."""
-    return rate(abs(value) if isinstance(value, int | float) else value) + "%"
+    return f"{abs(_finite(value, 'percent')):,.1f}%"
 
 
 def times(value: Any) -> str:
     """A multiple in words: 2 -> "twice", 3 -> "three times", 1.5 -> "1.5 times"."""
+    _refuse_none(value, "times")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool):
@@ -162,7 +172,12 @@ def uk_date(value: Any, year: bool = False) -> str:
 
 def listing(items: Iterable[Any], conjunction: str = "and") -> str:
     """Join a list the way copy does: "Darlington, Hartlepool and York"."""
-    words = [str(item) for item in items]
+    if items is None or isinstance(items, str):
+        raise TemplateRuntimeError(f"listing: expected a list of names, got {items!r}")
+    names = list(items)
+    if any(item is None for item in names):
+        raise TemplateRuntimeError(f"listing: a name is missing (None) in {names!r}")
+    words = [str(item) for item in names]
     if len(words) <= 1:
         return "".join(words)
     return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"

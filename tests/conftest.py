@@ -1,0 +1,87 @@
+"""Shared fixtures: real PHE data excerpts and a CLI runner isolated from the user's settings."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.datasource import RawData
+from bot.geography import Geography, load_geography
+from bot.validate import CaseData, load_cases
+
+DATA = Path(__file__).parent / "data"
+# Real PHE rows (2020-11-30 release) for Darlington, Hartlepool, Richmondshire, Ryedale and
+# York, weeks ending 2020-11-11, 2020-11-18 and 2020-11-25, in the PHE API v2 CSV format.
+EXCERPT = DATA / "msoa_2020-11-30_excerpt.csv"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's .env or PATCHBOT_/SLACK_ environment."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("PATCHBOT_", "SLACK_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def read_rows(path: Path = EXCERPT) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_rows(path: Path, rows: list[dict[str, str]], header: list[str] | None = None) -> Path:
+    """Write rows (e.g. an edited excerpt) back out in the same CSV format."""
+    fields = header or list(read_rows()[0].keys())
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def geography() -> Geography:
+    return load_geography()
+
+
+def cases_from(rows: list[dict[str, str]], release: dt.date | None = dt.date(2020, 11, 30)) -> CaseData:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0].keys()), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    raw = RawData(buffer.getvalue().encode(), "excerpt.csv", release)
+    return load_cases(raw, load_geography(), dt.date(2026, 1, 1))
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def run_cli() -> Iterator[Callable[..., CliResult]]:
+    """Run ``patchbot ARGS`` in-process with click's CliRunner."""
+    runner = CliRunner()
+
+    def run(*args: str, env: dict[str, str] | None = None) -> CliResult:
+        result = runner.invoke(cli, list(args), env=env, catch_exceptions=False)
+        return CliResult(result.exit_code, result.stdout, result.stderr)
+
+    yield run

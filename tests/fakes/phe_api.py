@@ -1,0 +1,274 @@
+"""A fake PHE coronavirus API v2: a real HTTP server on 127.0.0.1 that speaks the real protocol.
+
+``GET /v2/data?areaType=msoa&areaCode=...&format=csv`` answers ``303 See Other`` to a cached
+download, ``/downloads/msoa_<release>.csv?<same query>``, which answers ``200 text/csv`` with
+``Last-Modified`` (16:00 UK on the release day) and ``Content-Disposition: attachment;
+filename="msoa_<release>.csv"``. Rows are filtered by ``areaCode`` (a region, UTLA or LTLA code)
+as the real API did; with nothing published, or no matching rows, the API answers ``204``.
+
+Faults are scripted per request: ``api.fail_next("429", times=2)`` makes the next two requests
+(to any path) fail, after which the server answers normally again::
+
+    with FakePheApi() as api:
+        api.publish(csv_text, release="2020-11-30")
+        api.fail_next("429", retry_after=1)
+        fetch_url(api.base_url + "?areaCode=E06000005", policy)
+        assert len(api.requests) == 3  # 429, then 303 + download
+
+All public methods are thread-safe: ``publish`` may be called while a client is fetching.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import email.utils
+import socket
+import sys
+import threading
+from collections import deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Literal
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+FaultKind = Literal["429", "500", "204", "truncated", "html", "slow", "drop"]
+
+API_PATH = "/v2/data"
+DOWNLOADS = "/downloads/"
+AREA_COLUMNS = ("regionCode", "UtlaCode", "LtlaCode")
+UK = ZoneInfo("Europe/London")
+CSV_HEADER = (
+    b"regionCode,regionName,UtlaCode,UtlaName,LtlaCode,LtlaName,areaType,areaCode,areaName,date,"
+    b"newCasesBySpecimenDateRollingSum,newCasesBySpecimenDateRollingRate,"
+    b"newCasesBySpecimenDateChange,newCasesBySpecimenDateChangePercentage\n"
+)
+HTML_ERROR_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>503 Service Unavailable</title></head>\n"
+    b"<body><h1>Service Unavailable</h1><p>Please try again later.</p></body></html>\n"
+)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as the server saw it; ``query`` keeps repeated parameters as lists."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class _Release:
+    content: str
+    last_modified: str
+    content_disposition: bool
+
+
+@dataclass(frozen=True)
+class _Fault:
+    kind: FaultKind
+    retry_after: str
+    delay: float
+
+
+class FakePheApi:
+    """The fake API, serving from the moment it is created until ``close()`` (or the ``with``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._releases: dict[str, _Release] = {}
+        self._latest: str | None = None
+        self._faults: deque[_Fault] = deque()
+        self._requests: list[RecordedRequest] = []
+        self._connections: set[socket.socket] = set()
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.api = self
+        self.root_url = f"http://127.0.0.1:{self._server.server_port}"
+        self.base_url = self.root_url + API_PATH
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """A snapshot of the requests received so far, oldest first."""
+        with self._lock:
+            return list(self._requests)
+
+    def publish(
+        self, data: bytes | str, release: str | dt.date = "2020-11-30", *,
+        content_disposition: bool = True,
+    ) -> None:  # fmt: skip
+        """Make ``data`` (a PHE MSOA CSV) the latest release; older releases stay downloadable."""
+        day = dt.date.fromisoformat(str(release))
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        modified = dt.datetime.combine(day, dt.time(16), tzinfo=UK).astimezone(dt.UTC)
+        stored = _Release(text, email.utils.format_datetime(modified, usegmt=True),
+                          content_disposition)  # fmt: skip
+        with self._lock:
+            self._releases[day.isoformat()] = stored
+            self._latest = day.isoformat()
+
+    def fail_next(
+        self, kind: FaultKind, times: int = 1, *, retry_after: int | str = 1, delay: float = 1.0
+    ) -> None:
+        """Make the next ``times`` requests fail with ``kind`` (queued after earlier faults).
+
+        ``retry_after`` is the 429's Retry-After header; ``delay`` how long "slow" waits before
+        answering normally. "truncated" promises more bytes than it sends, then hangs up;
+        "drop" hangs up without answering; "html" is a 200 text/html error page.
+        """
+        fault = _Fault(kind, str(retry_after), delay)
+        with self._lock:
+            self._faults.extend([fault] * times)
+
+    def close(self) -> None:
+        """Stop serving, hang up on open connections and wait for the handler threads."""
+        with self._lock:
+            self._closing.set()
+            connections = list(self._connections)
+        self._server.shutdown()
+        for connection in connections:
+            _hang_up(connection)
+        self._server.server_close()
+        self._thread.join()
+
+    def __enter__(self) -> FakePheApi:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- called from the handler threads
+
+    def _connected(self, connection: socket.socket, is_open: bool) -> None:
+        with self._lock:
+            if not is_open:
+                self._connections.discard(connection)
+            elif self._closing.is_set():
+                _hang_up(connection)
+            else:
+                self._connections.add(connection)
+
+    def _record(self, request: RecordedRequest) -> _Fault | None:
+        with self._lock:
+            self._requests.append(request)
+            return self._faults.popleft() if self._faults else None
+
+    def _answer(self, path: str, query: dict[str, list[str]], raw_query: str) -> _Answer:
+        """The fault-free answer to a GET."""
+        with self._lock:
+            latest, releases = self._latest, dict(self._releases)
+        if path == API_PATH:
+            release = query.get("release", [latest])[0]
+            if release not in releases or _rows(releases[release].content, query) is None:
+                return _Answer(204)
+            location = f"{DOWNLOADS}msoa_{release}.csv?{raw_query}"
+            return _Answer(303, {"Location": location})
+        name = path.removeprefix(DOWNLOADS)
+        stored = releases.get(name.removeprefix("msoa_").removesuffix(".csv"))
+        if not path.startswith(DOWNLOADS) or stored is None:
+            return _Answer(404, {"Content-Type": "application/json"}, b'{"response": "Not found"}')
+        headers = {"Content-Type": "text/csv; charset=utf-8", "Last-Modified": stored.last_modified}
+        if stored.content_disposition:
+            headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return _Answer(200, headers, (_rows(stored.content, query) or "").encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    headers: dict[str, str] | None = None
+    body: bytes = b""
+
+
+def _rows(content: str, query: dict[str, list[str]]) -> str | None:
+    """The header plus the rows for the query's areaCode (all rows without one); None if none."""
+    lines = content.splitlines(keepends=True)
+    if not lines:
+        return None
+    header = next(csv.reader(lines[:1]))
+    columns = [header.index(name) for name in AREA_COLUMNS if name in header]
+    codes = set(query.get("areaCode", []))
+    rows = [
+        line for line in lines[1:]
+        if line.strip() and (not codes or codes & {next(csv.reader([line]))[i] for i in columns})
+    ]  # fmt: skip
+    return "".join(lines[:1] + rows) if rows else None
+
+
+def _hang_up(connection: socket.socket) -> None:
+    try:
+        connection.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already gone
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = False  # so server_close() waits for the handler threads
+    api: FakePheApi
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # the client hung up: fine
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like the real API
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.api._connected(self.connection, is_open=True)
+
+    def finish(self) -> None:
+        self.server.api._connected(self.connection, is_open=False)
+        super().finish()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # keep test output quiet
+
+    def do_GET(self) -> None:
+        api = self.server.api
+        url = urlsplit(self.path)
+        query = parse_qs(url.query, keep_blank_values=True)
+        fault = api._record(RecordedRequest("GET", url.path, query, dict(self.headers.items())))
+        kind = fault.kind if fault else None
+        if fault and kind == "slow" and api._closing.wait(fault.delay):
+            kind = "drop"  # the server is closing: give up waiting
+        if kind == "drop":
+            self.close_connection = True
+        elif kind == "truncated":
+            self._send(200, {"Content-Type": "text/csv", "Content-Length": "100000"}, CSV_HEADER)
+            self.close_connection = True
+        elif kind == "429":
+            body = b'{"response": "Too many requests"}'
+            assert fault is not None
+            self._send(429, {"Content-Type": "application/json", "Retry-After": fault.retry_after},
+                       body)  # fmt: skip
+        elif kind == "500":
+            self._send(500, {"Content-Type": "application/json"}, b'{"response": "Server error"}')
+        elif kind == "204":
+            self._send(204)
+        elif kind == "html":
+            self._send(200, {"Content-Type": "text/html; charset=utf-8"}, HTML_ERROR_PAGE)
+        else:
+            answer = api._answer(url.path, query, url.query)
+            self._send(answer.status, answer.headers, answer.body)
+
+    def _send(self, status: int, headers: dict[str, str] | None = None, body: bytes = b"") -> None:
+        self.send_response(status)
+        headers = {"Content-Length": str(len(body))} | (headers or {})
+        if status == 204:
+            del headers["Content-Length"]
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()

@@ -1,0 +1,192 @@
+"""End to end: ``patchbot draft`` on real PHE excerpts, checking the copy itself."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import EXCERPT, CliResult, read_rows, write_rows
+
+Run = Callable[..., CliResult]
+WEEK = "2020-11-25"
+
+
+def week_rows(*councils: str, week: str = WEEK) -> list[dict[str, str]]:
+    return [r for r in read_rows() if r["date"] == week and r["LtlaName"] in councils]
+
+
+def story(result: CliResult, name: str) -> dict:  # type: ignore[type-arg]
+    matches = [s for s in result.json()["stories"] if s["story"] == name]
+    assert len(matches) == 1, f"expected one {name} story"
+    return matches[0]
+
+
+def test_default_run_drafts_every_story_from_the_bundled_data(run_cli: Run) -> None:
+    result = run_cli("draft")
+    assert result.exit_code == 0, result.stderr
+    for name in ("no_new_cases", "highest_rates", "largest_rises", "largest_falls", "weekly_roundup"):
+        assert f"==== {name} ====" in result.stdout
+    # Real figures for the week to 2020-11-25 in the 2020-11-30 release.
+    assert "\nDurham City - 16 cases\n" in result.stdout
+    assert "\nPark East - 17 cases\n" in result.stdout
+    assert "published on November 30" in result.stdout
+    assert "5 stories drafted for North East and North Yorkshire, week ending 2020-11-25" in result.stderr
+
+
+def test_json_facts_match_the_data_row_for_row(run_cli: Run) -> None:
+    result = run_cli("draft", "--source", str(EXCERPT), "--patch", "York,Ryedale,Richmondshire",
+                     "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    document = result.json()
+    assert document["week_ending"] == WEEK
+    assert document["patch"] == {"name": "York, Ryedale and Richmondshire",
+                                 "councils": ["York", "Ryedale", "Richmondshire"]}  # fmt: skip
+    by_code = {r["areaCode"]: r for r in week_rows("York", "Ryedale", "Richmondshire")}
+    for item in document["stories"]:
+        for area in item["facts"]["areas"]:
+            row = by_code[area["area_code"]]
+            assert area["area_name"] == row["areaName"]
+            assert area["ltla_name"] == row["LtlaName"]
+            for field, column, kind in (("cases", "newCasesBySpecimenDateRollingSum", int),
+                                        ("rate", "newCasesBySpecimenDateRollingRate", float),
+                                        ("change", "newCasesBySpecimenDateChange", int)):  # fmt: skip
+                expected = kind(row[column]) if row[column] else None
+                assert area[field] == expected, (item["story"], area["area_name"], field)
+            assert area["suppressed"] is (row["newCasesBySpecimenDateRollingSum"] == "")
+
+
+def test_no_new_cases_copy_names_each_suppressed_area_under_its_council(run_cli: Run) -> None:
+    result = run_cli("draft", "--source", str(EXCERPT), "--patch", "York,Ryedale,Richmondshire",
+                     "--story", "no_new_cases", "--format", "json")  # fmt: skip
+    draft = story(result, "no_new_cases")
+    suppressed = [(r["areaName"], r["LtlaName"]) for r in week_rows("York", "Ryedale", "Richmondshire")
+                  if r["newCasesBySpecimenDateRollingSum"] == ""]  # fmt: skip
+    assert len(suppressed) == 4
+    for name, council in suppressed:
+        assert f"\n- {name}, {council}\n" in draft["text"] + "\n"
+    assert draft["text"].startswith("FOUR neighbourhoods across York, Ryedale and Richmondshire")
+    assert draft["headline"].startswith("4 areas of York, Ryedale and Richmondshire")
+    assert draft["text"].count("\n- ") == 4
+    assert not re.search(r"\b0 (new )?cases?\b", draft["text"])  # suppressed is never zero
+    assert all(area["cases"] is None for area in draft["facts"]["areas"])
+
+
+def test_one_suppressed_area_reads_in_the_singular(run_cli: Run) -> None:
+    result = run_cli("draft", "--source", str(EXCERPT), "--patch", "Ryedale", "--story",
+                     "no_new_cases")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "ONE neighbourhood across Ryedale recorded" in result.stdout
+    assert "1 area of Ryedale records" not in result.stdout
+    assert "This is the one area where zero to two cases were reported" in result.stdout
+    assert "\n- Helmsley & Ampleforth, Ryedale\n" in result.stdout
+
+
+def test_highest_rates_copy_prints_each_area_rate_and_count(run_cli: Run) -> None:
+    result = run_cli("draft", "--source", str(EXCERPT), "--patch", "Darlington,Hartlepool",
+                     "--story", "highest_rates", "--format", "json")  # fmt: skip
+    draft = story(result, "highest_rates")
+    rows = week_rows("Darlington", "Hartlepool")
+    ranked = sorted(rows, key=lambda r: -float(r["newCasesBySpecimenDateRollingRate"]))
+    assert [a["area_name"] for a in draft["facts"]["areas"]] == [r["areaName"] for r in ranked[:20]]
+    for row in ranked[:20]:
+        block = (f"{row['areaName']}, {row['LtlaName']}" + r"( \*)?\n"
+                 + re.escape(f"{row['newCasesBySpecimenDateRollingRate']} cases per 100,000 people\n"
+                             f"{row['newCasesBySpecimenDateRollingSum']} new cases"))  # fmt: skip
+        assert re.search(block, draft["text"]), row["areaName"]
+    total = sum(int(r["newCasesBySpecimenDateRollingSum"]) for r in rows)
+    assert f"{total:,} cases among" in draft["text"]
+    assert "No area's figure was suppressed this week." in draft["text"]
+    average = draft["facts"]["patch_average"]
+    assert f"The average across Darlington and Hartlepool was {average:,.1f} cases per 100,000" in draft["text"]
+
+
+def test_roundup_lists_each_area_under_the_right_council(run_cli: Run) -> None:
+    result = run_cli("draft", "--source", str(EXCERPT), "--patch", "York,Richmondshire",
+                     "--story", "weekly_roundup")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout
+    sections = dict(re.findall(r"\n(Richmondshire|York)\n((?:.+ - \d+ cases?\n)+)", text))
+    assert set(sections) == {"Richmondshire", "York"}
+    for council, listing in sections.items():
+        expected = sorted(
+            f"{r['areaName']} - {r['newCasesBySpecimenDateRollingSum']} cases"
+            for r in week_rows(council)
+            if r["newCasesBySpecimenDateRollingSum"]
+        )
+        assert listing.strip().split("\n") == expected
+    assert "Figures for three areas were suppressed (zero to two cases), so they are not listed." in text
+    listed = [r for r in week_rows("York", "Richmondshire") if r["newCasesBySpecimenDateRollingSum"]]
+    total = sum(int(r["newCasesBySpecimenDateRollingSum"]) for r in listed)
+    assert f"Here are the {len(listed)} areas that recorded three or more cases" in text
+    assert f"to November 25, {total:,} cases in all." in text
+
+
+def test_rises_and_falls_copy(run_cli: Run) -> None:
+    result = run_cli("draft", "--source", str(EXCERPT), "--patch", "Darlington",
+                     "--story", "largest_falls", "--story", "largest_rises")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "HUMMERSKNOTT in Darlington saw the largest fall" in result.stdout
+    assert "\nHummersknott, Darlington\n27 new cases, down 20 from 47 (42.6%)\n" in result.stdout
+    assert "\nWhinfield, Darlington\n17 new cases, up 7 from 10 (70.0%)\n" in result.stdout
+    assert "WHINFIELD in Darlington saw the largest rise" in result.stdout
+
+
+def test_a_rule_that_finds_nothing_yields_no_story_and_says_so(run_cli: Run) -> None:
+    result = run_cli("draft", "--source", str(EXCERPT), "--patch", "Darlington")
+    assert result.exit_code == 0
+    assert "==== no_new_cases ====" not in result.stdout
+    assert "no no_new_cases story: nothing to report" in result.stderr
+
+
+def test_week_ending_picks_an_earlier_week_and_rejects_a_missing_one(run_cli: Run) -> None:
+    result = run_cli("draft", "--source", str(EXCERPT), "--patch", "Ryedale", "--week-ending",
+                     "2020-11-18", "--format", "json")  # fmt: skip
+    assert result.json()["week_ending"] == "2020-11-18"
+    missing = run_cli("draft", "--source", str(EXCERPT), "--week-ending", "2020-11-19")
+    assert missing.exit_code == 1
+    assert missing.stderr.strip().startswith("patchbot: error: --week-ending 2020-11-19: not in")
+
+
+def test_out_writes_one_file_per_story(run_cli: Run, tmp_path: Path) -> None:
+    result = run_cli("draft", "--source", str(EXCERPT), "--patch", "York", "--out", str(tmp_path / "drafts"))
+    assert result.exit_code == 0, result.stderr
+    written = sorted(p.name for p in (tmp_path / "drafts").iterdir())
+    assert written == ["highest_rates.txt", "largest_falls.txt", "largest_rises.txt",
+                       "no_new_cases.txt", "weekly_roundup.txt"]  # fmt: skip
+    roundup = (tmp_path / "drafts" / "weekly_roundup.txt").read_text()
+    assert roundup.startswith("Covid-19 cases in every neighbourhood of York in the week to November 25\n\n")
+
+
+def test_unknown_council_is_one_clear_line(run_cli: Run) -> None:
+    result = run_cli("draft", "--patch", "Darlington,Newcastle")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "patchbot: error: patch: unknown council 'Newcastle'; did you mean "
+        "'Newcastle upon Tyne' or 'Newcastle-under-Lyme'?\n"
+    )
+
+
+def test_settings_come_from_a_dotenv_file(run_cli: Run, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(f"PATCHBOT_SOURCE={EXCERPT}\nPATCHBOT_PATCH=Ryedale\n")
+    result = run_cli("draft", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["patch"]["councils"] == ["Ryedale"]
+
+
+def test_python_dash_m_bot_works() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0
+    assert "draft" in done.stdout
+
+
+def test_an_edited_excerpt_with_a_missing_area_says_no_figures(run_cli: Run, tmp_path: Path) -> None:
+    rows = [r for r in read_rows() if not (r["areaName"] == "New Earswick" and r["date"] == WEEK)]
+    source = write_rows(tmp_path / "edited.csv", rows)
+    result = run_cli("draft", "--source", str(source), "--patch", "York", "--story", "no_new_cases")
+    assert "\n- Bishopthorpe & Copmanthorpe, York\n" in result.stdout
+    assert "New Earswick" not in result.stdout
+    assert "No figures were published for one other area in York this week." in result.stdout

@@ -1,0 +1,155 @@
+"""Each rule on real PHE excerpts: the usual week, ties, all suppressed, nothing to report, an
+area with no row."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot import rules
+from bot.errors import PatchbotError
+from bot.geography import Geography
+from tests.conftest import cases_from, read_rows
+
+WEEK = dt.date(2020, 11, 25)
+
+
+def week_table(geography: Geography, patch: str, rows: list[dict[str, str]] | None = None):  # type: ignore[no-untyped-def]
+    cases = cases_from(rows if rows is not None else read_rows())
+    return rules.patch_week(cases, geography, geography.resolve_patch(patch), WEEK)
+
+
+def names(finding: rules.Finding) -> list[str]:
+    return list(finding.areas["area_name"])
+
+
+def test_patch_week_has_every_msoa_of_the_patch_with_a_status(geography: Geography) -> None:
+    table = week_table(geography, "York,Richmondshire,Ryedale")
+    expected = geography.areas[geography.areas["ltla_name"].isin(["York", "Richmondshire", "Ryedale"])]
+    assert sorted(table["area_code"]) == sorted(expected["area_code"])
+    suppressed = table[table["status"] == rules.SUPPRESSED]
+    assert sorted(suppressed["area_name"]) == [
+        "Bishopthorpe & Copmanthorpe", "Catterick & Brompton-on-Swale", "Helmsley & Ampleforth",
+        "New Earswick",
+    ]  # fmt: skip
+    assert suppressed["cases"].isna().all()  # suppressed stays missing, never zero
+
+
+def test_no_new_cases_lists_suppressed_areas_by_council(geography: Geography) -> None:
+    finding = rules.no_new_cases(week_table(geography, "York,Richmondshire,Ryedale"))
+    assert list(zip(finding.areas["ltla_name"], finding.areas["area_name"], strict=True)) == [
+        ("Richmondshire", "Catterick & Brompton-on-Swale"),
+        ("Ryedale", "Helmsley & Ampleforth"),
+        ("York", "Bishopthorpe & Copmanthorpe"),
+        ("York", "New Earswick"),
+    ]
+    assert finding.figures["suppressed_count"] == 4
+    assert finding.figures["no_data_count"] == 0
+
+
+def test_no_new_cases_finds_nothing_when_nothing_is_suppressed(geography: Geography) -> None:
+    finding = rules.no_new_cases(week_table(geography, "Darlington"))
+    assert finding.areas.empty
+
+
+def test_an_area_with_no_row_is_no_data_not_suppressed(geography: Geography) -> None:
+    rows = [r for r in read_rows() if not (r["areaName"] == "New Earswick" and r["date"] == "2020-11-25")]
+    table = week_table(geography, "York", rows)
+    status = dict(zip(table["area_name"], table["status"], strict=True))
+    assert status["New Earswick"] == rules.NO_DATA
+    finding = rules.no_new_cases(table)
+    assert names(finding) == ["Bishopthorpe & Copmanthorpe"]
+    assert finding.figures["no_data_count"] == 1
+    roundup = rules.weekly_roundup(table, rules.RoundupParams())
+    assert "New Earswick" not in names(roundup)
+    assert roundup.figures["no_data_count"] == 1
+
+
+def test_all_suppressed_patch(geography: Geography) -> None:
+    rows = read_rows()
+    for row in rows:
+        if row["LtlaName"] == "Ryedale":
+            for field in ("newCasesBySpecimenDateRollingSum", "newCasesBySpecimenDateRollingRate",
+                          "newCasesBySpecimenDateChange", "newCasesBySpecimenDateChangePercentage"):
+                row[field] = ""
+    table = week_table(geography, "Ryedale", rows)
+    assert len(rules.no_new_cases(table).areas) == 6
+    assert rules.highest_rates(table, rules.HighestRatesParams()).areas.empty
+    assert rules.largest_rises(table, rules.ChangeParams()).areas.empty
+    assert rules.largest_falls(table, rules.ChangeParams()).areas.empty
+    assert rules.weekly_roundup(table, rules.RoundupParams()).areas.empty
+
+
+def test_highest_rates_ranks_and_flags_against_patch_average(geography: Geography) -> None:
+    rows = [r for r in read_rows() if r["date"] == "2020-11-25" and r["LtlaName"] in ("York", "Ryedale")]
+    finding = rules.highest_rates(week_table(geography, "York,Ryedale"), rules.HighestRatesParams(top=3))
+    # Independent arithmetic from the CSV and ONS population: suppressed rows count as zero.
+    population = geography.areas.set_index("area_code")["population"]
+    total = sum(int(r["newCasesBySpecimenDateRollingSum"] or 0) for r in rows)
+    people = sum(int(population[r["areaCode"]]) for r in rows)
+    assert finding.figures["patch_average"] == round(total / people * 100_000, 1)
+    assert finding.figures["suppressed_count"] == 3
+    rates = list(finding.areas["rate"])
+    assert rates == sorted(rates, reverse=True)
+    best = max(rows, key=lambda r: float(r["newCasesBySpecimenDateRollingRate"] or 0))
+    assert names(finding)[0] == best["areaName"] == "Kirkbymoorside & Moors"
+    threshold = finding.figures["threshold"]
+    assert threshold == round(finding.figures["patch_average"] * 2, 1)
+    assert list(finding.areas["above_threshold"]) == [rate > threshold for rate in rates]
+
+
+def test_highest_rates_keeps_areas_tied_with_the_last_place(geography: Geography) -> None:
+    rows = read_rows()
+    # Real rates for Hartlepool, week to 2020-11-25: Clavering 419.1, Headland & West View
+    # 344.5, Seaton Carew 328.3. Give Seaton Carew the second place's rate to make a tie.
+    for row in rows:
+        if row["areaName"] == "Seaton Carew" and row["date"] == "2020-11-25":
+            row["newCasesBySpecimenDateRollingRate"] = "344.5"
+    finding = rules.highest_rates(week_table(geography, "Hartlepool", rows), rules.HighestRatesParams(top=2))
+    assert names(finding) == ["Clavering", "Headland & West View", "Seaton Carew"]
+
+
+def test_largest_falls_with_real_ties_and_tiny_bases(geography: Geography) -> None:
+    # Darlington, week to 2020-11-25: Hummersknott -20, then three areas at -15.
+    finding = rules.largest_falls(week_table(geography, "Darlington"), rules.ChangeParams(top=2))
+    assert names(finding) == ["Hummersknott", "Albert Hill & Red Hall", "Central Darlington",
+                              "Cockerton & Hopetown"]  # fmt: skip
+    assert list(finding.areas["change"]) == [-20, -15, -15, -15]
+    assert list(finding.areas["previous_cases"]) == [47, 33, 26, 33]
+
+
+def test_largest_rises_skip_tiny_bases_and_unknown_changes(geography: Geography) -> None:
+    table = week_table(geography, "York")
+    finding = rules.largest_rises(table, rules.ChangeParams(top=10, min_previous_cases=5))
+    # Real York rises to 2020-11-25: Heworth South & The Groves +6 (from 10), York City Centre
+    # +4 (from 13), Westfield +3 (from 15). Suppressed New Earswick and Bishopthorpe have no
+    # change to rank.
+    assert names(finding) == [
+        "Heworth South & The Groves", "York City Centre", "Westfield, Chapelfields & Foxwood",
+    ]  # fmt: skip
+    strict = rules.largest_rises(table, rules.ChangeParams(top=10, min_previous_cases=11))
+    assert names(strict) == ["York City Centre", "Westfield, Chapelfields & Foxwood"]
+
+
+def test_weekly_roundup_lists_every_area_with_three_or_more(geography: Geography) -> None:
+    rows = [r for r in read_rows() if r["date"] == "2020-11-25" and r["LtlaName"] in ("York", "Richmondshire")]
+    finding = rules.weekly_roundup(week_table(geography, "York,Richmondshire"), rules.RoundupParams())
+    expected = sorted(
+        (r["LtlaName"], r["areaName"], int(r["newCasesBySpecimenDateRollingSum"]))
+        for r in rows
+        if r["newCasesBySpecimenDateRollingSum"]
+    )
+    got = list(zip(finding.areas["ltla_name"], finding.areas["area_name"], finding.areas["cases"], strict=True))
+    assert got == expected
+    assert finding.figures["suppressed_count"] == 3
+    assert finding.figures["councils"] == [
+        {"ltla_name": name, "area_count": sum(1 for e in expected if e[0] == name),
+         "cases": sum(e[2] for e in expected if e[0] == name)}
+        for name in ("Richmondshire", "York")
+    ]  # fmt: skip
+
+
+def test_patch_with_no_rows_in_the_data_is_an_error(geography: Geography) -> None:
+    with pytest.raises(PatchbotError, match="no rows for Sunderland"):
+        week_table(geography, "Sunderland")
