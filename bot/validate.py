@@ -7,6 +7,7 @@ row that exists, distinct from zero and from an area with no row at all.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import difflib
 import gzip
@@ -75,6 +76,12 @@ def _read_strings(raw: RawData, content: bytes) -> pd.DataFrame:
         raise PatchbotError(f"{raw.origin}: the file is empty")
     if head.startswith((b"<!doctype", b"<html", b"<?xml", b"<")):
         raise PatchbotError(f"{raw.origin}: got an HTML/XML page, not PHE's CSV")
+    try:  # the start is enough to tell a binary file; pyarrow checks the rest
+        codecs.getincrementaldecoder("utf-8")().decode(content[:65536], final=False)
+    except UnicodeDecodeError as error:
+        raise PatchbotError(
+            f"{raw.origin}: not a text CSV file (undecodable byte at offset {error.start})"
+        ) from None
     try:
         table = pa_csv.read_csv(
             io.BytesIO(content),
@@ -83,10 +90,9 @@ def _read_strings(raw: RawData, content: bytes) -> pd.DataFrame:
             ),
         )
     except pa.ArrowInvalid as error:
-        message = str(error).removeprefix("CSV parse error: ").replace("\n", " ")
-        if "UTF8" in message or "utf8" in message.lower():
-            message = "not a UTF-8 text file"
-        raise PatchbotError(f"{raw.origin}: not a readable CSV: {message[:120]}") from None
+        message = str(error).removeprefix("CSV parse error: ")
+        printable = "".join(c if c.isprintable() else "?" for c in message)
+        raise PatchbotError(f"{raw.origin}: not a readable CSV: {printable[:120]}") from None
     return table.to_pandas()
 
 

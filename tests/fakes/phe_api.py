@@ -20,6 +20,7 @@ All public methods are thread-safe: ``publish`` may be called while a client is 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import email.utils
@@ -29,7 +30,6 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
@@ -140,9 +140,7 @@ class FakePheApi:
     def __enter__(self) -> FakePheApi:
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     # -- called from the handler threads
@@ -204,10 +202,8 @@ def _rows(content: str, query: dict[str, list[str]]) -> str | None:
 
 
 def _hang_up(connection: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):  # already gone
         connection.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass  # already gone
 
 
 class _Server(ThreadingHTTPServer):
@@ -239,28 +235,23 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = parse_qs(url.query, keep_blank_values=True)
         fault = api._record(RecordedRequest("GET", url.path, query, dict(self.headers.items())))
-        kind = fault.kind if fault else None
-        if fault and kind == "slow" and api._closing.wait(fault.delay):
-            kind = "drop"  # the server is closing: give up waiting
-        if kind == "drop":
-            self.close_connection = True
-        elif kind == "truncated":
-            self._send(200, {"Content-Type": "text/csv", "Content-Length": "100000"}, CSV_HEADER)
-            self.close_connection = True
-        elif kind == "429":
-            body = b'{"response": "Too many requests"}'
-            assert fault is not None
-            self._send(429, {"Content-Type": "application/json", "Retry-After": fault.retry_after},
-                       body)  # fmt: skip
-        elif kind == "500":
-            self._send(500, {"Content-Type": "application/json"}, b'{"response": "Server error"}')
-        elif kind == "204":
-            self._send(204)
-        elif kind == "html":
-            self._send(200, {"Content-Type": "text/html; charset=utf-8"}, HTML_ERROR_PAGE)
-        else:
+        if fault is None or (fault.kind == "slow" and not api._closing.wait(fault.delay)):
             answer = api._answer(url.path, query, url.query)
             self._send(answer.status, answer.headers, answer.body)
+        elif fault.kind in ("drop", "slow"):  # a slow answer is dropped if the server closes
+            self.close_connection = True
+        elif fault.kind == "truncated":
+            self._send(200, {"Content-Type": "text/csv", "Content-Length": "100000"}, CSV_HEADER)
+            self.close_connection = True
+        elif fault.kind == "429":
+            headers = {"Content-Type": "application/json", "Retry-After": fault.retry_after}
+            self._send(429, headers, b'{"response": "Too many requests"}')
+        elif fault.kind == "500":
+            self._send(500, {"Content-Type": "application/json"}, b'{"response": "Server error"}')
+        elif fault.kind == "204":
+            self._send(204)
+        else:  # "html"
+            self._send(200, {"Content-Type": "text/html; charset=utf-8"}, HTML_ERROR_PAGE)
 
     def _send(self, status: int, headers: dict[str, str] | None = None, body: bytes = b"") -> None:
         self.send_response(status)
