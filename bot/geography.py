@@ -80,15 +80,15 @@ class Geography:
         self.areas = areas
         councils = areas.drop_duplicates("ltla_code").sort_values("ltla_name")
         self.councils: dict[str, Council] = {
-            row.ltla_code: Council(
-                code=row.ltla_code,
-                name=row.ltla_name,
-                utla_code=row.utla_code,
-                utla_name=row.utla_name,
-                region_code=row.region_code,
-                region_name=row.region_name,
+            row["ltla_code"]: Council(
+                code=row["ltla_code"],
+                name=row["ltla_name"],
+                utla_code=row["utla_code"],
+                utla_name=row["utla_name"],
+                region_code=row["region_code"],
+                region_name=row["region_name"],
             )
-            for row in councils.itertuples(index=False)
+            for row in councils.astype(str).to_dict("records")
         }
         # Every name or code a patch may be given as, mapped to the councils it stands for.
         self._groups: dict[str, tuple[str, ...]] = {}

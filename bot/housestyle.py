@@ -14,15 +14,17 @@ from typing import Any
 
 from jinja2 import TemplateRuntimeError
 
-_UNITS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen"
-).split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_UNITS = [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen",
+]  # fmt: skip
+_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _SCALES = ((1_000_000_000, "billion"), (1_000_000, "million"), (1_000, "thousand"))
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+_MONTHS = [
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+]  # fmt: skip
 
 
 def _refuse_none(value: Any, filter_name: str) -> None:
@@ -42,7 +44,7 @@ def _whole(value: Any, filter_name: str) -> int:
         if not math.isfinite(value) or not value.is_integer():
             raise TemplateRuntimeError(f"{filter_name}: expected a whole number, got {value!r}")
         value = int(value)
-    return value
+    return int(value)
 
 
 def figure(value: Any) -> str:

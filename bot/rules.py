@@ -45,9 +45,7 @@ class Finding:
     figures: dict[str, Any] = field(default_factory=dict)
 
 
-def patch_week(
-    cases: CaseData, geography: Geography, patch: Patch, week: dt.date
-) -> pd.DataFrame:
+def patch_week(cases: CaseData, geography: Geography, patch: Patch, week: dt.date) -> pd.DataFrame:
     """Every MSOA of the patch for ``week``, with its status; areas without a row kept."""
     rows = cases.week_rows(week)
     rows = rows[rows["ltla_code"].isin(patch.council_codes)]
@@ -80,7 +78,9 @@ def _top(ranked: pd.DataFrame, key: str, n: int) -> pd.DataFrame:
     if len(ranked) <= n:
         return ranked
     last = ranked[key].iloc[n - 1]
-    return pd.concat([ranked.iloc[:n], ranked.iloc[n:][ranked[key].iloc[n:] == last]])
+    tied = ranked.iloc[n:][ranked[key].iloc[n:] == last]
+    top: pd.DataFrame = pd.concat([ranked.iloc[:n], tied])
+    return top
 
 
 def _by_council(table: pd.DataFrame) -> pd.DataFrame:
@@ -135,17 +135,13 @@ def highest_rates(table: pd.DataFrame, params: HighestRatesParams) -> Finding:
 
 
 def _changes(table: pd.DataFrame, params: ChangeParams, rising: bool) -> Finding:
-    known = table[
-        table["change"].notna() & (table["previous_cases"] >= params.min_previous_cases)
-    ]
+    known = table[table["change"].notna() & (table["previous_cases"] >= params.min_previous_cases)]
     moved = known[known["change"] > 0] if rising else known[known["change"] < 0]
     ranked = moved.assign(size=moved["change"].abs()).sort_values(
         ["size", "area_name"], ascending=[False, True], kind="stable"
     )
     areas = _top(ranked, "size", params.top).drop(columns="size")
-    return Finding(
-        areas, {"top": params.top, "min_previous_cases": params.min_previous_cases}
-    )
+    return Finding(areas, {"top": params.top, "min_previous_cases": params.min_previous_cases})
 
 
 def largest_rises(table: pd.DataFrame, params: ChangeParams) -> Finding:

@@ -125,7 +125,12 @@ class Draft:
     facts: dict[str, Any]
 
     def as_json(self) -> dict[str, Any]:
-        return {"story": self.story, "headline": self.headline, "text": self.text, "facts": self.facts}
+        return {
+            "story": self.story,
+            "headline": self.headline,
+            "text": self.text,
+            "facts": self.facts,
+        }
 
 
 @dataclass(frozen=True)

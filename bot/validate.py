@@ -14,6 +14,7 @@ import gzip
 import io
 import zlib
 from dataclasses import dataclass
+from typing import Literal
 
 import pandas as pd
 import pyarrow as pa
@@ -93,7 +94,8 @@ def _read_strings(raw: RawData, content: bytes) -> pd.DataFrame:
         message = str(error).removeprefix("CSV parse error: ")
         printable = "".join(c if c.isprintable() else "?" for c in message)
         raise PatchbotError(f"{raw.origin}: not a readable CSV: {printable[:120]}") from None
-    return table.to_pandas()
+    frame: pd.DataFrame = table.to_pandas()
+    return frame
 
 
 def _check_columns(origin: str, frame: pd.DataFrame) -> None:
@@ -117,12 +119,17 @@ def _fail_at(origin: str, frame: pd.DataFrame, bad: pd.Series, problem: str) -> 
     row = frame.iloc[index]
     where = f"line {index + 2} ({row['areaCode'] or 'no areaCode'}, {row['date'] or 'no date'})"
     count = int(bad.sum())
-    more = f" (and {count - 1} more rows)" if count > 1 else ""
+    more = f" (and {count - 1} more {'row' if count == 2 else 'rows'})" if count > 1 else ""
     raise PatchbotError(f"{origin}: {where}: {problem.format(row=row)}{more}")
 
 
 def _numbers(
-    origin: str, frame: pd.DataFrame, column: str, pattern: str, dtype: str, allow_negative: bool
+    origin: str,
+    frame: pd.DataFrame,
+    column: str,
+    pattern: str,
+    dtype: Literal["Int64", "Float64"],
+    allow_negative: bool,
 ) -> pd.Series:
     text = frame[column].str.strip()
     blank = text.isin(SUPPRESSED_MARKS)
@@ -133,9 +140,11 @@ def _numbers(
         f"{column} {{row[{column}]!r}} is not a "
         + ("whole number" if pattern == _WHOLE else "number"),
     )
-    values = pd.to_numeric(text.where(~blank, None)).astype(dtype)
+    values: pd.Series = pd.to_numeric(text.where(~blank, None)).astype(dtype)
     if not allow_negative:
-        _fail_at(origin, frame, values.lt(0).fillna(False), f"{column} {{row[{column}]}} is negative")
+        _fail_at(
+            origin, frame, values.lt(0).fillna(False), f"{column} {{row[{column}]}} is negative"
+        )
     return values
 
 
@@ -172,7 +181,12 @@ def load_cases(raw: RawData, geography: Geography, today: dt.date) -> CaseData:
         origin, frame, "newCasesBySpecimenDateRollingSum", _WHOLE, "Int64", allow_negative=False
     )
     rate = _numbers(
-        origin, frame, "newCasesBySpecimenDateRollingRate", _DECIMAL, "Float64", allow_negative=False
+        origin,
+        frame,
+        "newCasesBySpecimenDateRollingRate",
+        _DECIMAL,
+        "Float64",
+        allow_negative=False,
     )
     change = _numbers(
         origin, frame, "newCasesBySpecimenDateChange", _WHOLE, "Int64", allow_negative=True
@@ -193,8 +207,8 @@ def load_cases(raw: RawData, geography: Geography, today: dt.date) -> CaseData:
         rate=rate,
         change=change,
         change_pct=change_pct,
-        population=tidy["area_code"].map(
-            geography.areas.set_index("area_code")["population"]
-        ).astype("Int64"),
+        population=tidy["area_code"]
+        .map(geography.areas.set_index("area_code")["population"])
+        .astype("Int64"),
     )
     return CaseData(tidy.reset_index(drop=True), origin, raw.release)

@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,9 @@ def geography() -> Geography:
     return load_geography()
 
 
-def cases_from(rows: list[dict[str, str]], release: dt.date | None = dt.date(2020, 11, 30)) -> CaseData:
+def cases_from(
+    rows: list[dict[str, str]], release: dt.date | None = dt.date(2020, 11, 30)
+) -> CaseData:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0].keys()), lineterminator="\n")
     writer.writeheader()
@@ -76,7 +78,7 @@ class CliResult:
 
 
 @pytest.fixture
-def run_cli() -> Iterator[Callable[..., CliResult]]:
+def run_cli() -> Callable[..., CliResult]:
     """Run ``patchbot ARGS`` in-process with click's CliRunner."""
     runner = CliRunner()
 
@@ -84,4 +86,4 @@ def run_cli() -> Iterator[Callable[..., CliResult]]:
         result = runner.invoke(cli, list(args), env=env, catch_exceptions=False)
         return CliResult(result.exit_code, result.stdout, result.stderr)
 
-    yield run
+    return run

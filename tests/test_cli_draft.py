@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import EXCERPT, CliResult, read_rows, write_rows
 
@@ -16,7 +17,7 @@ def week_rows(*councils: str, week: str = WEEK) -> list[dict[str, str]]:
     return [r for r in read_rows() if r["date"] == week and r["LtlaName"] in councils]
 
 
-def story(result: CliResult, name: str) -> dict:  # type: ignore[type-arg]
+def story(result: CliResult, name: str) -> Any:
     matches = [s for s in result.json()["stories"] if s["story"] == name]
     assert len(matches) == 1, f"expected one {name} story"
     return matches[0]
@@ -25,43 +26,75 @@ def story(result: CliResult, name: str) -> dict:  # type: ignore[type-arg]
 def test_default_run_drafts_every_story_from_the_bundled_data(run_cli: Run) -> None:
     result = run_cli("draft")
     assert result.exit_code == 0, result.stderr
-    for name in ("no_new_cases", "highest_rates", "largest_rises", "largest_falls", "weekly_roundup"):
+    for name in (
+        "no_new_cases",
+        "highest_rates",
+        "largest_rises",
+        "largest_falls",
+        "weekly_roundup",
+    ):
         assert f"==== {name} ====" in result.stdout
     # Real figures for the week to 2020-11-25 in the 2020-11-30 release.
     assert "\nDurham City - 16 cases\n" in result.stdout
     assert "\nPark East - 17 cases\n" in result.stdout
     assert "published on November 30" in result.stdout
-    assert "5 stories drafted for North East and North Yorkshire, week ending 2020-11-25" in result.stderr
+    assert (
+        "5 stories drafted for North East and North Yorkshire, week ending 2020-11-25"
+        in result.stderr
+    )
 
 
 def test_json_facts_match_the_data_row_for_row(run_cli: Run) -> None:
-    result = run_cli("draft", "--source", str(EXCERPT), "--patch", "York,Ryedale,Richmondshire",
-                     "--format", "json")  # fmt: skip
+    result = run_cli(
+        "draft",
+        "--source",
+        str(EXCERPT),
+        "--patch",
+        "York,Ryedale,Richmondshire",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.stderr
     document = result.json()
     assert document["week_ending"] == WEEK
-    assert document["patch"] == {"name": "York, Ryedale and Richmondshire",
-                                 "councils": ["York", "Ryedale", "Richmondshire"]}  # fmt: skip
+    assert document["patch"] == {
+        "name": "York, Ryedale and Richmondshire",
+        "councils": ["York", "Ryedale", "Richmondshire"],
+    }
     by_code = {r["areaCode"]: r for r in week_rows("York", "Ryedale", "Richmondshire")}
     for item in document["stories"]:
         for area in item["facts"]["areas"]:
             row = by_code[area["area_code"]]
             assert area["area_name"] == row["areaName"]
             assert area["ltla_name"] == row["LtlaName"]
-            for field, column, kind in (("cases", "newCasesBySpecimenDateRollingSum", int),
-                                        ("rate", "newCasesBySpecimenDateRollingRate", float),
-                                        ("change", "newCasesBySpecimenDateChange", int)):  # fmt: skip
+            for field, column, kind in (
+                ("cases", "newCasesBySpecimenDateRollingSum", int),
+                ("rate", "newCasesBySpecimenDateRollingRate", float),
+                ("change", "newCasesBySpecimenDateChange", int),
+            ):
                 expected = kind(row[column]) if row[column] else None
                 assert area[field] == expected, (item["story"], area["area_name"], field)
             assert area["suppressed"] is (row["newCasesBySpecimenDateRollingSum"] == "")
 
 
 def test_no_new_cases_copy_names_each_suppressed_area_under_its_council(run_cli: Run) -> None:
-    result = run_cli("draft", "--source", str(EXCERPT), "--patch", "York,Ryedale,Richmondshire",
-                     "--story", "no_new_cases", "--format", "json")  # fmt: skip
+    result = run_cli(
+        "draft",
+        "--source",
+        str(EXCERPT),
+        "--patch",
+        "York,Ryedale,Richmondshire",
+        "--story",
+        "no_new_cases",
+        "--format",
+        "json",
+    )
     draft = story(result, "no_new_cases")
-    suppressed = [(r["areaName"], r["LtlaName"]) for r in week_rows("York", "Ryedale", "Richmondshire")
-                  if r["newCasesBySpecimenDateRollingSum"] == ""]  # fmt: skip
+    suppressed = [
+        (r["areaName"], r["LtlaName"])
+        for r in week_rows("York", "Ryedale", "Richmondshire")
+        if r["newCasesBySpecimenDateRollingSum"] == ""
+    ]
     assert len(suppressed) == 4
     for name, council in suppressed:
         assert f"\n- {name}, {council}\n" in draft["text"] + "\n"
@@ -73,8 +106,9 @@ def test_no_new_cases_copy_names_each_suppressed_area_under_its_council(run_cli:
 
 
 def test_one_suppressed_area_reads_in_the_singular(run_cli: Run) -> None:
-    result = run_cli("draft", "--source", str(EXCERPT), "--patch", "Ryedale", "--story",
-                     "no_new_cases")  # fmt: skip
+    result = run_cli(
+        "draft", "--source", str(EXCERPT), "--patch", "Ryedale", "--story", "no_new_cases"
+    )
     assert result.exit_code == 0, result.stderr
     assert "ONE neighbourhood across Ryedale recorded" in result.stdout
     assert "1 area of Ryedale records" not in result.stdout
@@ -83,27 +117,51 @@ def test_one_suppressed_area_reads_in_the_singular(run_cli: Run) -> None:
 
 
 def test_highest_rates_copy_prints_each_area_rate_and_count(run_cli: Run) -> None:
-    result = run_cli("draft", "--source", str(EXCERPT), "--patch", "Darlington,Hartlepool",
-                     "--story", "highest_rates", "--format", "json")  # fmt: skip
+    result = run_cli(
+        "draft",
+        "--source",
+        str(EXCERPT),
+        "--patch",
+        "Darlington,Hartlepool",
+        "--story",
+        "highest_rates",
+        "--format",
+        "json",
+    )
     draft = story(result, "highest_rates")
     rows = week_rows("Darlington", "Hartlepool")
     ranked = sorted(rows, key=lambda r: -float(r["newCasesBySpecimenDateRollingRate"]))
     assert [a["area_name"] for a in draft["facts"]["areas"]] == [r["areaName"] for r in ranked[:20]]
     for row in ranked[:20]:
-        block = (f"{row['areaName']}, {row['LtlaName']}" + r"( \*)?\n"
-                 + re.escape(f"{row['newCasesBySpecimenDateRollingRate']} cases per 100,000 people\n"
-                             f"{row['newCasesBySpecimenDateRollingSum']} new cases"))  # fmt: skip
+        block = (
+            f"{row['areaName']}, {row['LtlaName']}"
+            + r"( \*)?\n"
+            + re.escape(
+                f"{row['newCasesBySpecimenDateRollingRate']} cases per 100,000 people\n"
+                f"{row['newCasesBySpecimenDateRollingSum']} new cases"
+            )
+        )
         assert re.search(block, draft["text"]), row["areaName"]
     total = sum(int(r["newCasesBySpecimenDateRollingSum"]) for r in rows)
     assert f"{total:,} cases among" in draft["text"]
     assert "No area's figure was suppressed this week." in draft["text"]
     average = draft["facts"]["patch_average"]
-    assert f"The average across Darlington and Hartlepool was {average:,.1f} cases per 100,000" in draft["text"]
+    assert (
+        f"The average across Darlington and Hartlepool was {average:,.1f} cases per 100,000"
+        in draft["text"]
+    )
 
 
 def test_roundup_lists_each_area_under_the_right_council(run_cli: Run) -> None:
-    result = run_cli("draft", "--source", str(EXCERPT), "--patch", "York,Richmondshire",
-                     "--story", "weekly_roundup")  # fmt: skip
+    result = run_cli(
+        "draft",
+        "--source",
+        str(EXCERPT),
+        "--patch",
+        "York,Richmondshire",
+        "--story",
+        "weekly_roundup",
+    )
     assert result.exit_code == 0, result.stderr
     text = result.stdout
     sections = dict(re.findall(r"\n(Richmondshire|York)\n((?:.+ - \d+ cases?\n)+)", text))
@@ -115,16 +173,30 @@ def test_roundup_lists_each_area_under_the_right_council(run_cli: Run) -> None:
             if r["newCasesBySpecimenDateRollingSum"]
         )
         assert listing.strip().split("\n") == expected
-    assert "Figures for three areas were suppressed (zero to two cases), so they are not listed." in text
-    listed = [r for r in week_rows("York", "Richmondshire") if r["newCasesBySpecimenDateRollingSum"]]
+    assert (
+        "Figures for three areas were suppressed (zero to two cases), so they are not listed."
+        in text
+    )
+    listed = [
+        r for r in week_rows("York", "Richmondshire") if r["newCasesBySpecimenDateRollingSum"]
+    ]
     total = sum(int(r["newCasesBySpecimenDateRollingSum"]) for r in listed)
     assert f"Here are the {len(listed)} areas that recorded three or more cases" in text
     assert f"to November 25, {total:,} cases in all." in text
 
 
 def test_rises_and_falls_copy(run_cli: Run) -> None:
-    result = run_cli("draft", "--source", str(EXCERPT), "--patch", "Darlington",
-                     "--story", "largest_falls", "--story", "largest_rises")  # fmt: skip
+    result = run_cli(
+        "draft",
+        "--source",
+        str(EXCERPT),
+        "--patch",
+        "Darlington",
+        "--story",
+        "largest_falls",
+        "--story",
+        "largest_rises",
+    )
     assert result.exit_code == 0, result.stderr
     assert "HUMMERSKNOTT in Darlington saw the largest fall" in result.stdout
     assert "\nHummersknott, Darlington\n27 new cases, down 20 from 47 (42.6%)\n" in result.stdout
@@ -140,8 +212,17 @@ def test_a_rule_that_finds_nothing_yields_no_story_and_says_so(run_cli: Run) -> 
 
 
 def test_week_ending_picks_an_earlier_week_and_rejects_a_missing_one(run_cli: Run) -> None:
-    result = run_cli("draft", "--source", str(EXCERPT), "--patch", "Ryedale", "--week-ending",
-                     "2020-11-18", "--format", "json")  # fmt: skip
+    result = run_cli(
+        "draft",
+        "--source",
+        str(EXCERPT),
+        "--patch",
+        "Ryedale",
+        "--week-ending",
+        "2020-11-18",
+        "--format",
+        "json",
+    )
     assert result.json()["week_ending"] == "2020-11-18"
     missing = run_cli("draft", "--source", str(EXCERPT), "--week-ending", "2020-11-19")
     assert missing.exit_code == 1
@@ -149,13 +230,22 @@ def test_week_ending_picks_an_earlier_week_and_rejects_a_missing_one(run_cli: Ru
 
 
 def test_out_writes_one_file_per_story(run_cli: Run, tmp_path: Path) -> None:
-    result = run_cli("draft", "--source", str(EXCERPT), "--patch", "York", "--out", str(tmp_path / "drafts"))
+    result = run_cli(
+        "draft", "--source", str(EXCERPT), "--patch", "York", "--out", str(tmp_path / "drafts")
+    )
     assert result.exit_code == 0, result.stderr
     written = sorted(p.name for p in (tmp_path / "drafts").iterdir())
-    assert written == ["highest_rates.txt", "largest_falls.txt", "largest_rises.txt",
-                       "no_new_cases.txt", "weekly_roundup.txt"]  # fmt: skip
+    assert written == [
+        "highest_rates.txt",
+        "largest_falls.txt",
+        "largest_rises.txt",
+        "no_new_cases.txt",
+        "weekly_roundup.txt",
+    ]
     roundup = (tmp_path / "drafts" / "weekly_roundup.txt").read_text()
-    assert roundup.startswith("Covid-19 cases in every neighbourhood of York in the week to November 25\n\n")
+    assert roundup.startswith(
+        "Covid-19 cases in every neighbourhood of York in the week to November 25\n\n"
+    )
 
 
 def test_unknown_council_is_one_clear_line(run_cli: Run) -> None:
@@ -178,12 +268,16 @@ def test_python_dash_m_bot_works() -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0
     assert "draft" in done.stdout
 
 
-def test_an_edited_excerpt_with_a_missing_area_says_no_figures(run_cli: Run, tmp_path: Path) -> None:
+def test_an_edited_excerpt_with_a_missing_area_says_no_figures(
+    run_cli: Run, tmp_path: Path
+) -> None:
     rows = [r for r in read_rows() if not (r["areaName"] == "New Earswick" and r["date"] == WEEK)]
     source = write_rows(tmp_path / "edited.csv", rows)
     result = run_cli("draft", "--source", str(source), "--patch", "York", "--story", "no_new_cases")

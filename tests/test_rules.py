@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from bot import rules
@@ -15,7 +16,9 @@ from tests.conftest import cases_from, read_rows
 WEEK = dt.date(2020, 11, 25)
 
 
-def week_table(geography: Geography, patch: str, rows: list[dict[str, str]] | None = None):  # type: ignore[no-untyped-def]
+def week_table(
+    geography: Geography, patch: str, rows: list[dict[str, str]] | None = None
+) -> pd.DataFrame:
     cases = cases_from(rows if rows is not None else read_rows())
     return rules.patch_week(cases, geography, geography.resolve_patch(patch), WEEK)
 
@@ -26,13 +29,17 @@ def names(finding: rules.Finding) -> list[str]:
 
 def test_patch_week_has_every_msoa_of_the_patch_with_a_status(geography: Geography) -> None:
     table = week_table(geography, "York,Richmondshire,Ryedale")
-    expected = geography.areas[geography.areas["ltla_name"].isin(["York", "Richmondshire", "Ryedale"])]
+    expected = geography.areas[
+        geography.areas["ltla_name"].isin(["York", "Richmondshire", "Ryedale"])
+    ]
     assert sorted(table["area_code"]) == sorted(expected["area_code"])
     suppressed = table[table["status"] == rules.SUPPRESSED]
     assert sorted(suppressed["area_name"]) == [
-        "Bishopthorpe & Copmanthorpe", "Catterick & Brompton-on-Swale", "Helmsley & Ampleforth",
+        "Bishopthorpe & Copmanthorpe",
+        "Catterick & Brompton-on-Swale",
+        "Helmsley & Ampleforth",
         "New Earswick",
-    ]  # fmt: skip
+    ]
     assert suppressed["cases"].isna().all()  # suppressed stays missing, never zero
 
 
@@ -54,7 +61,11 @@ def test_no_new_cases_finds_nothing_when_nothing_is_suppressed(geography: Geogra
 
 
 def test_an_area_with_no_row_is_no_data_not_suppressed(geography: Geography) -> None:
-    rows = [r for r in read_rows() if not (r["areaName"] == "New Earswick" and r["date"] == "2020-11-25")]
+    rows = [
+        r
+        for r in read_rows()
+        if not (r["areaName"] == "New Earswick" and r["date"] == "2020-11-25")
+    ]
     table = week_table(geography, "York", rows)
     status = dict(zip(table["area_name"], table["status"], strict=True))
     assert status["New Earswick"] == rules.NO_DATA
@@ -70,8 +81,12 @@ def test_all_suppressed_patch(geography: Geography) -> None:
     rows = read_rows()
     for row in rows:
         if row["LtlaName"] == "Ryedale":
-            for field in ("newCasesBySpecimenDateRollingSum", "newCasesBySpecimenDateRollingRate",
-                          "newCasesBySpecimenDateChange", "newCasesBySpecimenDateChangePercentage"):
+            for field in (
+                "newCasesBySpecimenDateRollingSum",
+                "newCasesBySpecimenDateRollingRate",
+                "newCasesBySpecimenDateChange",
+                "newCasesBySpecimenDateChangePercentage",
+            ):
                 row[field] = ""
     table = week_table(geography, "Ryedale", rows)
     assert len(rules.no_new_cases(table).areas) == 6
@@ -82,8 +97,12 @@ def test_all_suppressed_patch(geography: Geography) -> None:
 
 
 def test_highest_rates_ranks_and_flags_against_patch_average(geography: Geography) -> None:
-    rows = [r for r in read_rows() if r["date"] == "2020-11-25" and r["LtlaName"] in ("York", "Ryedale")]
-    finding = rules.highest_rates(week_table(geography, "York,Ryedale"), rules.HighestRatesParams(top=3))
+    rows = [
+        r for r in read_rows() if r["date"] == "2020-11-25" and r["LtlaName"] in ("York", "Ryedale")
+    ]
+    finding = rules.highest_rates(
+        week_table(geography, "York,Ryedale"), rules.HighestRatesParams(top=3)
+    )
     # Independent arithmetic from the CSV and ONS population: suppressed rows count as zero.
     population = geography.areas.set_index("area_code")["population"]
     total = sum(int(r["newCasesBySpecimenDateRollingSum"] or 0) for r in rows)
@@ -106,15 +125,21 @@ def test_highest_rates_keeps_areas_tied_with_the_last_place(geography: Geography
     for row in rows:
         if row["areaName"] == "Seaton Carew" and row["date"] == "2020-11-25":
             row["newCasesBySpecimenDateRollingRate"] = "344.5"
-    finding = rules.highest_rates(week_table(geography, "Hartlepool", rows), rules.HighestRatesParams(top=2))
+    finding = rules.highest_rates(
+        week_table(geography, "Hartlepool", rows), rules.HighestRatesParams(top=2)
+    )
     assert names(finding) == ["Clavering", "Headland & West View", "Seaton Carew"]
 
 
 def test_largest_falls_with_real_ties_and_tiny_bases(geography: Geography) -> None:
     # Darlington, week to 2020-11-25: Hummersknott -20, then three areas at -15.
     finding = rules.largest_falls(week_table(geography, "Darlington"), rules.ChangeParams(top=2))
-    assert names(finding) == ["Hummersknott", "Albert Hill & Red Hall", "Central Darlington",
-                              "Cockerton & Hopetown"]  # fmt: skip
+    assert names(finding) == [
+        "Hummersknott",
+        "Albert Hill & Red Hall",
+        "Central Darlington",
+        "Cockerton & Hopetown",
+    ]
     assert list(finding.areas["change"]) == [-20, -15, -15, -15]
     assert list(finding.areas["previous_cases"]) == [47, 33, 26, 33]
 
@@ -126,28 +151,46 @@ def test_largest_rises_skip_tiny_bases_and_unknown_changes(geography: Geography)
     # +4 (from 13), Westfield +3 (from 15). Suppressed New Earswick and Bishopthorpe have no
     # change to rank.
     assert names(finding) == [
-        "Heworth South & The Groves", "York City Centre", "Westfield, Chapelfields & Foxwood",
-    ]  # fmt: skip
+        "Heworth South & The Groves",
+        "York City Centre",
+        "Westfield, Chapelfields & Foxwood",
+    ]
     strict = rules.largest_rises(table, rules.ChangeParams(top=10, min_previous_cases=11))
     assert names(strict) == ["York City Centre", "Westfield, Chapelfields & Foxwood"]
 
 
 def test_weekly_roundup_lists_every_area_with_three_or_more(geography: Geography) -> None:
-    rows = [r for r in read_rows() if r["date"] == "2020-11-25" and r["LtlaName"] in ("York", "Richmondshire")]
-    finding = rules.weekly_roundup(week_table(geography, "York,Richmondshire"), rules.RoundupParams())
+    rows = [
+        r
+        for r in read_rows()
+        if r["date"] == "2020-11-25" and r["LtlaName"] in ("York", "Richmondshire")
+    ]
+    finding = rules.weekly_roundup(
+        week_table(geography, "York,Richmondshire"), rules.RoundupParams()
+    )
     expected = sorted(
         (r["LtlaName"], r["areaName"], int(r["newCasesBySpecimenDateRollingSum"]))
         for r in rows
         if r["newCasesBySpecimenDateRollingSum"]
     )
-    got = list(zip(finding.areas["ltla_name"], finding.areas["area_name"], finding.areas["cases"], strict=True))
+    got = list(
+        zip(
+            finding.areas["ltla_name"],
+            finding.areas["area_name"],
+            finding.areas["cases"],
+            strict=True,
+        )
+    )
     assert got == expected
     assert finding.figures["suppressed_count"] == 3
     assert finding.figures["councils"] == [
-        {"ltla_name": name, "area_count": sum(1 for e in expected if e[0] == name),
-         "cases": sum(e[2] for e in expected if e[0] == name)}
+        {
+            "ltla_name": name,
+            "area_count": sum(1 for e in expected if e[0] == name),
+            "cases": sum(e[2] for e in expected if e[0] == name),
+        }
         for name in ("Richmondshire", "York")
-    ]  # fmt: skip
+    ]
 
 
 def test_patch_with_no_rows_in_the_data_is_an_error(geography: Geography) -> None:

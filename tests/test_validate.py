@@ -40,7 +40,9 @@ def test_missing_column(run_cli: Run, tmp_path: Path) -> None:
 
 def test_renamed_column_suggests_the_new_name(run_cli: Run, tmp_path: Path) -> None:
     source = tmp_path / "renamed.csv"
-    source.write_text(EXCERPT.read_text().replace("newCasesBySpecimenDateRollingSum", "newCasesRollingSum", 1))
+    source.write_text(
+        EXCERPT.read_text().replace("newCasesBySpecimenDateRollingSum", "newCasesRollingSum", 1)
+    )
     assert draft_error(run_cli, source) == (
         "missing column(s): newCasesBySpecimenDateRollingSum (found 'newCasesRollingSum' instead?)"
     )
@@ -75,7 +77,9 @@ def test_duplicated_rows(run_cli: Run, tmp_path: Path) -> None:
     source.write_text("\n".join([HEADER, *BODY, BODY[3]]) + "\n")
     message = draft_error(run_cli, source)
     assert message.startswith("line 5 (")
-    assert message.endswith("duplicated row: this area and week appear more than once (and 1 more rows)")
+    assert message.endswith(
+        "duplicated row: this area and week appear more than once (and 1 more row)"
+    )
 
 
 def test_future_date(run_cli: Run, tmp_path: Path) -> None:

@@ -90,7 +90,9 @@ class FakePheApi:
         self._server.api = self
         self.root_url = f"http://127.0.0.1:{self._server.server_port}"
         self.base_url = self.root_url + API_PATH
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     @property
