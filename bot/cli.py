@@ -10,12 +10,16 @@ import datetime as dt
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bot.errors import PatchbotError
+
+if TYPE_CHECKING:
+    from bot.stories import DraftSet
 
 STORY_NAMES = ("no_new_cases", "highest_rates", "largest_rises", "largest_falls", "weekly_roundup")
 log = logging.getLogger("bot")
@@ -72,27 +76,37 @@ def cli(ctx: click.Context, env_file: Path | None, verbose: bool, debug: bool) -
     ctx.obj = {"env_file": env_file, "debug": debug}
 
 
+def draft_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The selectors ``draft`` and ``post`` share."""
+    options = [
+        click.option(
+            "--source",
+            help="bundled (default), phe-api, an http(s) URL, or a .csv/.csv.gz file. "
+            "[env: PATCHBOT_SOURCE]",
+        ),
+        click.option(
+            "--patch",
+            help="Councils (names or codes, comma-separated) or a preset; default: "
+            "north-east-and-north-yorkshire. [env: PATCHBOT_PATCH]",
+        ),
+        click.option(
+            "--week-ending", callback=_week, metavar="YYYY-MM-DD", help="Default: the latest week."
+        ),
+        click.option(
+            "--story",
+            "stories",
+            multiple=True,
+            type=click.Choice(STORY_NAMES),
+            help="Only this story (repeatable). Default: every story enabled in stories.toml.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @cli.command()
-@click.option(
-    "--source",
-    help="bundled (default), phe-api, an http(s) URL, or a .csv/.csv.gz file. "
-    "[env: PATCHBOT_SOURCE]",
-)
-@click.option(
-    "--patch",
-    help="Councils (names or codes, comma-separated) or a preset; default: "
-    "north-east-and-north-yorkshire. [env: PATCHBOT_PATCH]",
-)
-@click.option(
-    "--week-ending", callback=_week, metavar="YYYY-MM-DD", help="Default: the latest week."
-)
-@click.option(
-    "--story",
-    "stories",
-    multiple=True,
-    type=click.Choice(STORY_NAMES),
-    help="Only this story (repeatable). Default: every story enabled in stories.toml.",
-)
+@draft_options
 @click.option(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
     show_default=True,
@@ -125,18 +139,106 @@ def draft(
             click.echo(f"==== {item.story} ====\n{item.headline}\n\n{item.text}\n")
     if out is not None:
         _write_drafts(out, drafts, output_format)
+    _say_drafted(drafts)
+
+
+def _say_drafted(drafts: DraftSet) -> None:
     released = f", released {drafts.release.isoformat()}" if drafts.release else ""
+    count = len(drafts.drafts)
     click.echo(
-        f"patchbot: {len(drafts.drafts)} "
-        f"{'story' if len(drafts.drafts) == 1 else 'stories'} drafted for {drafts.patch.name}, "
-        f"week ending {drafts.week_ending.isoformat()} ({drafts.origin}{released})",
+        f"patchbot: {count} {'story' if count == 1 else 'stories'} drafted for "
+        f"{drafts.patch.name}, week ending {drafts.week_ending.isoformat()} "
+        f"({drafts.origin}{released})",
         err=True,
     )
     for story, why in drafts.skipped:
         click.echo(f"patchbot: no {story} story: {why}", err=True)
 
 
-def _write_drafts(out: Path, drafts: Any, output_format: str) -> None:
+@cli.command()
+@draft_options
+@click.pass_context
+def post(
+    ctx: click.Context,
+    source: str | None,
+    patch: str | None,
+    week_ending: dt.date | None,
+    stories: tuple[str, ...],
+) -> None:
+    """Draft the week's stories and post them to Slack, each once.
+
+    Stories already posted are not posted again; a story whose figures PHE revised gets one
+    correction in its thread; a story Slack could not take is kept and sent on the next run
+    (exit status 3).
+    """
+    from bot import pipeline
+    from bot.delivery import Courier, deliver
+    from bot.settings import Settings
+    from bot.slack import Slack
+    from bot.state import Ledger
+    from bot.stories import load_story_settings
+
+    settings = Settings.load(ctx.obj["env_file"])
+    if not settings.slack_token:
+        raise PatchbotError(
+            "SLACK_BOT_TOKEN: not set; `patchbot post` needs a Slack bot token (README, "
+            "'Slack setup'). `patchbot draft` works without one."
+        )
+    story_settings = load_story_settings(settings.templates_dir)
+    drafts = pipeline.draft(settings, source, patch, week_ending, stories)
+    _say_drafted(drafts)
+    ledger = Ledger(settings.state_dir)
+    try:
+        slack = Slack(settings.slack_token, settings.slack_api_url, settings.http.timeout)
+        courier = Courier(ledger, slack, backoff=settings.http.backoff)
+        report = deliver(
+            drafts,
+            ledger,
+            courier,
+            lambda story: settings.channel_for(story, story_settings[story].channel),
+            settings.slack_ops_channel,
+        )
+    finally:
+        ledger.close()
+    click.echo(f"patchbot: Slack: {report.summary()}", err=True)
+    for name, why in report.kept:
+        click.echo(f"patchbot: kept for the next run: {name}: {why}", err=True)
+    if report.kept:
+        ctx.exit(3)
+
+
+@cli.command()
+@click.option("--limit", default=50, show_default=True, help="How many posts to list.")
+@click.pass_context
+def history(ctx: click.Context, limit: int) -> None:
+    """List what was posted to Slack, newest first."""
+    from bot.settings import Settings
+    from bot.state import Ledger
+
+    settings = Settings.load(ctx.obj["env_file"])
+    ledger = Ledger(settings.state_dir)
+    try:
+        posts = ledger.history(limit)
+    finally:
+        ledger.close()
+    if not posts:
+        click.echo(f"Nothing posted yet (ledger: {ledger.path}).")
+        return
+    click.echo(f"{'posted (UTC)':<26}{'story':<16}{'week':<12}{'release':<12}{'status':<12}where")
+    for item in posts:
+        status = "revised" if item.revised else item.status
+        if item.kind == "correction":
+            status = f"correction of #{item.corrects}"
+        where = f"{item.channel} ts={item.ts}" if item.ts else item.channel
+        if item.last_error and item.status != "posted":
+            where += f" (last error: {item.last_error})"
+        click.echo(
+            f"#{item.id:<4}{item.posted_at or '-':<21}{item.story:<16}{item.week_ending:<12}"
+            f"{item.release or '-':<12}{status:<12}{where}"
+        )
+
+
+def _write_drafts(out: Path, drafts: DraftSet, output_format: str) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
         for item in drafts.drafts:

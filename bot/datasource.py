@@ -119,6 +119,8 @@ def _retry_after(response: requests.Response, default: float) -> float:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return default
+    if when.tzinfo is None:  # "-0000" or no zone at all: read as UTC, don't crash comparing
+        when = when.replace(tzinfo=dt.UTC)
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 

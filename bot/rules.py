@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
@@ -69,6 +70,11 @@ def patch_week(cases: CaseData, geography: Geography, patch: Patch, week: dt.dat
     )
 
 
+def _one_decimal(value: Decimal) -> float:
+    """Round half up, as PHE published its rates (Python's round() goes half to even)."""
+    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
 def _status_count(table: pd.DataFrame, status: str) -> int:
     return int((table["status"] == status).sum())
 
@@ -110,8 +116,8 @@ def highest_rates(table: pd.DataFrame, params: HighestRatesParams) -> Finding:
     counted = table[table["status"] != NO_DATA]
     total_cases = int(counted["cases"].sum())  # NA (suppressed) skipped: counted as zero
     population = int(counted["population"].sum())
-    average = round(total_cases / population * 100_000, 1) if population else 0.0
-    threshold = round(average * params.above_average_multiple, 1)
+    average = _one_decimal(Decimal(total_cases * 100_000) / population) if population else 0.0
+    threshold = _one_decimal(Decimal(str(average)) * Decimal(str(params.above_average_multiple)))
     ranked = table[table["rate"].notna()].sort_values(
         ["rate", "cases", "area_name"], ascending=[False, False, True], kind="stable"
     )

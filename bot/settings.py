@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -16,8 +16,10 @@ from dotenv import dotenv_values
 from bot.datasource import PHE_API_URL, HttpPolicy
 from bot.errors import PatchbotError
 from bot.rendering import DEFAULT_TEMPLATES_DIR
+from bot.state import default_state_dir
 
 T = TypeVar("T")
+SLACK_API_URL = "https://slack.com/api/"
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,19 @@ class Settings:
     templates_dir: Path
     phe_api_url: str
     http: HttpPolicy
+    state_dir: Path
+    slack_token: str | None = field(default=None, repr=False)  # a secret: never printed
+    slack_channel: str | None = None
+    slack_ops_channel: str | None = None
+    slack_api_url: str = SLACK_API_URL
+    story_channels: dict[str, str] = field(default_factory=dict)  # SLACK_CHANNEL_<STORY>
+
+    def channel_for(self, story: str, templates_channel: str | None = None) -> str:
+        """Where a story goes: SLACK_CHANNEL_<STORY>, else stories.toml, else SLACK_CHANNEL."""
+        channel = self.story_channels.get(story) or templates_channel or self.slack_channel
+        if not channel:
+            raise PatchbotError(f"SLACK_CHANNEL: not set (needed to post {story})")
+        return channel
 
     @classmethod
     def load(
@@ -50,6 +65,11 @@ class Settings:
                 raise PatchbotError(f"{name}: not a valid value: {raw!r}") from None
 
         defaults = HttpPolicy()
+        story_channels = {
+            name.removeprefix("SLACK_CHANNEL_").lower(): value.strip()
+            for name, value in values.items()
+            if name.startswith("SLACK_CHANNEL_") and value.strip()
+        }
         return cls(
             source=values.get("PATCHBOT_SOURCE") or None,
             patch=values.get("PATCHBOT_PATCH") or None,
@@ -61,7 +81,23 @@ class Settings:
                 backoff=get("PATCHBOT_HTTP_BACKOFF", _non_negative, defaults.backoff),
                 max_wait=get("PATCHBOT_HTTP_MAX_WAIT", _non_negative, defaults.max_wait),
             ),
+            state_dir=get("PATCHBOT_STATE_DIR", _path, default_state_dir()),
+            slack_token=values.get("SLACK_BOT_TOKEN", "").strip() or None,
+            slack_channel=values.get("SLACK_CHANNEL", "").strip() or None,
+            slack_ops_channel=values.get("SLACK_OPS_CHANNEL", "").strip() or None,
+            slack_api_url=get("SLACK_API_URL", _base_url, SLACK_API_URL),
+            story_channels=story_channels,
         )
+
+
+def _path(raw: str) -> Path:
+    return Path(raw).expanduser()
+
+
+def _base_url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")):
+        raise ValueError(raw)
+    return raw if raw.endswith("/") else raw + "/"  # slack-sdk appends method names
 
 
 def _non_negative(raw: str) -> float:

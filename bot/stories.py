@@ -72,6 +72,7 @@ STORIES: dict[str, StoryKind] = {
 class StorySettings:
     enabled: bool
     params: Any  # the rule's params dataclass, or None
+    channel: str | None = None  # Slack channel for this story, if not the default
 
 
 def load_story_settings(templates_dir: Path) -> dict[str, StorySettings]:
@@ -90,12 +91,15 @@ def load_story_settings(templates_dir: Path) -> dict[str, StorySettings]:
         enabled = section.pop("enabled", True)
         if not isinstance(enabled, bool):
             raise PatchbotError(f"{path}: [{name}] enabled must be true or false")
+        channel = section.pop("channel", None)
+        if channel is not None and (not isinstance(channel, str) or not channel.strip()):
+            raise PatchbotError(f'{path}: [{name}] channel must be a channel name like "#covid"')
         params = None
         if kind.params_type is not None:
             params = _params(path, name, kind.params_type, section)
         elif section:
             raise PatchbotError(f"{path}: [{name}] has no setting {next(iter(section))!r}")
-        settings[name] = StorySettings(enabled, params)
+        settings[name] = StorySettings(enabled, params, channel)
     return settings
 
 

@@ -4,6 +4,7 @@ area with no row."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
 import pytest
@@ -107,14 +108,17 @@ def test_highest_rates_ranks_and_flags_against_patch_average(geography: Geograph
     population = geography.areas.set_index("area_code")["population"]
     total = sum(int(r["newCasesBySpecimenDateRollingSum"] or 0) for r in rows)
     people = sum(int(population[r["areaCode"]]) for r in rows)
-    assert finding.figures["patch_average"] == round(total / people * 100_000, 1)
+    exact = Decimal(total * 100_000) / people  # PHE rounded half up
+    assert finding.figures["patch_average"] == float(exact.quantize(Decimal("0.1"), ROUND_HALF_UP))
     assert finding.figures["suppressed_count"] == 3
     rates = list(finding.areas["rate"])
     assert rates == sorted(rates, reverse=True)
     best = max(rows, key=lambda r: float(r["newCasesBySpecimenDateRollingRate"] or 0))
     assert names(finding)[0] == best["areaName"] == "Kirkbymoorside & Moors"
     threshold = finding.figures["threshold"]
-    assert threshold == round(finding.figures["patch_average"] * 2, 1)
+    assert threshold == float(
+        (Decimal(str(finding.figures["patch_average"])) * 2).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    )
     assert list(finding.areas["above_threshold"]) == [rate > threshold for rate in rates]
 
 

@@ -1,0 +1,253 @@
+"""Deliver drafts to Slack through the ledger: post each story once, correct revised ones,
+keep failed ones for the next run, and tell the ops channel what went wrong."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.errors import PatchbotError
+from bot.slack import Slack, SlackFailure, build_messages, escape, explain, marker
+from bot.state import CORRECTION, POSTED, Ledger, Post, content_hash
+from bot.stories import DraftSet
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeliveryReport:
+    posted: list[str] = field(default_factory=list)
+    corrected: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    kept: list[tuple[str, str]] = field(default_factory=list)  # (story label, why)
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.posted)} posted",
+            f"{len(self.corrected)} corrected",
+            f"{len(self.unchanged)} already posted",
+            f"{len(self.kept)} kept for the next run",
+        ]
+        return ", ".join(parts)
+
+
+def ledger_draft(drafts: DraftSet, index: int) -> dict[str, Any]:
+    """What the ledger keeps of a draft: enough to post it again without the data."""
+    draft = drafts.drafts[index]
+    return {
+        **draft.as_json(),
+        "patch": drafts.patch.name,
+        "week_ending": drafts.week_ending.isoformat(),
+        "release": drafts.release.isoformat() if drafts.release else None,
+        "origin": drafts.origin,
+    }
+
+
+def label(post: Post) -> str:
+    kind = "correction to " if post.kind == CORRECTION else ""
+    return f"{kind}{post.story} ({post.patch}, week to {post.week_ending})"
+
+
+def file_name(post: Post) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", post.patch.lower()).strip("-")
+    revised = f"_revised-{post.release}" if post.kind == CORRECTION else ""
+    return f"{post.week_ending}_{post.story}_{slug}{revised}.txt"
+
+
+def plain_copy(draft: dict[str, Any]) -> str:
+    return f"{draft['headline']}\n\n{draft['text']}\n"
+
+
+class Courier:
+    """Sends the ledger's pending posts, one part at a time, resumable at every step."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        slack: Slack,
+        attempts: int = 3,
+        backoff: float = 2.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.ledger = ledger
+        self.slack = slack
+        self.attempts = attempts
+        self.backoff = backoff
+        self.sleep = sleep
+
+    def _once(
+        self, post: Post, part: str, send: Callable[[], str], find: Callable[[], str | None]
+    ) -> str:
+        """Send one part exactly once: if an earlier attempt may have reached Slack, look
+        for it there before sending again."""
+        started, ts = self.ledger.part(post.id, part)
+        if ts:
+            return ts
+        for attempt in range(1, self.attempts + 1):
+            try:
+                found = find() if started else None
+                if found:
+                    log.info("resume post=%d part=%s found_in_slack=%s", post.id, part, found)
+                    ts = found
+                else:
+                    self.ledger.start_part(post.id, part)
+                    started = True
+                    ts = send()
+                self.ledger.finish_part(post.id, part, ts)
+                return ts
+            except SlackFailure as failure:
+                if failure.fatal or attempt == self.attempts:
+                    raise
+                wait = self.backoff * 2 ** (attempt - 1)
+                log.warning(
+                    "slack attempt=%d/%d post=%d part=%s problem=%r retry_in=%.1fs",
+                    attempt, self.attempts, post.id, part, str(failure), wait,
+                )  # fmt: skip
+                self.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def send(self, post: Post) -> None:
+        draft = post.draft
+        original = self.ledger.get(post.corrects) if post.corrects else None
+        if original is not None:
+            assert original.channel_id
+            assert original.ts
+            channel_id, parent = original.channel_id, original.ts
+            release = draft.get("release") or "a later date"
+            banner = (
+                f":warning: *CORRECTION*: Public Health England revised these figures "
+                f"(data published {escape(release)}). This corrected draft replaces the one above."
+            )
+            main, thread = build_messages(draft, banner)
+        else:
+            channel_id, parent = self.slack.channel_id(post.channel), None
+            main, thread = build_messages(draft)
+
+        def post_part(
+            part: str, message: dict[str, Any], thread_ts: str | None, broadcast: bool = False
+        ) -> str:
+            meta = marker(post.id, part)
+            return self._once(
+                post,
+                part,
+                lambda: self.slack.post(channel_id, message, meta, thread_ts, broadcast),
+                lambda: self.slack.find_sent(channel_id, meta, thread_ts),
+            )
+
+        main_ts = post_part("main", main, parent, broadcast=original is not None)
+        self.ledger.set_main(post.id, channel_id, main_ts)
+        thread_ts = parent or main_ts
+        for number, message in enumerate(thread, start=2):
+            post_part(f"thread-{number}", message, thread_ts)
+        name = file_name(post)
+        self._once(
+            post,
+            "file",
+            lambda: self.slack.upload(
+                channel_id, thread_ts, name, plain_copy(draft), draft["headline"]
+            ),
+            lambda: self.slack.find_file(channel_id, thread_ts, name),
+        )
+        if original is not None:
+            self._mark_revised(original, post)
+        self.ledger.mark_posted(post.id)
+
+    def _mark_revised(self, original: Post, correction: Post) -> None:
+        """chat.update the original so nobody publishes the old figures; safe to repeat."""
+        assert original.channel_id
+        assert original.ts
+        release = correction.draft.get("release") or "later"
+        banner = (
+            f":warning: *REVISED*: Public Health England revised these figures (data published "
+            f"{escape(release)}). Do not publish this version: see the correction in the thread."
+        )
+        main, _thread = build_messages(original.draft, banner)
+        channel_id, ts = original.channel_id, original.ts
+
+        def update() -> str:
+            self.slack.update(channel_id, ts, main)
+            return ts
+
+        self._once(correction, "mark-revised", update, lambda: None)
+        self.ledger.mark_revised(original.id)
+
+
+def register(drafts: DraftSet, ledger: Ledger, channel_for: Callable[[str], str]) -> DeliveryReport:
+    """Record this run's drafts in the ledger: new stories and revisions become pending."""
+    report = DeliveryReport()
+    week = drafts.week_ending.isoformat()
+    for index, draft in enumerate(drafts.drafts):
+        digest = content_hash(draft.facts)
+        known = ledger.find(draft.story, drafts.patch.name, week, digest)
+        if known is not None:
+            if known.status == POSTED:
+                report.unchanged.append(label(known))
+            continue  # pending: sent below with the others
+        original = ledger.posted_original(draft.story, drafts.patch.name, week)
+        ledger.add(
+            ledger_draft(drafts, index),
+            patch=drafts.patch.name,
+            week_ending=week,
+            release=drafts.release.isoformat() if drafts.release else "",
+            channel=original.channel if original else channel_for(draft.story),
+            corrects=original.id if original else None,
+        )
+    return report
+
+
+def deliver(
+    drafts: DraftSet,
+    ledger: Ledger,
+    courier: Courier,
+    channel_for: Callable[[str], str],
+    ops_channel: str | None,
+) -> DeliveryReport:
+    """Post every pending story (this run's and any kept from earlier runs)."""
+    report = register(drafts, ledger, channel_for)
+    pending = ledger.pending()
+    courier.slack.check(sorted({post.channel for post in pending if post.corrects is None}))
+    for post in pending:
+        try:
+            courier.send(post)
+        except SlackFailure as failure:
+            ledger.record_failure(post.id, str(failure))
+            if failure.fatal:
+                alert(courier.slack, ops_channel, f"Patchbot stopped: {explain(failure)}")
+                raise PatchbotError(explain(failure)) from None
+            report.kept.append((label(post), str(failure)))
+            continue
+        (report.corrected if post.kind == CORRECTION else report.posted).append(label(post))
+    if report.kept:
+        lines = "\n".join(f"• {escape(name)}: {escape(why)}" for name, why in report.kept)
+        alert(
+            courier.slack,
+            ops_channel,
+            f":warning: Patchbot could not post {len(report.kept)} "
+            f"{'story' if len(report.kept) == 1 else 'stories'} to Slack; "
+            f"kept for the next run:\n{lines}",
+        )
+    return report
+
+
+def alert(slack: Slack, ops_channel: str | None, text: str) -> None:
+    """Tell the ops channel; if that fails too, the log is the last resort."""
+    log.warning("alert %s", text)
+    if not ops_channel:
+        return
+    try:
+        channel_id = slack.channel_id(ops_channel)
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        message = {
+            "text": text,
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+        }
+        slack.post(
+            channel_id, message, {"event_type": "patchbot_alert", "event_payload": {"at": stamp}}
+        )
+    except SlackFailure as failure:
+        log.error("could not alert SLACK_OPS_CHANNEL %s: %s", ops_channel, failure)

@@ -1,0 +1,250 @@
+"""The delivery ledger: what was posted where, so nothing is posted twice and nothing is lost.
+
+A SQLite file in ``PATCHBOT_STATE_DIR``. Each *post* is one version of a story, keyed by story,
+patch, week ending and data release, with a hash of its facts (the numbers and names it
+prints). A post is sent as *parts* (the main message, thread continuations, the text file, and
+for a correction the update that marks the original revised); each part's intent is written
+before it is sent and its Slack ``ts`` after, so a run killed at any point can be resumed
+without sending a part twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.errors import PatchbotError
+
+PENDING, POSTED, SUPERSEDED = "pending", "posted", "superseded"
+ORIGINAL, CORRECTION = "original", "correction"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS posts (
+    id INTEGER PRIMARY KEY,
+    story TEXT NOT NULL,
+    patch TEXT NOT NULL,
+    week_ending TEXT NOT NULL,
+    release TEXT NOT NULL,          -- '' when the source gave no release date
+    content_hash TEXT NOT NULL,
+    kind TEXT NOT NULL,             -- original | correction
+    corrects INTEGER REFERENCES posts(id),
+    channel TEXT NOT NULL,          -- as configured: '#newsroom' or an ID
+    channel_id TEXT,                -- Slack's ID, once known
+    ts TEXT,                        -- the main message, once posted
+    status TEXT NOT NULL,           -- pending | posted | superseded
+    revised INTEGER NOT NULL DEFAULT 0,
+    draft TEXT NOT NULL,            -- the full draft (JSON), so a failed post is kept
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    posted_at TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS one_version ON posts(story, patch, week_ending, content_hash);
+CREATE TABLE IF NOT EXISTS parts (
+    post_id INTEGER NOT NULL REFERENCES posts(id),
+    part TEXT NOT NULL,             -- main | thread-1 ... | file | mark-revised
+    started_at TEXT NOT NULL,
+    ts TEXT,                        -- set when Slack confirmed it
+    PRIMARY KEY (post_id, part)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,             -- check | release | run | error
+    detail TEXT NOT NULL
+);
+"""
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def content_hash(facts: dict[str, Any]) -> str:
+    """A hash of what the story asserts: a wording change alone is not a revision."""
+    canonical = json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "patchbot"
+
+
+@dataclass(frozen=True)
+class Post:
+    id: int
+    story: str
+    patch: str
+    week_ending: str
+    release: str
+    content_hash: str
+    kind: str
+    corrects: int | None
+    channel: str
+    channel_id: str | None
+    ts: str | None
+    status: str
+    revised: bool
+    draft: dict[str, Any]
+    attempts: int
+    last_error: str | None
+    created_at: str
+    posted_at: str | None
+
+
+class Ledger:
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / "ledger.sqlite3"
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as error:
+            raise PatchbotError(f"PATCHBOT_STATE_DIR: cannot use {state_dir}: {error}") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction, committed before Slack is told anything that depends on it."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            yield self.db
+            self.db.execute("COMMIT")
+        except sqlite3.Error as error:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise PatchbotError(f"PATCHBOT_STATE_DIR: cannot write {self.path}: {error}") from None
+
+    def _post(self, row: sqlite3.Row | None) -> Post | None:
+        if row is None:
+            return None
+        values = dict(row)
+        values["draft"] = json.loads(values["draft"])
+        values["revised"] = bool(values["revised"])
+        return Post(**values)
+
+    def get(self, post_id: int) -> Post:
+        post = self._post(
+            self.db.execute("SELECT * FROM posts WHERE id = ?", (post_id,)).fetchone()
+        )
+        if post is None:
+            raise KeyError(post_id)
+        return post
+
+    def find(self, story: str, patch: str, week_ending: str, digest: str) -> Post | None:
+        row = self.db.execute(
+            "SELECT * FROM posts WHERE story=? AND patch=? AND week_ending=? AND content_hash=?",
+            (story, patch, week_ending, digest),
+        ).fetchone()
+        return self._post(row)
+
+    def posted_original(self, story: str, patch: str, week_ending: str) -> Post | None:
+        row = self.db.execute(
+            "SELECT * FROM posts WHERE story=? AND patch=? AND week_ending=? AND kind=? "
+            "AND status=? ORDER BY id LIMIT 1",
+            (story, patch, week_ending, ORIGINAL, POSTED),
+        ).fetchone()
+        return self._post(row)
+
+    def add(
+        self,
+        draft: dict[str, Any],
+        *,
+        patch: str,
+        week_ending: str,
+        release: str,
+        channel: str,
+        corrects: int | None,
+    ) -> Post:
+        """Record a new version as pending, superseding any unsent version of the story."""
+        story = draft["story"]
+        with self._write() as db:
+            db.execute(
+                "UPDATE posts SET status=? WHERE story=? AND patch=? AND week_ending=? "
+                "AND status=?",
+                (SUPERSEDED, story, patch, week_ending, PENDING),
+            )
+            cursor = db.execute(
+                "INSERT INTO posts (story, patch, week_ending, release, content_hash, kind, "
+                "corrects, channel, status, draft, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    story, patch, week_ending, release, content_hash(draft["facts"]),
+                    CORRECTION if corrects else ORIGINAL, corrects, channel, PENDING,
+                    json.dumps(draft, ensure_ascii=False), now(),
+                ),
+            )  # fmt: skip
+            post_id = cursor.lastrowid
+        assert post_id is not None
+        return self.get(post_id)
+
+    def pending(self) -> list[Post]:
+        rows = self.db.execute("SELECT * FROM posts WHERE status=? ORDER BY id", (PENDING,))
+        return [post for row in rows if (post := self._post(row)) is not None]
+
+    def part(self, post_id: int, part: str) -> tuple[bool, str | None]:
+        """(started, ts) for one part of a post."""
+        row = self.db.execute(
+            "SELECT ts FROM parts WHERE post_id=? AND part=?", (post_id, part)
+        ).fetchone()
+        return (row is not None, row["ts"] if row else None)
+
+    def start_part(self, post_id: int, part: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO parts (post_id, part, started_at) VALUES (?,?,?)",
+                (post_id, part, now()),
+            )
+
+    def finish_part(self, post_id: int, part: str, ts: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE parts SET ts=? WHERE post_id=? AND part=?", (ts, post_id, part))
+
+    def set_main(self, post_id: int, channel_id: str, ts: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE posts SET channel_id=?, ts=? WHERE id=?", (channel_id, ts, post_id))
+
+    def mark_posted(self, post_id: int) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE posts SET status=?, posted_at=?, last_error=NULL WHERE id=?",
+                (POSTED, now(), post_id),
+            )
+
+    def mark_revised(self, post_id: int) -> None:
+        with self._write() as db:
+            db.execute("UPDATE posts SET revised=1 WHERE id=?", (post_id,))
+
+    def record_failure(self, post_id: int, error: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE posts SET attempts=attempts+1, last_error=? WHERE id=?", (error, post_id)
+            )
+
+    def history(self, limit: int = 50) -> list[Post]:
+        rows = self.db.execute("SELECT * FROM posts ORDER BY id DESC LIMIT ?", (limit,))
+        return [post for row in rows if (post := self._post(row)) is not None]
+
+    def log_event(self, kind: str, detail: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO events (at, kind, detail) VALUES (?,?,?)", (now(), kind, detail)
+            )
+
+    def events(self, kind: str, limit: int = 5) -> list[tuple[str, str]]:
+        rows = self.db.execute(
+            "SELECT at, detail FROM events WHERE kind=? ORDER BY id DESC LIMIT ?", (kind, limit)
+        )
+        return [(row["at"], row["detail"]) for row in rows]
