@@ -147,8 +147,14 @@ class Slack:
     """The Slack Web API calls Patchbot makes, with errors turned into ``SlackFailure``."""
 
     def __init__(self, token: str, base_url: str, timeout: float = 30.0, retries: int = 3) -> None:
-        self.client = WebClient(token=token, base_url=base_url, timeout=int(max(1, timeout)))
-        self.client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=retries))
+        # Only rate limits are retried here: slack-sdk's default connection-error retry could
+        # post a message twice when a connection drops after Slack took it.
+        self.client = WebClient(
+            token=token,
+            base_url=base_url,
+            timeout=int(max(1, timeout)),
+            retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=retries)],
+        )
         self._channel_ids: dict[str, str] = {}
 
     def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:

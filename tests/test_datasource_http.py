@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import email.utils
 import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.datasource import PHE_API, PHE_METRICS, HttpPolicy, NoDataError, fetch, fetch_url
-from bot.datasource import phe_api_urls as urls_for
+from bot.datasource import (
+    PHE_API,
+    PHE_METRICS,
+    HttpPolicy,
+    NoDataError,
+    fetch,
+    fetch_url,
+    phe_api_urls,
+)
 from bot.errors import PatchbotError
 from tests.fakes.phe_api import FakePheApi
 
@@ -34,7 +40,7 @@ def published(api: FakePheApi) -> FakePheApi:
 
 
 def url_for(api: FakePheApi, code: str = DARLINGTON) -> str:
-    return urls_for([code], api.base_url)[0]
+    return phe_api_urls([code], api.base_url)[0]
 
 
 def must_not_sleep(seconds: float) -> None:
@@ -117,14 +123,15 @@ def test_server_errors_end_in_an_error_naming_url_attempts_and_status(
 
 
 def test_truncated_download_is_retried(published: FakePheApi) -> None:
-    published.fail_next("truncated")
+    published.fail_next("truncated", on="download")
     raw = fetch_url(url_for(published), FAST)
     assert raw.content == excerpt_rows("LtlaCode", DARLINGTON)
-    assert len(published.requests) == 3
+    paths = [r.path for r in published.requests]
+    assert paths == ["/v2/data", "/downloads/msoa_2020-11-30.csv"] * 2  # the whole GET again
 
 
 def test_truncated_every_time_is_an_error(published: FakePheApi) -> None:
-    published.fail_next("truncated", times=3)
+    published.fail_next("truncated", times=3, on="download")
     with pytest.raises(PatchbotError, match=r"after 3 attempts: .*truncated"):
         fetch_url(url_for(published), FAST)
 
@@ -157,13 +164,17 @@ def test_a_client_error_fails_at_once(published: FakePheApi) -> None:
     assert len(published.requests) == 1
 
 
-@pytest.mark.parametrize("in_seconds", [False, True])
+HTTP_DATE = "%a, %d %b %Y %H:%M:%S"
+
+
+@pytest.mark.parametrize("zone", [None, " GMT", " -0000"])
 def test_a_retry_after_beyond_max_wait_fails_at_once(
-    published: FakePheApi, in_seconds: bool
+    published: FakePheApi, zone: str | None
 ) -> None:
+    """Retry-After in seconds, as an HTTP date, and as a date with RFC 5322's "unknown" zone."""
     later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=125)
     published.fail_next(
-        "429", retry_after="120" if in_seconds else email.utils.format_datetime(later, usegmt=True)
+        "429", retry_after="120" if zone is None else later.strftime(HTTP_DATE) + zone
     )
     policy = HttpPolicy(timeout=2, retries=2, backoff=0, max_wait=60)
     with pytest.raises(PatchbotError, match=r"wait 12\d s, more than PATCHBOT_HTTP_MAX_WAIT=60"):

@@ -7,7 +7,7 @@ filename="msoa_<release>.csv"``. Rows are filtered by ``areaCode`` (a region, UT
 as the real API did; with nothing published, or no matching rows, the API answers ``204``.
 
 Faults are scripted per request: ``api.fail_next("429", times=2)`` makes the next two requests
-(to any path) fail, after which the server answers normally again::
+fail (or the next two downloads, with ``on="download"``), after which it answers normally::
 
     with FakePheApi() as api:
         api.publish(csv_text, release="2020-11-30")
@@ -27,7 +27,6 @@ import email.utils
 import socket
 import sys
 import threading
-from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
@@ -35,6 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 FaultKind = Literal["429", "500", "204", "truncated", "html", "slow", "drop"]
+FaultTarget = Literal["any", "api", "download"]
 
 API_PATH = "/v2/data"
 DOWNLOADS = "/downloads/"
@@ -73,6 +73,7 @@ class _Fault:
     kind: FaultKind
     retry_after: str
     delay: float
+    path_prefix: str
 
 
 class FakePheApi:
@@ -83,7 +84,7 @@ class FakePheApi:
         self._closing = threading.Event()
         self._releases: dict[str, _Release] = {}
         self._latest: str | None = None
-        self._faults: deque[_Fault] = deque()
+        self._faults: list[_Fault] = []
         self._requests: list[RecordedRequest] = []
         self._connections: set[socket.socket] = set()
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -105,7 +106,10 @@ class FakePheApi:
         self, data: bytes | str, release: str | dt.date = "2020-11-30", *,
         content_disposition: bool = True,
     ) -> None:  # fmt: skip
-        """Make ``data`` (a PHE MSOA CSV) the latest release; older releases stay downloadable."""
+        """Make ``data`` (a PHE MSOA CSV) the latest release; older ones stay downloadable and
+        can be asked for with ``release=YYYY-MM-DD``, as on the real API. Without
+        ``content_disposition`` the download only carries ``Last-Modified``.
+        """
         day = dt.date.fromisoformat(str(release))
         text = data.decode("utf-8") if isinstance(data, bytes) else data
         modified = dt.datetime.combine(day, dt.time(16), tzinfo=UK).astimezone(dt.UTC)
@@ -116,15 +120,18 @@ class FakePheApi:
             self._latest = day.isoformat()
 
     def fail_next(
-        self, kind: FaultKind, times: int = 1, *, retry_after: int | str = 1, delay: float = 1.0
-    ) -> None:
+        self, kind: FaultKind, times: int = 1, *, on: FaultTarget = "any",
+        retry_after: int | str = 1, delay: float = 1.0,
+    ) -> None:  # fmt: skip
         """Make the next ``times`` requests fail with ``kind`` (queued after earlier faults).
 
+        ``on`` limits the fault to API calls or to downloads (the requests after a 303).
         ``retry_after`` is the 429's Retry-After header; ``delay`` how long "slow" waits before
         answering normally. "truncated" promises more bytes than it sends, then hangs up;
         "drop" hangs up without answering; "html" is a 200 text/html error page.
         """
-        fault = _Fault(kind, str(retry_after), delay)
+        prefix = {"any": "/", "api": API_PATH, "download": DOWNLOADS}[on]
+        fault = _Fault(kind, str(retry_after), delay, prefix)
         with self._lock:
             self._faults.extend([fault] * times)
 
@@ -159,7 +166,10 @@ class FakePheApi:
     def _record(self, request: RecordedRequest) -> _Fault | None:
         with self._lock:
             self._requests.append(request)
-            return self._faults.popleft() if self._faults else None
+            for index, fault in enumerate(self._faults):
+                if request.path.startswith(fault.path_prefix):
+                    return self._faults.pop(index)
+            return None
 
     def _answer(self, path: str, query: dict[str, list[str]], raw_query: str) -> _Answer:
         """The fault-free answer to a GET."""
@@ -219,6 +229,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like the real API
+    disable_nagle_algorithm = True  # headers and body go in two writes: no 40 ms delayed ACKs
     server: _Server
 
     def setup(self) -> None:
