@@ -101,7 +101,7 @@ class Courier:
                 self.ledger.finish_part(post.id, part, ts)
                 return ts
             except SlackFailure as failure:
-                if failure.fatal or attempt == self.attempts:
+                if not failure.transient or attempt == self.attempts:
                     raise
                 wait = self.backoff * 2 ** (attempt - 1)
                 log.warning(

@@ -34,18 +34,22 @@ THREAD_SECTIONS = 40  # sections per thread reply
 METADATA_EVENT = "patchbot_story_part"
 AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 CHANNEL_ERRORS = {"channel_not_found", "not_in_channel", "is_archived"}
+# Worth another try in the same run; anything else (say invalid_blocks) is kept for the next.
+TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 
 Message = dict[str, Any]  # chat.postMessage arguments: text, blocks, metadata
 
 
 class SlackFailure(Exception):
-    """A Slack call that failed; ``fatal`` when retrying cannot help (auth, channel)."""
+    """A Slack call that failed: ``fatal`` stops the run (auth, channel); ``transient`` is
+    worth retrying at once (server errors, dropped connections)."""
 
-    def __init__(self, message: str, code: str, fatal: bool) -> None:
+    def __init__(self, message: str, code: str, status: int | None = None) -> None:
         super().__init__(message)
         self.code = code
-        self.fatal = fatal
+        self.fatal = code in AUTH_ERRORS or code in CHANNEL_ERRORS
+        self.transient = code in TRANSIENT_ERRORS or code == "connection" or (status or 0) >= 500
 
 
 def escape(text: str) -> str:
@@ -163,12 +167,12 @@ class Slack:
         try:
             response = function(**kwargs)
         except SlackApiError as error:
-            code = str(error.response.get("error", f"HTTP {error.response.status_code}"))
-            fatal = code in AUTH_ERRORS or code in CHANNEL_ERRORS
-            raise SlackFailure(f"Slack {method}: {code}", code, fatal) from None
+            status = error.response.status_code
+            code = str(error.response.get("error", f"HTTP {status}"))
+            raise SlackFailure(f"Slack {method}: {code}", code, status) from None
         except (SlackRequestError, OSError) as error:
             raise SlackFailure(
-                f"Slack {method}: connection failed ({type(error).__name__})", "connection", False
+                f"Slack {method}: connection failed ({type(error).__name__})", "connection"
             ) from None
         data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
         return data
@@ -208,7 +212,7 @@ class Slack:
                     return str(channel["id"])
             cursor = page.get("response_metadata", {}).get("next_cursor", "")
             if not cursor:
-                raise SlackFailure(f"channel #{name} not found", "channel_not_found", True)
+                raise SlackFailure(f"channel #{name} not found", "channel_not_found")
 
     def post(
         self,

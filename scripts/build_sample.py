@@ -11,6 +11,11 @@ Writes two compressed files into ``bot/data/``:
   as the API's ``Content-Disposition`` did.
 
 Run from the repository root:  python scripts/build_sample.py [--shared ../shared/data]
+
+The same conversion makes the test excerpts in ``tests/data`` (see tests/data/README.md), e.g.
+the 2020-11-25 capture of a few councils, to test PHE's revisions:
+  python scripts/build_sample.py --release 2020-11-25 --first-week 2020-11-11 \
+      --last-week 2020-11-18 --councils York,Darlington --out tests/data/x.csv
 """
 
 from __future__ import annotations
@@ -80,35 +85,46 @@ def build_lookup(shared: Path) -> list[dict[str, str]]:
     return sorted(lookup, key=lambda r: r["area_code"])
 
 
+NO_ROW = -1  # an empty cell: the capture has no observation, so the API had no row
+
+
 def parse_count(cell: str) -> int | None:
-    """``S`` (suppressed, 0-2 cases) becomes None; the sample weeks have no empty cells."""
+    """``S`` (suppressed, 0-2 cases) becomes None, an empty cell NO_ROW."""
     if cell == "S":
         return None
     if cell == "":
-        raise ValueError("empty cell in a week the sample treats as complete")
+        return NO_ROW
     return int(cell)
 
 
-def build_cases(shared: Path, lookup: list[dict[str, str]]) -> list[list[str]]:
-    wide = read_csv(shared / "phe-msoa-cases" / RELEASE / "latest.csv")
+def build_cases(
+    shared: Path,
+    lookup: list[dict[str, str]],
+    release: str = RELEASE,
+    first_week: dt.date = FIRST_WEEK,
+    last_week: dt.date = LAST_WEEK,
+) -> list[list[str]]:
+    wide = read_csv(shared / "phe-msoa-cases" / release / "latest.csv")
     by_date = {row["specimenDate"]: row for row in wide}
     weeks = []
-    week = LAST_WEEK
-    while week >= FIRST_WEEK:
+    week = last_week
+    while week >= first_week:
         weeks.append(week)
         week -= dt.timedelta(days=7)
     rows = []
     for week in weeks:  # newest first, as the API served
         this_week = by_date[week.isoformat()]
-        last_week = by_date[(week - dt.timedelta(days=7)).isoformat()]
+        week_before = by_date[(week - dt.timedelta(days=7)).isoformat()]
         for area in lookup:
             code = area["area_code"]
             cases = parse_count(this_week[code])
-            previous = parse_count(last_week[code])
+            if cases == NO_ROW:
+                continue
+            previous = parse_count(week_before[code])
             rate = change = change_pct = ""
             if cases is not None:
                 rate = one_decimal(Decimal(cases * 100_000) / Decimal(area["population"]))
-                if previous is not None:
+                if previous is not None and previous != NO_ROW:
                     change = str(cases - previous)
                     change_pct = one_decimal(Decimal((cases - previous) * 100) / previous)
             rows.append(
@@ -137,15 +153,30 @@ def write_gzip_csv(path: Path, header: list[str], rows: list[list[str]]) -> None
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--release", default=RELEASE, help="capture folder, e.g. 2020-11-25")
+    parser.add_argument("--first-week", type=dt.date.fromisoformat, default=FIRST_WEEK)
+    parser.add_argument("--last-week", type=dt.date.fromisoformat, default=LAST_WEEK)
+    parser.add_argument("--councils", help="only these councils (LTLA names, comma-separated)")
+    parser.add_argument("--out", type=Path, help="write a plain CSV excerpt here instead")
     args = parser.parse_args()
     lookup = build_lookup(args.shared)
+    if args.councils:
+        wanted = {name.strip() for name in args.councils.split(",")}
+        lookup = [row for row in lookup if row["ltla_name"] in wanted]
+    cases = build_cases(args.shared, lookup, args.release, args.first_week, args.last_week)
+    if args.out:
+        with args.out.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(API_COLUMNS)
+            writer.writerows(cases)
+        print(f"{len(cases)} case rows written to {args.out}")
+        return
     write_gzip_csv(
         OUT_DIR / "msoa_lookup.csv.gz",
         LOOKUP_COLUMNS,
         [[row[c] for c in LOOKUP_COLUMNS] for row in lookup],
     )
-    cases = build_cases(args.shared, lookup)
-    write_gzip_csv(OUT_DIR / "sample" / f"msoa_{RELEASE}.csv.gz", API_COLUMNS, cases)
+    write_gzip_csv(OUT_DIR / "sample" / f"msoa_{args.release}.csv.gz", API_COLUMNS, cases)
     print(f"{len(lookup)} areas, {len(cases)} case rows written to {OUT_DIR}")
 
 

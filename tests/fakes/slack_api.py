@@ -73,7 +73,9 @@ class FakeSlack:
 
     Outcomes for ``script``/``fail_always``: ``"ok"``; ``"ratelimited"`` (HTTP 429 with a
     Retry-After header); an HTTP status such as ``"500"``; ``"drop"`` (close the connection
-    without handling the call); ``"drop_after"`` (handle it, then close without replying, as
+    without handling the call); ``"hang_after"`` (handle it, then hold the connection without
+    replying until the fake stops, so a test can kill the client mid-call);
+    ``"drop_after"`` (handle it, then close without replying, as
     when Slack posted the message but the response was lost); or any Slack error code, which
     is returned as ``{"ok": false, "error": code}``.
     """
@@ -94,6 +96,7 @@ class FakeSlack:
         self._always: dict[str, str] = {}
         self._serial = itertools.count(1)
         self._lock = threading.Lock()
+        self._stopping = threading.Event()  # releases "hang_after" connections
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._handlers: dict[str, Callable[[JSON], JSON]] = {
@@ -120,6 +123,7 @@ class FakeSlack:
 
     def __exit__(self, *exc_info: object) -> None:
         """Stop serving and close the listening socket."""
+        self._stopping.set()
         if self._server is not None and self._thread is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -172,8 +176,8 @@ class FakeSlack:
         with self._lock:
             return dict(self._files)
 
-    def _serve(self, method: str, params: JSON, token: str | None) -> tuple[int, JSON | None]:
-        """Handle one request; returns (HTTP status, body), body None to drop the connection."""
+    def _serve(self, method: str, params: JSON, token: str | None) -> tuple[int, JSON | None, str]:
+        """Handle one request: (HTTP status, body or None to send nothing, the outcome)."""
         with self._lock:
             outcome = self._always.get(method) or self._next_scripted(method)
             status, body = 200, None
@@ -181,7 +185,7 @@ class FakeSlack:
                 status, body = 429, {"ok": False, "error": "ratelimited"}
             elif outcome.isdigit():
                 status, body = int(outcome), {"ok": False, "error": "internal_error"}
-            elif outcome not in ("ok", "drop", "drop_after"):
+            elif outcome not in ("ok", "drop", "drop_after", "hang_after"):
                 body = {"ok": False, "error": outcome}
             elif outcome != "drop":
                 try:
@@ -194,12 +198,12 @@ class FakeSlack:
                     body = {"ok": True, **self._handlers[method](params)}
                 except _ApiError as err:
                     status, body = err.status, {"ok": False, "error": err.code, **err.extra}
-                    outcome = "drop_after" if outcome == "drop_after" else err.code
+                    outcome = outcome if outcome in ("drop_after", "hang_after") else err.code
                 except (ValueError, TypeError, KeyError):  # e.g. limit="many"
                     body, outcome = {"ok": False, "error": "invalid_arguments"}, "invalid_arguments"
-                body = None if outcome == "drop_after" else body
+                body = None if outcome in ("drop_after", "hang_after") else body
             self._calls.append(Call(method, params, token, time.monotonic(), outcome))
-            return status, body
+            return status, body, outcome
 
     def _next_scripted(self, method: str) -> str:
         for i, (outcome, only) in enumerate(self._script):
@@ -418,8 +422,10 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.send_error(404)
             return
-        status, payload = self.server.fake._serve(method, params, token)
+        status, payload, outcome = self.server.fake._serve(method, params, token)
         if payload is None:
+            if outcome == "hang_after":
+                self.server.fake._stopping.wait(60)
             self.close_connection = True  # nothing written: the client sees the socket close
         elif method == UPLOAD and payload["ok"]:  # the real upload host answers in plain text
             self._reply(status, f"OK - {payload['size']}".encode(), "text/plain")

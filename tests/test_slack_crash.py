@@ -1,0 +1,88 @@
+"""Kill ``patchbot post`` for real in the middle of a run, run it again: nothing lost, nothing
+posted twice. The fake Slack takes the call, then holds the answer back while the test sends
+SIGKILL, the worst moment: Slack has the message, the ledger does not know its ts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.slack_api import FakeSlack
+from tests.test_slack_delivery import CHANNELS, TOKEN, top_level
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def patchbot(env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "post"],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(condition: object, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the run to reach the kill point")
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    ("method", "nth"),
+    [
+        ("chat.postMessage", 1),  # the first story's channel message
+        ("chat.postMessage", 6),  # the round-up's thread continuation (the 6th message)
+        ("upload", 2),  # the second story's file bytes, never completed
+        ("files.completeUploadExternal", 3),  # the third file shared, answer lost
+        ("files.getUploadURLExternal", 5),  # the round-up's file, before any bytes
+    ],
+)
+def test_killed_mid_run_then_rerun(tmp_path: Path, method: str, nth: int) -> None:
+    with FakeSlack(token=TOKEN, channels=CHANNELS, retry_after=0) as slack:
+        env = {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_CHANNEL": "#newsroom",
+            "SLACK_API_URL": slack.base_url,
+            "PATCHBOT_STATE_DIR": str(tmp_path / "state"),
+            "PATCHBOT_HTTP_BACKOFF": "0",
+        }
+        slack.script(*["ok"] * (nth - 1), "hang_after", method=method)
+        run = patchbot(env, tmp_path)
+        try:
+            wait_for(lambda: any(c.outcome == "hang_after" for c in slack.calls(method)))
+        finally:
+            run.send_signal(signal.SIGKILL)
+            run.communicate()
+        assert run.returncode == -signal.SIGKILL
+
+        rerun = patchbot(env, tmp_path)
+        _out, err = rerun.communicate(timeout=60)
+        assert rerun.returncode == 0, err
+
+        stories = top_level(slack)
+        assert len(stories) == 5  # nothing lost
+        parts = Counter(
+            (m.metadata["event_payload"]["post"], m.metadata["event_payload"]["part"])
+            for m in slack.messages("newsroom")
+            if m.metadata
+        )
+        assert parts
+        assert max(parts.values()) == 1
+        assert sum(1 for post, part in parts if part == "main") == 5
+        shared = Counter(f.filename for f in slack.files.values() if f.shares)
+        assert len(shared) == 5
+        assert max(shared.values()) == 1  # every story's text file shared exactly once
+        assert all(len(f.shares) == 1 for f in slack.files.values() if f.shares)
+        assert "0 kept for the next run" in err
