@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from bot.errors import PatchbotError
+from bot.logs import redact
 
 if TYPE_CHECKING:
     from bot.stories import DraftSet
@@ -32,7 +32,7 @@ class PatchbotGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PatchbotError as error:
-            click.echo(f"patchbot: error: {error}", err=True)
+            click.echo(f"patchbot: error: {redact(str(error))}", err=True)
             ctx.exit(1)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
@@ -40,7 +40,7 @@ class PatchbotGroup(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             click.echo(
-                f"patchbot: internal error: {type(error).__name__}: {error} "
+                f"patchbot: internal error: {type(error).__name__}: {redact(str(error))} "
                 "(run with --debug for details)",
                 err=True,
             )
@@ -68,11 +68,9 @@ def _week(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt
 @click.pass_context
 def cli(ctx: click.Context, env_file: Path | None, verbose: bool, debug: bool) -> None:
     """Patchbot drafts local Covid-19 neighbourhood stories from Public Health England data."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="patchbot: %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    from bot.logs import configure
+
+    configure(verbose)
     ctx.obj = {"env_file": env_file, "debug": debug}
 
 

@@ -303,3 +303,14 @@ def test_history_lists_posts(run_cli: Run, slack: FakeSlack, env: dict[str, str]
     assert "no_new_cases" in listing[1]
     assert "2020-11-25" in listing[1]
     assert "#newsroom ts=" in listing[1]
+
+
+def test_token_never_reaches_logs_or_errors(
+    run_cli: Run, slack: FakeSlack, env: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.logs import redact
+
+    slack.fail_always("chat.postMessage", "500")
+    result = run_cli("-v", "post", "--source", str(EXCERPT), "--patch", "Ryedale", env=env)
+    assert TOKEN not in result.stderr + result.stdout + caplog.text
+    assert redact(f"token={TOKEN} and xapp-1-abc") == "token=[redacted] and [redacted]"
