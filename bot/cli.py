@@ -138,6 +138,8 @@ def draft(
     if out is not None:
         _write_drafts(out, drafts, output_format)
     _say_drafted(drafts)
+    if drafts.failed:
+        ctx.exit(4)
 
 
 def _say_drafted(drafts: DraftSet) -> None:
@@ -151,6 +153,8 @@ def _say_drafted(drafts: DraftSet) -> None:
     )
     for story, why in drafts.skipped:
         click.echo(f"patchbot: no {story} story: {why}", err=True)
+    for story, error in drafts.failed:
+        click.echo(f"patchbot: error: {story} not drafted: {error}", err=True)
 
 
 @cli.command()
@@ -167,7 +171,8 @@ def post(
 
     Stories already posted are not posted again; a story whose figures PHE revised gets one
     correction in its thread; a story Slack could not take is kept and sent on the next run
-    (exit status 3).
+    (exit status 3); a story whose template fails is not drafted, the others still go out
+    (exit status 4).
     """
     from bot import pipeline
     from bot.delivery import Courier, deliver
@@ -201,6 +206,8 @@ def post(
     click.echo(f"patchbot: Slack: {report.summary()}", err=True)
     for name, why in report.kept:
         click.echo(f"patchbot: kept for the next run: {name}: {why}", err=True)
+    if drafts.failed:
+        ctx.exit(4)
     if report.kept:
         ctx.exit(3)
 

@@ -222,14 +222,14 @@ def deliver(
             report.kept.append((label(post), str(failure)))
             continue
         (report.corrected if post.kind == CORRECTION else report.posted).append(label(post))
-    if report.kept:
-        lines = "\n".join(f"• {escape(name)}: {escape(why)}" for name, why in report.kept)
+    problems = [f"not posted, kept for the next run: {name}: {why}" for name, why in report.kept]
+    problems += [f"not drafted (template error): {story}: {why}" for story, why in drafts.failed]
+    if problems:
+        lines = "\n".join(f"• {escape(problem)}" for problem in problems)
         alert(
             courier.slack,
             ops_channel,
-            f":warning: Patchbot could not post {len(report.kept)} "
-            f"{'story' if len(report.kept) == 1 else 'stories'} to Slack; "
-            f"kept for the next run:\n{lines}",
+            f":warning: Patchbot ({escape(drafts.patch.name)}):\n{lines}",
         )
     return report
 

@@ -1,14 +1,19 @@
 """Render story templates (``story_templates/*.j2``) into headline and copy.
 
 Templates run in Jinja2's ``SandboxedEnvironment`` with ``StrictUndefined``: a misspelt variable
-is an error, never a silent blank, and a template cannot reach Python internals. The first line a
-template renders is the headline; the rest is the story text.
+is an error, never a silent blank, and a template cannot reach Python internals. The headline
+and intro are chosen from the alternatives in ``stories.toml`` (deterministically per story,
+week and patch) and handed to the template as ``headline`` and ``intro``; the template's first
+line is the headline, the rest is the story text.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import jinja2
@@ -21,13 +26,55 @@ DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "story_template
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
+def variant_index(key: str, count: int) -> int:
+    """A stable choice among ``count`` alternatives: the same draft always reads the same,
+    and different patches (part of ``key``) spread over the alternatives."""
+    return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % count
+
+
+def template_line(error: BaseException) -> tuple[str, int] | None:
+    """(template file, line) where a render error happened; Jinja puts template frames in
+    the traceback."""
+    found = None
+    trace: TracebackType | None = error.__traceback__
+    while trace is not None:
+        filename = trace.tb_frame.f_code.co_filename
+        if filename.endswith((".j2", ".toml")) or filename == "<template>":
+            found = (filename, trace.tb_lineno)
+        trace = trace.tb_next
+    return found
+
+
+def describe(error: jinja2.TemplateError, where: str) -> str:
+    """One line for an editor: the file and line, and what went wrong."""
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        name = error.filename or where
+        return f"{name}:{error.lineno}: {error.message}"
+    located = template_line(error)
+    if located and located[0] != "<template>":
+        where = f"{located[0]}:{located[1]}"
+    message = error.message or type(error).__name__
+    if isinstance(error, jinja2.UndefinedError):
+        message = f"unknown variable: {message}"
+    return f"{where}: {message}"
+
+
 class Renderer:
-    def __init__(self, templates_dir: Path = DEFAULT_TEMPLATES_DIR) -> None:
+    def __init__(
+        self, templates_dir: Path = DEFAULT_TEMPLATES_DIR, overrides: dict[str, Path] | None = None
+    ) -> None:
+        """``overrides`` maps a story to an edited template file to use instead (preview)."""
         if not templates_dir.is_dir():
             raise PatchbotError(f"PATCHBOT_TEMPLATES_DIR: no such folder: {templates_dir}")
         self.templates_dir = templates_dir
+        edited = {
+            f"{story}.j2": path.read_text(encoding="utf-8")
+            for story, path in (overrides or {}).items()
+        }
         self.env = SandboxedEnvironment(
-            loader=jinja2.FileSystemLoader(templates_dir),
+            loader=jinja2.ChoiceLoader(
+                [jinja2.DictLoader(edited), jinja2.FileSystemLoader(templates_dir)]
+            ),
             undefined=jinja2.StrictUndefined,
             autoescape=False,  # plain text copy; Slack escaping happens at delivery
             trim_blocks=True,
@@ -35,20 +82,47 @@ class Renderer:
             keep_trailing_newline=True,  # partials end in a newline, keeping paragraphs apart
         )
         self.env.filters.update(FILTERS)
+        self._snippets: dict[str, jinja2.Template] = {}
 
-    def render(self, story: str, context: dict[str, Any]) -> tuple[str, str]:
-        """(headline, text) for ``story``; a broken template is a PatchbotError naming it."""
-        name = f"{story}.j2"
+    def snippet(self, source: str) -> jinja2.Template:
+        """A headline or intro from stories.toml, compiled once."""
+        if source not in self._snippets:
+            self._snippets[source] = self.env.from_string(source)
+        return self._snippets[source]
+
+    def _choose(
+        self, story: str, slot: str, options: Sequence[str], key: str, context: dict[str, Any]
+    ) -> str:
+        index = variant_index(f"{key}|{slot}", len(options))
+        where = f"stories.toml [{story}] {slot}[{index + 1}]"
         try:
-            rendered = self.env.get_template(name).render(context)
-        except jinja2.TemplateSyntaxError as error:
-            raise PatchbotError(
-                f"{error.filename or name}:{error.lineno}: template syntax error: {error.message}"
-            ) from None
+            rendered = self.snippet(options[index]).render(context)
+        except jinja2.TemplateError as error:
+            raise PatchbotError(describe(error, where)) from None
+        return " ".join(rendered.split())  # a snippet may span lines in the TOML
+
+    def render(
+        self,
+        story: str,
+        context: dict[str, Any],
+        headlines: Sequence[str],
+        intros: Sequence[str],
+        variant_key: str,
+    ) -> tuple[str, str]:
+        """(headline, text) for ``story``; a broken template is a PatchbotError naming the
+        file and line."""
+        name = f"{story}.j2"
+        full = {
+            **context,
+            "headline": self._choose(story, "headlines", headlines, variant_key, context),
+            "intro": self._choose(story, "intros", intros, variant_key, context),
+        }
+        try:
+            rendered = self.env.get_template(name).render(full)
         except jinja2.TemplateNotFound as error:
             raise PatchbotError(f"{self.templates_dir}: no template {error.name}") from None
         except jinja2.TemplateError as error:
-            raise PatchbotError(f"{name}: {error.message or type(error).__name__}") from None
+            raise PatchbotError(describe(error, name)) from None
         lines = [line.rstrip() for line in rendered.strip().splitlines()]
         if not lines or not lines[0]:
             raise PatchbotError(f"{name}: the first line (the headline) is empty")

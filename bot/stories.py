@@ -73,6 +73,8 @@ class StorySettings:
     enabled: bool
     params: Any  # the rule's params dataclass, or None
     channel: str | None = None  # Slack channel for this story, if not the default
+    headlines: tuple[str, ...] = ()  # alternative headlines (Jinja snippets)
+    intros: tuple[str, ...] = ()  # alternative first paragraphs
 
 
 def load_story_settings(templates_dir: Path) -> dict[str, StorySettings]:
@@ -94,13 +96,29 @@ def load_story_settings(templates_dir: Path) -> dict[str, StorySettings]:
         channel = section.pop("channel", None)
         if channel is not None and (not isinstance(channel, str) or not channel.strip()):
             raise PatchbotError(f'{path}: [{name}] channel must be a channel name like "#covid"')
+        variants = {key: _snippets(path, name, key, section.pop(key, None)) for key in VARIANTS}
         params = None
         if kind.params_type is not None:
             params = _params(path, name, kind.params_type, section)
         elif section:
             raise PatchbotError(f"{path}: [{name}] has no setting {next(iter(section))!r}")
-        settings[name] = StorySettings(enabled, params, channel)
+        settings[name] = StorySettings(enabled, params, channel, **variants)
     return settings
+
+
+VARIANTS = ("headlines", "intros")
+
+
+def _snippets(path: Path, story: str, key: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        raise PatchbotError(f"{path}: [{story}] needs {key} = [...] (at least one)")
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(item, str) and item.strip() for item in value)
+    ):
+        raise PatchbotError(f"{path}: [{story}] {key} must be a list of one or more texts")
+    return tuple(value)
 
 
 def _params(path: Path, story: str, params_type: type[Any], section: dict[str, Any]) -> Any:
@@ -145,6 +163,7 @@ class DraftSet:
     origin: str
     drafts: list[Draft]
     skipped: list[tuple[str, str]]  # (story, why there is none)
+    failed: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (story, error)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -186,6 +205,64 @@ def choose_week(cases: CaseData, week_ending: dt.date | None) -> dt.date:
     return week_ending
 
 
+def story_meta(patch: Patch, week: dt.date, release: dt.date | None) -> dict[str, Any]:
+    """The variables every template gets, whatever the story."""
+    return {
+        "patch": {
+            "name": patch.name,
+            "place": patch.place,
+            "councils": list(patch.council_names),
+        },
+        "week_ending": week,
+        "week_start": week - dt.timedelta(days=6),
+        "previous_week_ending": week - dt.timedelta(days=7),
+        "published": release,
+    }
+
+
+def draft_week(
+    table: pd.DataFrame,
+    patch: Patch,
+    week: dt.date,
+    cases: CaseData,
+    renderer: Renderer,
+    settings: dict[str, StorySettings],
+    only: Sequence[str] = (),
+) -> DraftSet:
+    """Every enabled story (or just ``only``) from a patch's week table (``rules.patch_week``).
+
+    A story whose template fails is reported in ``failed``; the other stories still go out.
+    """
+    meta = story_meta(patch, week, cases.release)
+    drafts: list[Draft] = []
+    skipped: list[tuple[str, str]] = []
+    failed: list[tuple[str, str]] = []
+    for name in only or list(STORIES):
+        kind, story_settings = STORIES[name], settings[name]
+        if not only and not story_settings.enabled:
+            skipped.append((name, "disabled in stories.toml"))
+            continue
+        finding = kind.detect(table, story_settings.params)
+        if finding.areas.empty:
+            skipped.append((name, f"nothing to report: {kind.nothing}"))
+            continue
+        facts = {"areas": area_facts(finding.areas), **finding.figures}
+        context = {**meta, **facts, "top_area": facts["areas"][0]}
+        try:
+            headline, text = renderer.render(
+                name,
+                context,
+                headlines=story_settings.headlines,
+                intros=story_settings.intros,
+                variant_key=f"{name}|{week.isoformat()}|{patch.name}",
+            )
+        except PatchbotError as error:
+            failed.append((name, str(error)))
+            continue
+        drafts.append(Draft(name, headline, text, facts))
+    return DraftSet(patch, week, cases.release, cases.origin, drafts, skipped, failed)
+
+
 def draft_stories(
     cases: CaseData,
     geography: Geography,
@@ -198,29 +275,4 @@ def draft_stories(
     """Every enabled story (or just ``only``) for ``patch`` in the chosen week."""
     week = choose_week(cases, week_ending)
     table = rules.patch_week(cases, geography, patch, week)
-    meta = {
-        "patch": {
-            "name": patch.name,
-            "place": patch.place,
-            "councils": list(patch.council_names),
-        },
-        "week_ending": week,
-        "week_start": week - dt.timedelta(days=6),
-        "previous_week_ending": week - dt.timedelta(days=7),
-        "published": cases.release,
-    }
-    drafts: list[Draft] = []
-    skipped: list[tuple[str, str]] = []
-    for name in only or list(STORIES):
-        kind = STORIES[name]
-        if not only and not settings[name].enabled:
-            skipped.append((name, "disabled in stories.toml"))
-            continue
-        finding = kind.detect(table, settings[name].params)
-        if finding.areas.empty:
-            skipped.append((name, f"nothing to report: {kind.nothing}"))
-            continue
-        facts = {"areas": area_facts(finding.areas), **finding.figures}
-        headline, text = renderer.render(name, {**meta, **facts})
-        drafts.append(Draft(name, headline, text, facts))
-    return DraftSet(patch, week, cases.release, cases.origin, drafts, skipped)
+    return draft_week(table, patch, week, cases, renderer, settings, only)

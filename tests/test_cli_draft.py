@@ -243,9 +243,9 @@ def test_out_writes_one_file_per_story(run_cli: Run, tmp_path: Path) -> None:
         "weekly_roundup.txt",
     ]
     roundup = (tmp_path / "drafts" / "weekly_roundup.txt").read_text()
-    assert roundup.startswith(
-        "Covid-19 cases in every neighbourhood of York in the week to November 25\n\n"
-    )
+    drafts = run_cli("draft", "--source", str(EXCERPT), "--patch", "York", "--format", "json")
+    expected = story(drafts, "weekly_roundup")
+    assert roundup == f"{expected['headline']}\n\n{expected['text']}\n"
 
 
 def test_unknown_council_is_one_clear_line(run_cli: Run) -> None:
