@@ -74,8 +74,8 @@ def cli(ctx: click.Context, env_file: Path | None, verbose: bool, debug: bool) -
     ctx.obj = {"env_file": env_file, "debug": debug}
 
 
-def draft_options(command: Callable[..., None]) -> Callable[..., None]:
-    """The selectors ``draft`` and ``post`` share."""
+def data_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Which data, patch and week: shared by ``draft``, ``post`` and ``preview``."""
     options = [
         click.option(
             "--source",
@@ -90,21 +90,24 @@ def draft_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option(
             "--week-ending", callback=_week, metavar="YYYY-MM-DD", help="Default: the latest week."
         ),
-        click.option(
-            "--story",
-            "stories",
-            multiple=True,
-            type=click.Choice(STORY_NAMES),
-            help="Only this story (repeatable). Default: every story enabled in stories.toml.",
-        ),
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
+story_option = click.option(
+    "--story",
+    "stories",
+    multiple=True,
+    type=click.Choice(STORY_NAMES),
+    help="Only this story (repeatable). Default: every story enabled in stories.toml.",
+)
+
+
 @cli.command()
-@draft_options
+@data_options
+@story_option
 @click.option(
     "--format", "output_format", type=click.Choice(["text", "json"]), default="text",
     show_default=True,
@@ -158,7 +161,8 @@ def _say_drafted(drafts: DraftSet) -> None:
 
 
 @cli.command()
-@draft_options
+@data_options
+@story_option
 @click.pass_context
 def post(
     ctx: click.Context,
@@ -175,32 +179,18 @@ def post(
     (exit status 4).
     """
     from bot import pipeline
-    from bot.delivery import Courier, deliver
     from bot.settings import Settings
-    from bot.slack import Slack
     from bot.state import Ledger
     from bot.stories import load_story_settings
 
     settings = Settings.load(ctx.obj["env_file"])
-    if not settings.slack_token:
-        raise PatchbotError(
-            "SLACK_BOT_TOKEN: not set; `patchbot post` needs a Slack bot token (README, "
-            "'Slack setup'). `patchbot draft` works without one."
-        )
-    story_settings = load_story_settings(settings.templates_dir)
+    pipeline.require_slack_token(settings)
+    load_story_settings(settings.templates_dir)  # a broken stories.toml stops us before fetching
     drafts = pipeline.draft(settings, source, patch, week_ending, stories)
     _say_drafted(drafts)
     ledger = Ledger(settings.state_dir)
     try:
-        slack = Slack(settings.slack_token, settings.slack_api_url, settings.http.timeout)
-        courier = Courier(ledger, slack, backoff=settings.http.backoff)
-        report = deliver(
-            drafts,
-            ledger,
-            courier,
-            lambda story: settings.channel_for(story, story_settings[story].channel),
-            settings.slack_ops_channel,
-        )
+        report = pipeline.deliver_drafts(settings, drafts, ledger)
     finally:
         ledger.close()
     click.echo(f"patchbot: Slack: {report.summary()}", err=True)
@@ -210,6 +200,93 @@ def post(
         ctx.exit(4)
     if report.kept:
         ctx.exit(3)
+
+
+@cli.group()
+def templates() -> None:
+    """Editors' tools for story_templates/ (see story_templates/README.md)."""
+
+
+@templates.command("check")
+@click.option(
+    "--templates-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder to check. Default: PATCHBOT_TEMPLATES_DIR or story_templates/.",
+)
+@click.pass_context
+def templates_check(ctx: click.Context, templates_dir: Path | None) -> None:
+    """Check every template and stories.toml: syntax, unknown variables and filters, and the
+    copy rendered against edge cases (one area, ties, all suppressed, a very long list)."""
+    from bot.settings import Settings
+    from bot.toolkit import check
+
+    folder = templates_dir or Settings.load(ctx.obj["env_file"]).templates_dir
+    problems = check(folder)
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        click.echo(
+            f"{len(problems)} {'problem' if len(problems) == 1 else 'problems'} in {folder}",
+            err=True,
+        )
+        ctx.exit(1)
+    click.echo(f"All templates in {folder} are fine.")
+
+
+@templates.command("docs")
+@click.option(
+    "--write", is_flag=True, help="Write story_templates/README.md instead of printing it."
+)
+@click.pass_context
+def templates_docs(ctx: click.Context, write: bool) -> None:
+    """The editors' guide with every variable and filter, generated from the code."""
+    from bot.rendering import DEFAULT_TEMPLATES_DIR
+    from bot.toolkit import editors_guide
+
+    guide = editors_guide()
+    if write:
+        (DEFAULT_TEMPLATES_DIR / "README.md").write_text(guide, encoding="utf-8")
+    else:
+        click.echo(guide, nl=False)
+
+
+@cli.command()
+@click.argument("story", type=click.Choice(STORY_NAMES))
+@data_options
+@click.option(
+    "--template",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="An edited copy of the story's template to preview instead of the real one.",
+)
+@click.pass_context
+def preview(
+    ctx: click.Context,
+    story: str,
+    source: str | None,
+    patch: str | None,
+    week_ending: dt.date | None,
+    template: Path | None,
+) -> None:
+    """Show STORY drafted from real data, as Slack will show it and as plain text."""
+    from bot import pipeline
+    from bot.delivery import ledger_draft, plain_copy
+    from bot.settings import Settings
+    from bot.toolkit import slack_preview
+
+    settings = Settings.load(ctx.obj["env_file"])
+    overrides = {story: template} if template else None
+    drafts = pipeline.draft(
+        settings, source, patch, week_ending, [story], template_overrides=overrides
+    )
+    if drafts.failed:
+        raise PatchbotError(drafts.failed[0][1])
+    if not drafts.drafts:
+        click.echo(f"No {story} story for {drafts.patch.name} this week: {drafts.skipped[0][1]}")
+        return
+    draft = ledger_draft(drafts, 0)
+    click.echo(slack_preview(draft, settings.slack_channel or "SLACK_CHANNEL"))
+    click.echo("\n── Plain text (the .txt file, for the CMS) " + "─" * 20)
+    click.echo(plain_copy(draft))
 
 
 @cli.command()
@@ -241,6 +318,65 @@ def history(ctx: click.Context, limit: int) -> None:
             f"#{item.id:<4}{item.posted_at or '-':<21}{item.story:<16}{item.week_ending:<12}"
             f"{item.release or '-':<12}{status:<12}{where}"
         )
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Check now, once (post if new), and exit.")
+@click.pass_context
+def run(ctx: click.Context, once: bool) -> None:
+    """Run as a service: on each run day at PATCHBOT_RUN_AT (UK time) check the source for a
+    new release, poll until PATCHBOT_POLL_UNTIL, post it as `post` does. SIGTERM or Ctrl-C
+    finishes the story being posted and exits.
+
+    With --once: one check now, then exit (status 0 when posted or nothing new, 3 when
+    stories were kept for the next run, 4 when a story failed to draft, 1 on errors).
+    """
+    import signal
+    import threading
+
+    from bot import service
+    from bot.settings import Settings
+
+    settings = Settings.load(ctx.obj["env_file"])
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        stop.set()  # no more: the scheduler and the job notice it
+
+    loggers = [logging.getLogger("bot"), logging.getLogger("apscheduler")]
+    levels = [logger.level for logger in loggers]
+    loggers[0].setLevel(min(logging.INFO, logging.getLogger().getEffectiveLevel()))
+    loggers[1].setLevel(logging.WARNING)  # one line per step is ours
+    handlers = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        if not once:
+            service.serve(settings, stop)
+            return
+        result = service.run_once(settings, stop)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+    click.echo(f"patchbot: run --once: {result.outcome}: {result.detail}", err=True)
+    if result.outcome in (service.ERROR, service.POST_FAILED):
+        ctx.exit(1)
+    if result.failed:
+        ctx.exit(4)
+    if result.outcome == service.KEPT:
+        ctx.exit(3)
+
+
+@cli.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Show the service: last check, last release processed, next run, stories, errors."""
+    from bot import service
+    from bot.settings import Settings
+
+    settings = Settings.load(ctx.obj["env_file"])
+    for line in service.status_lines(settings):
+        click.echo(line)
 
 
 def _write_drafts(out: Path, drafts: DraftSet, output_format: str) -> None:

@@ -25,6 +25,7 @@ class DeliveryReport:
     corrected: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     kept: list[tuple[str, str]] = field(default_factory=list)  # (story label, why)
+    stopped: list[str] = field(default_factory=list)  # left pending: the service was stopping
 
     def summary(self) -> str:
         parts = [
@@ -33,6 +34,8 @@ class DeliveryReport:
             f"{len(self.unchanged)} already posted",
             f"{len(self.kept)} kept for the next run",
         ]
+        if self.stopped:
+            parts.append(f"{len(self.stopped)} left for the next run (stopping)")
         return ", ".join(parts)
 
 
@@ -206,12 +209,18 @@ def deliver(
     courier: Courier,
     channel_for: Callable[[str], str],
     ops_channel: str | None,
+    stop: Callable[[], bool] | None = None,
 ) -> DeliveryReport:
-    """Post every pending story (this run's and any kept from earlier runs)."""
+    """Post every pending story (this run's and any kept from earlier runs). ``stop`` is asked
+    before each story: once it is true the story being sent has been finished, and the rest
+    stay pending in the ledger for the next run."""
     report = register(drafts, ledger, channel_for)
     pending = ledger.pending()
     courier.slack.check(sorted({post.channel for post in pending if post.corrects is None}))
-    for post in pending:
+    for index, post in enumerate(pending):
+        if stop is not None and stop():
+            report.stopped.extend(label(rest) for rest in pending[index:])
+            break
         try:
             courier.send(post)
         except SlackFailure as failure:

@@ -67,6 +67,15 @@ class Patch:
         return tuple(c.name for c in self.councils)
 
 
+def clean_names(names: pd.Series) -> pd.Series:
+    """Names as copy prints them: single spaces, no space before a comma (one HCL name,
+    "Little Shelford , Foxton & Haslingfield", has one)."""
+    cleaned: pd.Series = (
+        names.str.replace(r"\s+", " ", regex=True).str.replace(" ,", ",").str.strip()
+    )
+    return cleaned
+
+
 def _key(text: str) -> str:
     """Forgiving match key: case, '&' vs 'and', punctuation and spacing don't matter."""
     text = text.lower().replace("&", " and ")
@@ -157,4 +166,4 @@ def load_geography() -> Geography:
     path = resources.files("bot") / "data" / "msoa_lookup.csv.gz"
     with resources.as_file(path) as file:
         areas = pd.read_csv(file, dtype={"population": "Int64"}, dtype_backend="numpy_nullable")
-    return Geography(areas)
+    return Geography(areas.assign(area_name=clean_names(areas["area_name"])))

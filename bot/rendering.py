@@ -45,14 +45,20 @@ def template_line(error: BaseException) -> tuple[str, int] | None:
     return found
 
 
-def describe(error: jinja2.TemplateError, where: str) -> str:
-    """One line for an editor: the file and line, and what went wrong."""
+def describe(error: jinja2.TemplateError, where: str, root: Path | None = None) -> str:
+    """One line for an editor: the file (relative to the templates folder) and line, and what
+    went wrong."""
+
+    def relative(filename: str) -> str:
+        path = Path(filename)
+        return path.relative_to(root).as_posix() if root and path.is_relative_to(root) else filename
+
     if isinstance(error, jinja2.TemplateSyntaxError):
-        name = error.filename or where
+        name = relative(error.filename) if error.filename else where
         return f"{name}:{error.lineno}: {error.message}"
     located = template_line(error)
     if located and located[0] != "<template>":
-        where = f"{located[0]}:{located[1]}"
+        where = f"{relative(located[0])}:{located[1]}"
     message = error.message or type(error).__name__
     if isinstance(error, jinja2.UndefinedError):
         message = f"unknown variable: {message}"
@@ -98,7 +104,7 @@ class Renderer:
         try:
             rendered = self.snippet(options[index]).render(context)
         except jinja2.TemplateError as error:
-            raise PatchbotError(describe(error, where)) from None
+            raise PatchbotError(describe(error, where, self.templates_dir)) from None
         return " ".join(rendered.split())  # a snippet may span lines in the TOML
 
     def render(
@@ -122,7 +128,7 @@ class Renderer:
         except jinja2.TemplateNotFound as error:
             raise PatchbotError(f"{self.templates_dir}: no template {error.name}") from None
         except jinja2.TemplateError as error:
-            raise PatchbotError(describe(error, name)) from None
+            raise PatchbotError(describe(error, name, self.templates_dir)) from None
         lines = [line.rstrip() for line in rendered.strip().splitlines()]
         if not lines or not lines[0]:
             raise PatchbotError(f"{name}: the first line (the headline) is empty")

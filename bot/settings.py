@@ -5,7 +5,9 @@ Every setting is documented in ``config.example.env``; a bad value is a Patchbot
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +37,12 @@ class Settings:
     slack_ops_channel: str | None = None
     slack_api_url: str = SLACK_API_URL
     story_channels: dict[str, str] = field(default_factory=dict)  # SLACK_CHANNEL_<STORY>
+    # `patchbot run`: when to look for a new release (UK time), on which days (a cron
+    # day-of-week expression), how often to look again, and until when.
+    run_at: dt.time = dt.time(16)
+    run_days: str = "mon-fri"
+    poll_minutes: float = 5.0
+    poll_until: dt.time = dt.time(20)
 
     def channel_for(self, story: str, templates_channel: str | None = None) -> str:
         """Where a story goes: SLACK_CHANNEL_<STORY>, else stories.toml, else SLACK_CHANNEL."""
@@ -87,7 +95,27 @@ class Settings:
             slack_ops_channel=values.get("SLACK_OPS_CHANNEL", "").strip() or None,
             slack_api_url=get("SLACK_API_URL", _base_url, SLACK_API_URL),
             story_channels=story_channels,
+            run_at=get("PATCHBOT_RUN_AT", _clock, dt.time(16)),
+            run_days=get("PATCHBOT_RUN_DAYS", _days, "mon-fri"),
+            poll_minutes=get("PATCHBOT_POLL_MINUTES", _positive, 5.0),
+            poll_until=get("PATCHBOT_POLL_UNTIL", _clock, dt.time(20)),
         )
+
+
+def _clock(raw: str) -> dt.time:
+    """A time of day, HH:MM or HH:MM:SS (UK time)."""
+    if not re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", raw):
+        raise ValueError(raw)
+    hour, minute, second = (int(part) for part in f"{raw}:0".split(":")[:3])
+    return dt.time(hour, minute, second)
+
+
+def _days(raw: str) -> str:
+    """A cron day-of-week list, e.g. mon-fri, mon,wed,fri or * (checked fully by the trigger)."""
+    value = raw.lower().replace(" ", "")
+    if not re.fullmatch(r"[a-z0-9*/,-]+", value):
+        raise ValueError(raw)
+    return value
 
 
 def _path(raw: str) -> Path:

@@ -12,7 +12,6 @@ again, so a dropped connection never leaves a duplicate.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.errors import PatchbotError
+from bot.housestyle import uk_date
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +100,9 @@ def _title(headline: str) -> dict[str, Any]:
 
 
 def context_line(draft: dict[str, Any]) -> str:
-    week = dt.date.fromisoformat(draft["week_ending"])
-    parts = [escape(draft["patch"]), f"week to {week:%-d %B %Y}"]
+    parts = [escape(draft["patch"]), f"week to {uk_date(draft['week_ending'], year=True)}"]
     if draft.get("release"):
-        parts.append(f"PHE data published {dt.date.fromisoformat(draft['release']):%-d %B %Y}")
+        parts.append(f"PHE data published {uk_date(draft['release'], year=True)}")
     parts.append(f"source: {escape(draft['origin'])}")
     parts.append("Draft by Patchbot: check before publishing")
     return " · ".join(parts)

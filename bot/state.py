@@ -61,6 +61,23 @@ CREATE TABLE IF NOT EXISTS events (
     kind TEXT NOT NULL,             -- check | release | run | error
     detail TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS releases (  -- data releases `patchbot run` has processed
+    id INTEGER PRIMARY KEY,
+    patch TEXT NOT NULL,
+    source TEXT NOT NULL,
+    week_ending TEXT NOT NULL,      -- the newest week in the data
+    release TEXT NOT NULL,          -- the source's own date stamp; '' when it gave none
+    content_hash TEXT NOT NULL,     -- of the raw bytes: an identical re-publication is not new
+    outcome TEXT NOT NULL,          -- posted | unchanged
+    processed_at TEXT NOT NULL,
+    UNIQUE (patch, content_hash)
+);
+CREATE TABLE IF NOT EXISTS runs (   -- `patchbot run`'s daily job, one row per day (UK date)
+    day TEXT PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,               -- NULL: still polling, or stopped part-way (resumable)
+    outcome TEXT
+);
 """
 
 
@@ -77,6 +94,18 @@ def content_hash(facts: dict[str, Any]) -> str:
 def default_state_dir() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "patchbot"
+
+
+@dataclass(frozen=True)
+class Release:
+    id: int
+    patch: str
+    source: str
+    week_ending: str
+    release: str
+    content_hash: str
+    outcome: str
+    processed_at: str
 
 
 @dataclass(frozen=True)
@@ -248,3 +277,50 @@ class Ledger:
             "SELECT at, detail FROM events WHERE kind=? ORDER BY id DESC LIMIT ?", (kind, limit)
         )
         return [(row["at"], row["detail"]) for row in rows]
+
+    # -- `patchbot run`: releases processed, and the daily job's days
+
+    def release(self, patch: str, digest: str) -> Release | None:
+        """The processed release with these exact bytes, if any."""
+        row = self.db.execute(
+            "SELECT * FROM releases WHERE patch=? AND content_hash=?", (patch, digest)
+        ).fetchone()
+        return Release(**dict(row)) if row else None
+
+    def last_release(self, patch: str | None = None) -> Release | None:
+        """The release processed last (for ``patch``, if given)."""
+        where, args = ("WHERE patch=?", (patch,)) if patch else ("", ())
+        row = self.db.execute(
+            f"SELECT * FROM releases {where} ORDER BY id DESC LIMIT 1", args
+        ).fetchone()
+        return Release(**dict(row)) if row else None
+
+    def add_release(
+        self, *, patch: str, source: str, week_ending: str, release: str, digest: str, outcome: str
+    ) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO releases (patch, source, week_ending, release, "
+                "content_hash, outcome, processed_at) VALUES (?,?,?,?,?,?,?)",
+                (patch, source, week_ending, release, digest, outcome, now()),
+            )
+
+    def run_day(self, day: str) -> tuple[str | None, str | None] | None:
+        """(finished_at, outcome) of the daily job for ``day``; None if it never started."""
+        row = self.db.execute("SELECT * FROM runs WHERE day=?", (day,)).fetchone()
+        return (row["finished_at"], row["outcome"]) if row else None
+
+    def start_run_day(self, day: str) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR IGNORE INTO runs (day, started_at) VALUES (?,?)", (day, now()))
+
+    def finish_run_day(self, day: str, outcome: str) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE runs SET finished_at=?, outcome=? WHERE day=?", (now(), outcome, day)
+            )
+
+    def counts(self) -> dict[str, int]:
+        """How many posts are in each status (pending, posted, superseded)."""
+        rows = self.db.execute("SELECT status, COUNT(*) AS n FROM posts GROUP BY status")
+        return {row["status"]: row["n"] for row in rows}

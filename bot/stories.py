@@ -220,6 +220,19 @@ def story_meta(patch: Patch, week: dt.date, release: dt.date | None) -> dict[str
     }
 
 
+def story_facts(name: str, table: pd.DataFrame, params: Any) -> dict[str, Any] | None:
+    """What a story asserts (its areas and figures), or None when it has nothing to report."""
+    finding = STORIES[name].detect(table, params)
+    if finding.areas.empty:
+        return None
+    return {"areas": area_facts(finding.areas), **finding.figures}
+
+
+def template_context(meta: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
+    """Everything a story's template may use (besides ``headline`` and ``intro``)."""
+    return {**meta, **facts, "top_area": facts["areas"][0]}
+
+
 def draft_week(
     table: pd.DataFrame,
     patch: Patch,
@@ -242,12 +255,11 @@ def draft_week(
         if not only and not story_settings.enabled:
             skipped.append((name, "disabled in stories.toml"))
             continue
-        finding = kind.detect(table, story_settings.params)
-        if finding.areas.empty:
+        facts = story_facts(name, table, story_settings.params)
+        if facts is None:
             skipped.append((name, f"nothing to report: {kind.nothing}"))
             continue
-        facts = {"areas": area_facts(finding.areas), **finding.figures}
-        context = {**meta, **facts, "top_area": facts["areas"][0]}
+        context = template_context(meta, facts)
         try:
             headline, text = renderer.render(
                 name,

@@ -22,7 +22,7 @@ import pyarrow.csv as pa_csv
 
 from bot.datasource import RawData
 from bot.errors import PatchbotError
-from bot.geography import Geography
+from bot.geography import Geography, clean_names
 
 # PHE API v2 column -> tidy column.
 COLUMNS = {
@@ -202,6 +202,8 @@ def load_cases(raw: RawData, geography: Geography, today: dt.date) -> CaseData:
 
     tidy = frame.rename(columns=COLUMNS).drop(columns=["area_type"])
     tidy = tidy.assign(
+        area_name=clean_names(tidy["area_name"]),
+        ltla_name=clean_names(tidy["ltla_name"]),
         week_ending=weeks,
         cases=cases,
         rate=rate,

@@ -102,8 +102,8 @@ def test_post_bundled_drafts(run_cli: Run, slack: FakeSlack, env: dict[str, str]
             shared[0].filename == f"2020-11-25_{draft['story']}_north-east-and-north-yorkshire.txt"
         )
         context = message.blocks[-1]["elements"][0]["text"]
-        assert "North East and North Yorkshire · week to 25 November 2020" in context
-        assert "PHE data published 30 November 2020" in context
+        assert "North East and North Yorkshire · week to November 25, 2020" in context
+        assert "PHE data published November 30, 2020" in context
     roundup = posted[-1]
     assert roundup.blocks[0]["text"]["text"].startswith("Covid-19 cases in every neighbourhood")
     continued = [r for r in replies(slack, roundup) if r.blocks]
