@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -117,6 +118,11 @@ story_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     help="Also write one file per story into this folder.",
 )
+@click.option(
+    "--each-council",
+    is_flag=True,
+    help="Draft for every council in England, each its own patch (instead of --patch).",
+)
 @click.pass_context
 def draft(
     ctx: click.Context,
@@ -126,23 +132,54 @@ def draft(
     stories: tuple[str, ...],
     output_format: str,
     out: Path | None,
+    each_council: bool,
 ) -> None:
     """Draft the week's stories and print them (never posts to Slack)."""
     from bot import pipeline
     from bot.settings import Settings
 
     settings = Settings.load(ctx.obj["env_file"])
-    drafts = pipeline.draft(settings, source, patch, week_ending, stories)
-    if output_format == "json":
-        click.echo(json.dumps(drafts.as_json(), indent=2, ensure_ascii=False))
+    if each_council and patch:
+        raise click.UsageError("--each-council drafts every council: leave out --patch")
+    if each_council:
+        sets = pipeline.draft_each_council(settings, source, week_ending, stories)
     else:
-        for item in drafts.drafts:
-            click.echo(f"==== {item.story} ====\n{item.headline}\n\n{item.text}\n")
-    if out is not None:
-        _write_drafts(out, drafts, output_format)
-    _say_drafted(drafts)
-    if drafts.failed:
+        sets = [pipeline.draft(settings, source, patch, week_ending, stories)]
+    if output_format == "json":
+        if each_council:  # one compact line: pretty-printing every council doubles the time
+            click.echo(json.dumps({"patches": [s.as_json() for s in sets]}, ensure_ascii=False))
+        else:
+            click.echo(json.dumps(sets[0].as_json(), indent=2, ensure_ascii=False))
+    else:
+        for drafts in sets:
+            if each_council and drafts.drafts:
+                click.echo(f"######## {drafts.patch.name} ########\n")
+            for item in drafts.drafts:
+                click.echo(f"==== {item.story} ====\n{item.headline}\n\n{item.text}\n")
+    for drafts in sets:
+        if out is not None and drafts.drafts:
+            folder = out / _slug(drafts.patch.name) if each_council else out
+            _write_drafts(folder, drafts, output_format)
+        if not each_council:
+            _say_drafted(drafts)
+    if each_council:
+        count = sum(len(drafts.drafts) for drafts in sets)
+        click.echo(
+            f"patchbot: {count} stories drafted for {len(sets)} councils, week ending "
+            f"{sets[0].week_ending.isoformat()} ({sets[0].origin})",
+            err=True,
+        )
+        for drafts in sets:
+            for story, error in drafts.failed:
+                click.echo(
+                    f"patchbot: error: {drafts.patch.name}: {story} not drafted: {error}", err=True
+                )
+    if any(drafts.failed for drafts in sets):
         ctx.exit(4)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
 def _say_drafted(drafts: DraftSet) -> None:

@@ -70,9 +70,10 @@ class Patch:
 def clean_names(names: pd.Series) -> pd.Series:
     """Names as copy prints them: single spaces, no space before a comma (one HCL name,
     "Little Shelford , Foxton & Haslingfield", has one)."""
-    cleaned: pd.Series = (
-        names.str.replace(r"\s+", " ", regex=True).str.replace(" ,", ",").str.strip()
-    )
+    tidy = {name: " ".join(name.split()).replace(" ,", ",") for name in names.unique()}
+    if all(name == clean for name, clean in tidy.items()):
+        return names
+    cleaned: pd.Series = names.map(tidy)
     return cleaned
 
 
@@ -145,6 +146,13 @@ class Geography:
         close = starting[:3] or difflib.get_close_matches(key, self._display, n=3, cutoff=0.6)
         hint = f"; did you mean {' or '.join(repr(self._display[c]) for c in close)}?"
         return f"patch: unknown council {item!r}" + (hint if close else "")
+
+    def each_council(self) -> list[Patch]:
+        """Every council in England as a patch of its own, in alphabetical order."""
+        return [Patch(c.name, c.name, (c,)) for c in self.councils.values()]
+
+    def england(self) -> Patch:
+        return Patch("England", "England", tuple(self.councils.values()))
 
     def area_codes_for_api(self, patch: Patch) -> list[str]:
         """The fewest region/county/council codes whose MSOAs cover exactly the patch

@@ -48,6 +48,8 @@ from bot import housestyle
 from bot.geography import Patch
 from bot.stories import Draft
 
+DASH, MINUS = "\u2013", "\u2212"  # typographic en dash and minus sign, for the pictures
+
 # --- Colours -----------------------------------------------------------------------------------
 
 
@@ -61,8 +63,8 @@ class Band:
 
     @property
     def label(self) -> str:
-        """How a legend shows it: "10–49", "800+"."""
-        return f"{self.low:,}+" if self.high is None else f"{self.low:,}–{self.high - 1:,}"
+        """How a legend shows it: "10-49" (with an en dash), "800+"."""
+        return f"{self.low:,}+" if self.high is None else f"{self.low:,}{DASH}{self.high - 1:,}"
 
     @property
     def words(self) -> str:
@@ -87,7 +89,7 @@ BANDS: tuple[Band, ...] = (
 )
 SUPPRESSED_COLOUR = "#ffffff"  # 0-2 cases: PHE withheld the count (and so the rate)
 NO_DATA_COLOUR = "#d9d9d9"  # no row in the data: drawn light grey, hatched
-SUPPRESSED_LABEL = "0–2 cases (suppressed)"
+SUPPRESSED_LABEL = f"0{DASH}2 cases (suppressed)"
 NO_DATA_LABEL = "No figures published"
 
 INK = "#1a1a1a"  # titles, names
@@ -216,7 +218,9 @@ def _header(figure: Figure, title: str, subtitle: str, note: str | None = None) 
     room = figure.get_figwidth() * DPI - 2 * MAP_SIDE_PX
     _at(figure, MAP_SIDE_PX, 22, title, fontsize=20, fontweight="bold", color=INK, va="top")
     style: dict[str, Any] = {"fontsize": 13, "color": MUTED, "va": "top"}
-    lines = [line for part in subtitle.split("\n") for line in _wrap(figure, part, room, 2, **style)]
+    lines = [
+        line for part in subtitle.split("\n") for line in _wrap(figure, part, room, 2, **style)
+    ]
     for number, line in enumerate(lines[:2]):
         _at(figure, MAP_SIDE_PX, SUBTITLE_TOP_PX + number * LINE_PX, line, **style)
     if note:
@@ -287,8 +291,8 @@ def _change_note(area: dict[str, Any]) -> str:
     now = area.get("cases")
     span = ""
     if before is not None:
-        span = f"  ({before:,} → {'0–2' if now is None else f'{now:,}'} cases)"
-    return f"{change:+,}".replace("-", "−") + span
+        span = f"  ({before:,} → {f'0{DASH}2' if now is None else f'{now:,}'} cases)"
+    return f"{change:+,}".replace("-", MINUS) + span
 
 
 def chart_height(bars: int) -> int:
@@ -438,9 +442,7 @@ def _draw_chart(
     if leftwards:
         ax.yaxis.tick_right()
     ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
-    ax.xaxis.set_major_formatter(
-        lambda value, _pos: f"{value:,.0f}".replace("-", "−")  # type: ignore[arg-type]
-    )
+    ax.xaxis.set_major_formatter(lambda value, _pos: f"{value:,.0f}".replace("-", MINUS))
     ax.grid(axis="x", color=RULE, linewidth=0.8, zorder=0)
     ax.set_axisbelow(True)
     for side in ("top", "right", "left", "bottom"):
@@ -708,8 +710,10 @@ class _Spot:
 
 
 def _label_spots(geo: Boundaries, council_of: dict[str, str], k: float) -> dict[str, _Spot]:
-    """Where to name each council: the middle of its member MSOA nearest the council's
-    area-weighted centre (so the point is inside the council, even a crescent-shaped one)."""
+    """Where to name each council: the middle of one of its MSOAs, a large one near the
+    council's area-weighted centre (a name on a large rural MSOA hides one area's colour; on
+    a town centre it would hide a dozen). The point is inside the council, whatever its
+    shape."""
     middles: dict[str, list[tuple[float, float, float]]] = {}
     for code, council in council_of.items():
         outsides = [centroid(points) for points, hole in geo.rings(code) if not hole]
@@ -719,14 +723,15 @@ def _label_spots(geo: Boundaries, council_of: dict[str, str], k: float) -> dict[
         middles.setdefault(council, []).append((x, y, sum(c[2] for c in outsides)))
     spots: dict[str, _Spot] = {}
     for council, items in middles.items():
-        weights = np.array([item[2] for item in items])
+        areas = np.array([max(item[2], 0.0) for item in items])
         xs = np.array([item[0] for item in items])
         ys = np.array([item[1] for item in items])
-        if weights.sum() <= 0:
-            weights = np.ones_like(weights)
+        weights = areas if areas.sum() > 0 else np.ones_like(areas)
         cx, cy = np.average(xs, weights=weights), np.average(ys, weights=weights)
-        nearest = int(np.argmin(((xs - cx) * k) ** 2 + (ys - cy) ** 2))
-        spots[council] = _Spot(float(xs[nearest]), float(ys[nearest]), float(weights.sum()))
+        radius_2 = max(float(weights.sum()) / math.pi, 1e-12)  # (council "radius")^2, in deg^2
+        near = np.exp(-2 * (((xs - cx) * k) ** 2 + (ys - cy) ** 2) / radius_2)
+        best = int(np.argmax(weights * near))
+        spots[council] = _Spot(float(xs[best]), float(ys[best]), float(areas.sum()))
     return spots
 
 
@@ -745,7 +750,8 @@ class _Cover:
         ys = self.y0 + (np.arange(ny) + 0.5) * self.CELL
         for path, owner in zip(paths, owners, strict=True):
             shape = ax.transData.transform_path(path)
-            low, high = shape.vertices.min(axis=0), shape.vertices.max(axis=0)
+            vertices = np.asarray(shape.vertices)
+            low, high = vertices.min(axis=0), vertices.max(axis=0)
             i0, i1 = np.searchsorted(xs, [low[0], high[0]])
             j0, j1 = np.searchsorted(ys, [low[1], high[1]])
             if i0 >= i1 or j0 >= j1:
@@ -846,8 +852,9 @@ def _map_alt_text(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> st
     areas = housestyle.counted(total, "neighbourhood")
     if suppressed == total:
         return (
-            f"Map of the {areas} of {patch.name} in the week to {week}: all {housestyle.num(total)} had "
-            f"0 to 2 cases, so Public Health England suppressed every count; all are white."
+            f"Map of the {areas} of {patch.name} in the week to {week}: all "
+            f"{housestyle.num(total)} had 0 to 2 cases, so Public Health England suppressed "
+            "every count; all are white."
         )
     parts = [
         f"{housestyle.num(count)} {band.words}"
@@ -964,7 +971,7 @@ def patch_map(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> Pictur
         )
     _header(figure, title, subtitle, note)
     entries: list[tuple[str, str, str | None]] = [(b.label, b.colour, None) for b in BANDS]
-    entries.append(("0–2 cases", SUPPRESSED_COLOUR, None))
+    entries.append((f"0{DASH}2 cases", SUPPRESSED_COLOUR, None))
     if grey:
         entries.append(("No figures", NO_DATA_COLOUR, "///"))
     _legend(figure, entries, "Cases per 100,000:")

@@ -9,17 +9,26 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.datasource import RawData, fetch
-from bot.delivery import Courier, DeliveryReport, deliver
 from bot.errors import PatchbotError
 from bot.geography import load_geography
 from bot.rendering import Renderer
+from bot.rules import patches_week
 from bot.settings import Settings
-from bot.slack import Slack
-from bot.state import Ledger
-from bot.stories import DraftSet, draft_stories, load_story_settings
+from bot.stories import (
+    DraftSet,
+    choose_week,
+    draft_patches,
+    draft_stories,
+    load_story_settings,
+)
 from bot.validate import CaseData, load_cases
+
+if TYPE_CHECKING:  # Slack's client is only imported when posting: drafting stays quick
+    from bot.delivery import DeliveryReport
+    from bot.state import Ledger
 
 
 def fetch_source(
@@ -67,6 +76,30 @@ def draft(
     return draft_cases(settings, cases, patch_spec, week_ending, only, template_overrides)
 
 
+def draft_each_council(
+    settings: Settings,
+    source: str | None = None,
+    week_ending: dt.date | None = None,
+    only: Sequence[str] = (),
+    today: dt.date | None = None,
+) -> list[DraftSet]:
+    """Drafts for every council in England, each its own patch, every rule run once for all."""
+    geography = load_geography()
+    patches = geography.each_council()
+    raw = fetch(
+        source or settings.source,
+        lambda: geography.area_codes_for_api(geography.england()),
+        settings.http,
+        settings.phe_api_url,
+    )
+    cases = load_cases(raw, geography, today or dt.date.today())
+    week = choose_week(cases, week_ending)
+    table = patches_week(cases, geography, patches, week)
+    renderer = Renderer(settings.templates_dir)
+    story_settings = load_story_settings(settings.templates_dir)
+    return draft_patches(table, patches, week, cases, renderer, story_settings, only)
+
+
 def require_slack_token(settings: Settings, command: str = "post") -> str:
     if not settings.slack_token:
         raise PatchbotError(
@@ -85,6 +118,9 @@ def deliver_drafts(
     """Post the drafts to Slack through the ledger (each story once; corrections for revised
     figures; failures kept for the next run), as ``patchbot post`` and ``patchbot run`` do.
     ``stop`` is asked before each story: once it says yes, the rest stay pending."""
+    from bot.delivery import Courier, deliver
+    from bot.slack import Slack
+
     token = require_slack_token(settings)
     story_settings = load_story_settings(settings.templates_dir)
     slack = Slack(token, settings.slack_api_url, settings.http.timeout)

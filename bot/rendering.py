@@ -86,6 +86,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,  # partials end in a newline, keeping paragraphs apart
+            auto_reload=False,  # templates are read once per run, not stat()ed per include
         )
         self.env.filters.update(FILTERS)
         self._snippets: dict[str, jinja2.Template] = {}

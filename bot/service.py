@@ -162,10 +162,14 @@ class Schedule:
         return fire
 
     def describe(self) -> str:
-        every = self.poll_every / 60
+        def clock(time: dt.time) -> str:
+            return f"{time:%H:%M:%S}" if time.second else f"{time:%H:%M}"
+
+        seconds = self.poll_every
+        every = f"{seconds:g} s" if seconds < 60 else f"{seconds / 60:g} min"
         return (
-            f"{self.days} at {self.run_at:%H:%M} UK time; until there is new data, every "
-            f"{every:g} min until {self.poll_until:%H:%M}"
+            f"{self.days} at {clock(self.run_at)} UK time; until there is new data, every "
+            f"{every} until {clock(self.poll_until)}"
         )
 
 
@@ -250,7 +254,7 @@ class Service:
         except PatchbotError as error:
             return Check(ERROR, str(error))
         week = cases.weeks[-1].isoformat()
-        step("validate", rows=len(cases.table), newest_week=week, release=stamp or "-", hash=digest)
+        step("validate", rows=cases.rows, newest_week=week, release=stamp or "-", hash=digest)
         last = ledger.last_release(self.patch.name)
         if last is not None and (week, stamp or last.release) < (last.week_ending, last.release):
             return Check(

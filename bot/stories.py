@@ -174,23 +174,18 @@ class DraftSet:
         }
 
 
-def _plain(value: Any) -> Any:
-    """A JSON-ready Python value; pandas' missing markers become None."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    if hasattr(value, "item"):  # numpy scalar
-        return value.item()
-    return value
-
-
-def area_facts(areas: pd.DataFrame) -> list[dict[str, Any]]:
+def area_records(areas: pd.DataFrame) -> dict[int, list[dict[str, Any]]]:
+    """The areas of a finding as plain Python records (None where suppressed or unknown),
+    grouped by patch number, in the story's order."""
     columns = [c for c in (*AREA_FIELDS, "above_threshold") if c in areas.columns]
-    records = []
-    for row in areas[columns].itertuples(index=False):
-        record = {column: _plain(value) for column, value in zip(columns, row, strict=True)}
+    # pandas-stubs lack na_value=None, which pandas documents and which gives plain None
+    values = [areas[c].to_numpy(dtype=object, na_value=None) for c in columns]  # type: ignore[call-overload]
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for patch, *row in zip(areas[rules.PATCH].tolist(), *values, strict=True):
+        record = dict(zip(columns, row, strict=True))
         record["suppressed"] = record["status"] == rules.SUPPRESSED
-        records.append(record)
-    return records
+        grouped.setdefault(patch, []).append(record)
+    return grouped
 
 
 def choose_week(cases: CaseData, week_ending: dt.date | None) -> dt.date:
@@ -221,11 +216,11 @@ def story_meta(patch: Patch, week: dt.date, release: dt.date | None) -> dict[str
 
 
 def story_facts(name: str, table: pd.DataFrame, params: Any) -> dict[str, Any] | None:
-    """What a story asserts (its areas and figures), or None when it has nothing to report."""
+    """What a story asserts for a one-patch table (its areas and figures), or None when it has
+    nothing to report."""
     finding = STORIES[name].detect(table, params)
-    if finding.areas.empty:
-        return None
-    return {"areas": area_facts(finding.areas), **finding.figures}
+    areas = area_records(finding.areas).get(0)
+    return {"areas": areas, **finding.figures[0]} if areas else None
 
 
 def template_context(meta: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
@@ -233,46 +228,58 @@ def template_context(meta: dict[str, Any], facts: dict[str, Any]) -> dict[str, A
     return {**meta, **facts, "top_area": facts["areas"][0]}
 
 
-def draft_week(
+def draft_patches(
     table: pd.DataFrame,
-    patch: Patch,
+    patches: Sequence[Patch],
     week: dt.date,
     cases: CaseData,
     renderer: Renderer,
     settings: dict[str, StorySettings],
     only: Sequence[str] = (),
-) -> DraftSet:
-    """Every enabled story (or just ``only``) from a patch's week table (``rules.patch_week``).
+) -> list[DraftSet]:
+    """Every enabled story (or just ``only``) for every patch of a week table
+    (``rules.patches_week``): each rule runs once for all patches.
 
     A story whose template fails is reported in ``failed``; the other stories still go out.
     """
-    meta = story_meta(patch, week, cases.release)
-    drafts: list[Draft] = []
-    skipped: list[tuple[str, str]] = []
-    failed: list[tuple[str, str]] = []
-    for name in only or list(STORIES):
-        kind, story_settings = STORIES[name], settings[name]
-        if not only and not story_settings.enabled:
-            skipped.append((name, "disabled in stories.toml"))
-            continue
-        facts = story_facts(name, table, story_settings.params)
-        if facts is None:
-            skipped.append((name, f"nothing to report: {kind.nothing}"))
-            continue
-        context = template_context(meta, facts)
-        try:
-            headline, text = renderer.render(
-                name,
-                context,
-                headlines=story_settings.headlines,
-                intros=story_settings.intros,
-                variant_key=f"{name}|{week.isoformat()}|{patch.name}",
-            )
-        except PatchbotError as error:
-            failed.append((name, str(error)))
-            continue
-        drafts.append(Draft(name, headline, text, facts))
-    return DraftSet(patch, week, cases.release, cases.origin, drafts, skipped, failed)
+    names = list(only) or [name for name in STORIES if settings[name].enabled]
+    disabled = [
+        (name, "disabled in stories.toml") for name in STORIES if not only and name not in names
+    ]
+    findings = {name: STORIES[name].detect(table, settings[name].params) for name in names}
+    records = {name: area_records(finding.areas) for name, finding in findings.items()}
+    has_rows = set(table.loc[table["status"] != rules.NO_DATA, rules.PATCH].unique().tolist())
+    sets = []
+    for number, patch in enumerate(patches):
+        meta = story_meta(patch, week, cases.release)
+        drafts: list[Draft] = []
+        skipped, failed = list(disabled), []
+        empty = number not in has_rows
+        for name in names:
+            areas = records[name].get(number)
+            if not areas:
+                why = (
+                    "no figures in the data"
+                    if empty
+                    else f"nothing to report: {STORIES[name].nothing}"
+                )
+                skipped.append((name, why))
+                continue
+            facts = {"areas": areas, **findings[name].figures[number]}
+            try:
+                headline, text = renderer.render(
+                    name,
+                    template_context(meta, facts),
+                    headlines=settings[name].headlines,
+                    intros=settings[name].intros,
+                    variant_key=f"{name}|{week.isoformat()}|{patch.name}",
+                )
+            except PatchbotError as error:
+                failed.append((name, str(error)))
+                continue
+            drafts.append(Draft(name, headline, text, facts))
+        sets.append(DraftSet(patch, week, cases.release, cases.origin, drafts, skipped, failed))
+    return sets
 
 
 def draft_stories(
@@ -287,4 +294,4 @@ def draft_stories(
     """Every enabled story (or just ``only``) for ``patch`` in the chosen week."""
     week = choose_week(cases, week_ending)
     table = rules.patch_week(cases, geography, patch, week)
-    return draft_week(table, patch, week, cases, renderer, settings, only)
+    return draft_patches(table, [patch], week, cases, renderer, settings, only)[0]

@@ -102,7 +102,7 @@ def fixtures(cases: CaseData, geography: Geography) -> Iterator[Fixture]:
     suppressed["status"] = rules.SUPPRESSED
     yield Fixture("all suppressed", york, suppressed.astype(base.dtypes.to_dict()))
 
-    england = Patch("England", "England", tuple(geography.councils.values()))
+    england = geography.england()
     yield Fixture("a very long list (all England)", england,
                   rules.patch_week(cases, geography, england, week))  # fmt: skip
 

@@ -13,11 +13,11 @@ import difflib
 import gzip
 import io
 import zlib
-from dataclasses import dataclass
 from typing import Literal
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from bot.datasource import RawData
@@ -46,20 +46,45 @@ _WHOLE = r"-?\d+"
 _DECIMAL = r"-?\d+(\.\d+)?"
 
 
-@dataclass(frozen=True)
-class CaseData:
-    """The validated cases: one row per MSOA per week, plus where they came from."""
+_NULLABLE = {pa.int64(): pd.Int64Dtype(), pa.float64(): pd.Float64Dtype()}
 
-    table: pd.DataFrame
-    origin: str
-    release: dt.date | None
+
+class CaseData:
+    """The validated cases: one row per MSOA per week, plus where they came from.
+
+    Kept as an Arrow table (compact, even for years of history); a week is turned into the
+    pandas table the rules use only when it is asked for.
+    """
+
+    def __init__(
+        self, arrow: pa.Table, origin: str, release: dt.date | None, geography: Geography
+    ) -> None:
+        self.arrow = arrow
+        self.origin = origin
+        self.release = release
+        self._population = geography.areas.set_index("area_code")["population"]
+        self._weeks: dict[dt.date, pd.DataFrame] = {}
+
+    @property
+    def rows(self) -> int:
+        return int(self.arrow.num_rows)
 
     @property
     def weeks(self) -> list[dt.date]:
-        return sorted(day.date() for day in self.table["week_ending"].unique())
+        return sorted(pc.unique(self.arrow["week_ending"]).to_pylist())
 
     def week_rows(self, week: dt.date) -> pd.DataFrame:
-        return self.table[self.table["week_ending"] == pd.Timestamp(week)]
+        """The week's rows as a tidy pandas table, with names cleaned and population joined."""
+        if week not in self._weeks:
+            chosen = self.arrow.filter(pc.equal(self.arrow["week_ending"], week))
+            frame = chosen.to_pandas(types_mapper=_NULLABLE.get, date_as_object=False)
+            self._weeks[week] = frame.assign(
+                week_ending=frame["week_ending"].astype("datetime64[us]"),
+                area_name=clean_names(frame["area_name"]),
+                ltla_name=clean_names(frame["ltla_name"]),
+                population=frame["area_code"].map(self._population).astype("Int64"),
+            )
+        return self._weeks[week]
 
 
 def _decompress(raw: RawData) -> bytes:
@@ -71,7 +96,8 @@ def _decompress(raw: RawData) -> bytes:
         raise PatchbotError(f"{raw.origin}: damaged gzip file") from None
 
 
-def _read_strings(raw: RawData, content: bytes) -> pd.DataFrame:
+def _sniff(raw: RawData, content: bytes) -> None:
+    """Refuse what is plainly not a CSV before parsing it."""
     head = content.lstrip()[:200].lower()
     if not head:
         raise PatchbotError(f"{raw.origin}: the file is empty")
@@ -83,6 +109,9 @@ def _read_strings(raw: RawData, content: bytes) -> pd.DataFrame:
         raise PatchbotError(
             f"{raw.origin}: not a text CSV file (undecodable byte at offset {error.start})"
         ) from None
+
+
+def _read_strings(raw: RawData, content: bytes) -> pd.DataFrame:
     try:
         table = pa_csv.read_csv(
             io.BytesIO(content),
@@ -150,8 +179,80 @@ def _numbers(
 
 def load_cases(raw: RawData, geography: Geography, today: dt.date) -> CaseData:
     """Parse and validate ``raw`` into the tidy table, or raise PatchbotError."""
+    content = _decompress(raw)
+    _sniff(raw, content)
+    table = _read_typed(content, today)
+    if table is None:  # something is off: the careful reader finds it and names it
+        tidy = _read_checked(raw, content, today)
+        table = pa.Table.from_pandas(tidy, preserve_index=False)
+        table = table.set_column(
+            table.schema.get_field_index("week_ending"),
+            "week_ending",
+            pc.cast(table["week_ending"], pa.date32()),
+        )
+    return CaseData(table, raw.origin, raw.release, geography)
+
+
+_TYPES = {
+    **dict.fromkeys(COLUMNS, pa.string()),
+    "date": pa.date32(),
+    "newCasesBySpecimenDateRollingSum": pa.int64(),
+    "newCasesBySpecimenDateRollingRate": pa.float64(),
+    "newCasesBySpecimenDateChange": pa.int64(),
+    "newCasesBySpecimenDateChangePercentage": pa.float64(),
+}
+
+
+def _any(mask: pa.ChunkedArray) -> bool:
+    return bool(pc.any(mask).as_py())
+
+
+def _read_typed(content: bytes, today: dt.date) -> pa.Table | None:
+    """The fast path: pyarrow parses the columns straight into their types and the checks run
+    on Arrow arrays. Any doubt (a parse error, a missing column, any failed check) returns None
+    for ``_read_checked``, which names the problem."""
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(content),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=_TYPES, include_columns=list(COLUMNS), strings_can_be_null=False
+            ),
+        ).rename_columns(list(COLUMNS.values()))
+    except (pa.ArrowInvalid, KeyError):
+        return None
+    if table.num_rows == 0:
+        return None
+    for column in ("cases", "rate", "change", "change_pct"):  # -99: the old suppressed mark
+        values = table[column]
+        table = table.set_column(
+            table.schema.get_field_index(column),
+            column,
+            pc.if_else(pc.equal(values, -99), pa.scalar(None, values.type), values),
+        )
+    weeks, rates, pcts = table["week_ending"], table["rate"], table["change_pct"]
+    unique_pairs = table.group_by(["area_code", "week_ending"]).aggregate([]).num_rows
+    trouble = (
+        _any(pc.not_equal(pc.utf8_lower(table["area_type"]), "msoa"))
+        or _any(pc.equal(pc.utf8_trim_whitespace(table["area_code"]), ""))
+        or _any(pc.equal(pc.utf8_trim_whitespace(table["ltla_code"]), ""))
+        or weeks.null_count > 0
+        or _any(pc.greater(weeks, pa.scalar(today, pa.date32())))
+        or unique_pairs != table.num_rows
+        or _any(pc.less(table["cases"], 0))
+        or _any(pc.less(rates, 0))
+        or _any(pc.is_nan(rates))
+        or _any(pc.is_inf(rates))
+        or _any(pc.is_nan(pcts))
+        or _any(pc.is_inf(pcts))
+    )
+    return None if trouble else table.drop_columns(["area_type"])
+
+
+def _read_checked(raw: RawData, content: bytes, today: dt.date) -> pd.DataFrame:
+    """The careful path: every value read as text and checked, so the first problem is named
+    with its line and field."""
     origin = raw.origin
-    frame = _read_strings(raw, _decompress(raw))
+    frame = _read_strings(raw, content)
     frame.columns = [str(column).lstrip("\ufeff") for column in frame.columns]
     _check_columns(origin, frame)
     if frame.empty:
@@ -201,16 +302,10 @@ def load_cases(raw: RawData, geography: Geography, today: dt.date) -> CaseData:
     )
 
     tidy = frame.rename(columns=COLUMNS).drop(columns=["area_type"])
-    tidy = tidy.assign(
-        area_name=clean_names(tidy["area_name"]),
-        ltla_name=clean_names(tidy["ltla_name"]),
-        week_ending=weeks,
+    return tidy.assign(
+        week_ending=weeks.astype("datetime64[us]"),
         cases=cases,
         rate=rate,
         change=change,
         change_pct=change_pct,
-        population=tidy["area_code"]
-        .map(geography.areas.set_index("area_code")["population"])
-        .astype("Int64"),
     )
-    return CaseData(tidy.reset_index(drop=True), origin, raw.release)

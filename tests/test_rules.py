@@ -52,8 +52,8 @@ def test_no_new_cases_lists_suppressed_areas_by_council(geography: Geography) ->
         ("York", "Bishopthorpe & Copmanthorpe"),
         ("York", "New Earswick"),
     ]
-    assert finding.figures["suppressed_count"] == 4
-    assert finding.figures["no_data_count"] == 0
+    assert finding.figures[0]["suppressed_count"] == 4
+    assert finding.figures[0]["no_data_count"] == 0
 
 
 def test_no_new_cases_finds_nothing_when_nothing_is_suppressed(geography: Geography) -> None:
@@ -72,10 +72,10 @@ def test_an_area_with_no_row_is_no_data_not_suppressed(geography: Geography) -> 
     assert status["New Earswick"] == rules.NO_DATA
     finding = rules.no_new_cases(table)
     assert names(finding) == ["Bishopthorpe & Copmanthorpe"]
-    assert finding.figures["no_data_count"] == 1
+    assert finding.figures[0]["no_data_count"] == 1
     roundup = rules.weekly_roundup(table, rules.RoundupParams())
     assert "New Earswick" not in names(roundup)
-    assert roundup.figures["no_data_count"] == 1
+    assert roundup.figures[0]["no_data_count"] == 1
 
 
 def test_all_suppressed_patch(geography: Geography) -> None:
@@ -109,15 +109,15 @@ def test_highest_rates_ranks_and_flags_against_patch_average(geography: Geograph
     total = sum(int(r["newCasesBySpecimenDateRollingSum"] or 0) for r in rows)
     people = sum(int(population[r["areaCode"]]) for r in rows)
     exact = Decimal(total * 100_000) / people  # PHE rounded half up
-    assert finding.figures["patch_average"] == float(exact.quantize(Decimal("0.1"), ROUND_HALF_UP))
-    assert finding.figures["suppressed_count"] == 3
+    assert finding.figures[0]["patch_average"] == float(exact.quantize(Decimal("0.1"), ROUND_HALF_UP))
+    assert finding.figures[0]["suppressed_count"] == 3
     rates = list(finding.areas["rate"])
     assert rates == sorted(rates, reverse=True)
     best = max(rows, key=lambda r: float(r["newCasesBySpecimenDateRollingRate"] or 0))
     assert names(finding)[0] == best["areaName"] == "Kirkbymoorside & Moors"
-    threshold = finding.figures["threshold"]
+    threshold = finding.figures[0]["threshold"]
     assert threshold == float(
-        (Decimal(str(finding.figures["patch_average"])) * 2).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        (Decimal(str(finding.figures[0]["patch_average"])) * 2).quantize(Decimal("0.1"), ROUND_HALF_UP)
     )
     assert list(finding.areas["above_threshold"]) == [rate > threshold for rate in rates]
 
@@ -186,8 +186,8 @@ def test_weekly_roundup_lists_every_area_with_three_or_more(geography: Geography
         )
     )
     assert got == expected
-    assert finding.figures["suppressed_count"] == 3
-    assert finding.figures["councils"] == [
+    assert finding.figures[0]["suppressed_count"] == 3
+    assert finding.figures[0]["councils"] == [
         {
             "ltla_name": name,
             "area_count": sum(1 for e in expected if e[0] == name),

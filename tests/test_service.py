@@ -150,6 +150,10 @@ def test_status_shows_the_next_run_in_uk_time(run_cli: Run, env: dict[str, str])
     assert result.exit_code == 0, result.stderr
     assert "next run:      Mon 30 Mar 2020 16:00 BST" in result.stdout
     assert "service:       not running" in result.stdout
+    assert (
+        "schedule:      mon-fri at 16:00 UK time; until there is new data, every 0.3 s until "
+        "20:00" in result.stdout
+    )
     assert "last check:    none yet" in result.stdout
     with time_machine.travel(dt.datetime(2020, 10, 23, 17, 0, tzinfo=UK), tick=False):
         result = run_cli("status", env={**env, "PATCHBOT_RUN_AT": "16:30"})

@@ -1,0 +1,224 @@
+"""Patchbot's speed and memory benchmarks: one command, a table printed and written down.
+
+    .venv/bin/python benchmarks/run.py            # writes docs/benchmarks.md
+
+1. every council in England from the bundled real data (7 weeks x 6,791 MSOAs): the real
+   ``patchbot draft --each-council --format json`` process, wall time and peak memory;
+2. the same with two years of history (the real weeks tiled to 104 weeks: synthetic), to show
+   how cost grows with history, and that drafting one week does not;
+3. CLI cold start: ``patchbot --help``;
+4. the floor: reading the same CSV with pyarrow's typed reader, plus rendering the same
+   templates from precomputed contexts; the pipeline's in-process time is reported as a ratio.
+
+Targets (2 cores): every council <= 2 s wall and <= 400 MB; <= 1.5x the floor; --help <= 0.3 s.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PATCHBOT = [sys.executable, "-m", "bot"]
+RUNS = 5
+
+
+def run_process(args: list[str]) -> tuple[float, float, str]:
+    """(wall seconds, peak RSS in MB, stderr) of one real process."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    _pid, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    stderr = process.stderr.read()
+    process.stderr.close()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{stderr}")
+    return wall, usage.ru_maxrss / 1024, stderr
+
+
+def best_of(args: list[str], runs: int = RUNS) -> tuple[float, float, float, str]:
+    """(median wall, min wall, max peak MB, last stderr) over several runs."""
+    results = [run_process(args) for _ in range(runs)]
+    walls = [wall for wall, _, _ in results]
+    return statistics.median(walls), min(walls), max(mb for _, mb, _ in results), results[-1][2]
+
+
+def tiled_history(weeks: int, folder: Path) -> Path:
+    """The bundled real weeks repeated back in time to ``weeks`` weeks (synthetic)."""
+    from importlib import resources
+
+    sample = resources.files("bot") / "data" / "sample" / "msoa_2020-11-30.csv.gz"
+    lines = gzip.decompress(sample.read_bytes()).decode().splitlines()
+    header, rows = lines[0], lines[1:]
+    by_week: dict[str, list[str]] = {}
+    for row in rows:
+        by_week.setdefault(row.split(",")[9] if '"' not in row else _date(row), []).append(row)
+    real = sorted(by_week, reverse=True)
+    out = io.StringIO()
+    out.write(header + "\n")
+    latest = dt.date.fromisoformat(real[0])
+    for k in range(weeks):
+        source = real[k % len(real)]
+        week = (latest - dt.timedelta(days=7 * k)).isoformat()
+        out.write("\n".join(row.replace(f",{source},", f",{week},", 1) for row in by_week[source]))
+        out.write("\n")
+    path = folder / "msoa_synthetic-104-weeks.csv.gz"
+    path.write_bytes(gzip.compress(out.getvalue().encode(), mtime=0))
+    return path
+
+
+def _date(row: str) -> str:
+    import csv
+
+    return next(csv.reader([row]))[9]
+
+
+STAGES = r"""
+import datetime as dt, json, sys, time
+T = time.perf_counter
+t0 = T()
+from bot.datasource import bundled_sample, read_file
+from bot.geography import load_geography
+from bot.rendering import Renderer
+from bot.rules import patches_week
+from bot.stories import STORIES, area_records, draft_patches, load_story_settings, story_meta, template_context
+from bot.validate import load_cases
+import pyarrow as pa, pyarrow.csv as pa_csv, io, gzip
+from pathlib import Path
+t1 = T()
+geography = load_geography()
+renderer = Renderer(); settings = load_story_settings(renderer.templates_dir)
+raw = read_file(Path(sys.argv[1])) if len(sys.argv) > 1 else bundled_sample()
+t2 = T()
+cases = load_cases(raw, geography, dt.date.today())
+t3 = T()
+patches = geography.each_council(); week = cases.weeks[-1]
+table = patches_week(cases, geography, patches, week)
+sets = draft_patches(table, patches, week, cases, renderer, settings)
+t4 = T()
+# The floor: the fastest read of the same bytes, and rendering the same stories from
+# contexts computed beforehand (so only Jinja's own work is timed).
+contexts = []
+for drafts in sets:
+    meta = story_meta(drafts.patch, week, cases.release)
+    for draft in drafts.drafts:
+        contexts.append((draft.story, template_context(meta, draft.facts), drafts.patch.name))
+types = {"newCasesBySpecimenDateRollingSum": pa.int64(), "newCasesBySpecimenDateRollingRate": pa.float64(),
+         "newCasesBySpecimenDateChange": pa.int64(), "newCasesBySpecimenDateChangePercentage": pa.float64(),
+         "date": pa.date32()}
+f0 = T()
+pa_csv.read_csv(io.BytesIO(gzip.decompress(raw.content)), convert_options=pa_csv.ConvertOptions(column_types=types))
+f1 = T()
+for story, context, patch in contexts:
+    renderer.render(story, context, settings[story].headlines, settings[story].intros, f"{story}|{patch}")
+f2 = T()
+print(json.dumps({"imports": t1 - t0, "read_validate": t3 - t2, "detect_render": t4 - t3,
+                  "pipeline": t4 - t2, "floor_read": f1 - f0, "floor_render": f2 - f1,
+                  "drafts": sum(len(s.drafts) for s in sets), "rows": cases.rows}))
+"""
+
+
+def stages(source: Path | None) -> dict[str, float]:
+    args = [sys.executable, "-c", STAGES, *([str(source)] if source else [])]
+    runs = [
+        json.loads(subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+        for _ in range(3)
+    ]
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
+
+
+def main() -> None:
+    print("Running benchmarks (each figure is a median of several runs)...", file=sys.stderr)
+    rows = []
+    wall, fastest, peak, stderr = best_of([*PATCHBOT, "draft", "--each-council", "--format", "json"])
+    drafts = stderr.split("patchbot: ")[-1].split(" stories")[0]
+    rows.append(("1. every council, bundled data (7 weeks)", f"{drafts} drafts", wall, fastest, peak, "<= 2 s, <= 400 MB"))
+    bundled = stages(None)
+    with tempfile.TemporaryDirectory() as folder:
+        history = tiled_history(104, Path(folder))
+        wall2, fastest2, peak2, stderr2 = best_of(
+            [*PATCHBOT, "draft", "--each-council", "--format", "json", "--source", str(history)], runs=3
+        )
+        drafts2 = stderr2.split("patchbot: ")[-1].split(" stories")[0]
+        rows.append(("2. every council, 104 weeks (synthetic)", f"{drafts2} drafts", wall2, fastest2, peak2, "grows with reading only"))
+        long = stages(history)
+    helps = [run_process([*PATCHBOT, "--help"])[0] for _ in range(9)]
+    rows.append(("3. CLI cold start: patchbot --help", "", statistics.median(helps), min(helps), 0.0, "<= 0.3 s"))
+    floor = bundled["floor_read"] + bundled["floor_render"]
+    ratio = bundled["pipeline"] / floor
+
+    table = [
+        "| benchmark | output | wall (median) | wall (best) | peak memory | target |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, output, median, best, mb, target in rows:
+        memory = f"{mb:.0f} MB" if mb else "-"
+        table.append(f"| {name} | {output} | {median:.2f} s | {best:.2f} s | {memory} | {target} |")
+    stage_table = [
+        "| in-process stage | 7 weeks (real) | 104 weeks (synthetic) |",
+        "|---|---|---|",
+    ]
+    for key, label in (
+        ("imports", "imports (pandas, pyarrow, Jinja2)"),
+        ("read_validate", "read + validate the whole file"),
+        ("detect_render", "draft one week: rules for all councils + render"),
+        ("pipeline", "pipeline (read to drafts)"),
+        ("floor_read", "floor: pyarrow typed read, no checks"),
+        ("floor_render", "floor: render from precomputed contexts"),
+    ):
+        stage_table.append(f"| {label} | {bundled[key]:.3f} s | {long[key]:.3f} s |")
+    stage_table.append(f"| rows read | {bundled['rows']:,.0f} | {long['rows']:,.0f} |")
+    stage_table.append(
+        f"| **pipeline / floor** | **{ratio:.2f}x** | "
+        f"**{long['pipeline'] / (long['floor_read'] + long['floor_render']):.2f}x** |"
+    )
+    report = "\n".join(
+        [
+            "## Results",
+            "",
+            f"Measured {dt.date.today().isoformat()} on {machine()}, with "
+            "`.venv/bin/python benchmarks/run.py`.",
+            "",
+            *table,
+            "",
+            *stage_table,
+            "",
+        ]
+    )
+    print(report)
+    docs = ROOT / "docs" / "benchmarks.md"
+    text = docs.read_text() if docs.exists() else "# Benchmarks\n\n## Results\n"
+    before, _, _after = text.partition("## Results")
+    tail = _after.partition("\n## ")[2]
+    docs.write_text(before + report + (f"\n## {tail}" if tail else ""))
+    print(f"written to {docs.relative_to(ROOT)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,335 @@
+"""Pictures: the charts and the patch map, read back from their PNG bytes, on real PHE data.
+
+Colours are checked where they land: each MSOA's centroid is computed here from the bundled
+boundaries (not by the drawing code), projected with ``MapFrame.pixel`` and read back from the
+PNG. Alt text figures are checked against the rows of the CSV excerpt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import struct
+import subprocess
+import sys
+from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pytest
+from matplotlib import image as mpimg
+from matplotlib.path import Path as MplPath
+
+from bot import pictures, pipeline, rules
+from bot.geography import Geography, load_geography
+from bot.settings import Settings
+from bot.stories import Draft, DraftSet
+from tests.conftest import EXCERPT, cases_from, read_rows
+
+WEEK = dt.date(2020, 11, 25)
+FIVE = "Darlington, Hartlepool, Richmondshire, Ryedale, York"  # every council in the excerpt
+ROOT = Path(__file__).resolve().parent.parent
+
+# PHE dashboard map colours, written out here independently of bot/pictures.py.
+PURPLE, BLUE, TEAL, WHITE = "#53084a", "#2067ab", "#399384", "#ffffff"
+YORK_CITY_CENTRE, NEW_EARSWICK, CLIFTON_NORTH = "E02002784", "E02002775", "E02002780"
+MALTON, CLAVERING = "E02006870", "E02002483"
+# ONS's own label point for York City Centre (the source TopoJSON's LONG/LAT properties).
+YORK_CITY_CENTRE_ONS = (-1.08285, 53.95972)
+
+
+def week_table(
+    geography: Geography, patch: str, rows: list[dict[str, str]] | None = None
+) -> pd.DataFrame:
+    cases = cases_from(rows if rows is not None else read_rows())
+    return rules.patch_week(cases, geography, geography.resolve_patch(patch), WEEK)
+
+
+def excerpt_drafts(patch: str) -> DraftSet:
+    return pipeline.draft(
+        Settings.load(environ={}), source=str(EXCERPT), patch_spec=patch, week_ending=WEEK
+    )
+
+
+def story(drafts: DraftSet, name: str) -> Draft:
+    (draft,) = [d for d in drafts.drafts if d.story == name]
+    return draft
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", png[16:24])
+    return int(width), int(height)
+
+
+def rgb(png: bytes) -> npt.NDArray[np.uint8]:
+    image = mpimg.imread(io.BytesIO(png), format="png")
+    return np.rint(np.asarray(image)[..., :3] * 255).astype(np.uint8)
+
+
+def colour_at(image: npt.NDArray[np.uint8], point: tuple[float, float]) -> str:
+    column, row = point
+    r, g, b = image[int(row), int(column)]
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def csv_rows(councils: str, week: str = "2020-11-25") -> list[dict[str, str]]:
+    names = {name.strip() for name in councils.split(",")}
+    return [r for r in read_rows() if r["date"] == week and r["LtlaName"] in names]
+
+
+def inside_point(code: str) -> tuple[float, float]:
+    """The area-weighted centroid (lon, lat) of the MSOA's largest outside ring, checked to
+    lie inside it."""
+    best: tuple[float, float, float] | None = None
+    ring_of_best = None
+    for points, hole in pictures.boundaries().rings(code):
+        if hole:
+            continue
+        x, y = points[:, 0], points[:, 1]
+        cross = x[:-1] * y[1:] - x[1:] * y[:-1]
+        area = cross.sum() / 2
+        cx = ((x[:-1] + x[1:]) * cross).sum() / (6 * area)
+        cy = ((y[:-1] + y[1:]) * cross).sum() / (6 * area)
+        if best is None or abs(area) > best[2]:
+            best, ring_of_best = (float(cx), float(cy), abs(float(area))), points
+    assert best is not None
+    assert ring_of_best is not None
+    assert MplPath(ring_of_best).contains_point(best[:2])
+    return best[0], best[1]
+
+
+# --- The band table ------------------------------------------------------------------------
+
+
+def test_bands_follow_the_phe_map() -> None:
+    assert [(b.low, b.high) for b in pictures.BANDS] == [
+        (0, 10), (10, 50), (50, 100), (100, 200), (200, 400), (400, 800), (800, None),
+    ]  # fmt: skip
+    assert [b.label for b in pictures.BANDS][-2:] == ["400\u2013799", "800+"]
+    assert pictures.band_for(9.9).colour == "#e0e543"
+    assert pictures.band_for(10.0).low == 10
+    assert pictures.band_for(126.2).colour == BLUE
+    assert pictures.band_for(799.9).colour == PURPLE
+    assert pictures.band_for(800.0).colour == "#2b0226"
+    assert pictures.fill_colour("suppressed", None) == WHITE
+    assert pictures.fill_colour("no_data", None) == pictures.NO_DATA_COLOUR
+    assert pictures.fill_colour("reported", 419.1) == PURPLE
+
+
+# --- The boundary bundle -------------------------------------------------------------------
+
+
+def test_bundle_is_small_and_covers_every_msoa_in_the_lookup(geography: Geography) -> None:
+    bundle = ROOT / "bot" / "data" / pictures.BOUNDARIES_FILE
+    assert bundle.stat().st_size < 1_500_000
+    assert set(pictures.boundaries().codes) == set(geography.areas["area_code"])
+
+
+def test_bundle_decodes_to_where_ons_puts_the_area() -> None:
+    rings = pictures.boundaries().rings(YORK_CITY_CENTRE)
+    assert len(rings) == 1
+    points, hole = rings[0]
+    assert not hole
+    assert (points[0] == points[-1]).all()  # closed
+    assert MplPath(points).contains_point(YORK_CITY_CENTRE_ONS)
+    assert -1.2 < points[:, 0].min() and points[:, 0].max() < -1.0
+    assert 53.9 < points[:, 1].min() and points[:, 1].max() < 54.0
+
+
+def test_bundle_rebuilds_byte_for_byte(tmp_path: Path) -> None:
+    source = ROOT.parent / "shared" / "data" / "msoa-boundaries" / "MSOA_EW_2011.json"
+    if not source.exists():
+        pytest.skip(f"no {source}")
+    out = tmp_path / "boundaries.npz"
+    done = subprocess.run(
+        [sys.executable, "scripts/build_boundaries.py", "--source", str(source), "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes() == (ROOT / "bot" / "data" / pictures.BOUNDARIES_FILE).read_bytes()
+
+
+# --- The map -------------------------------------------------------------------------------
+
+
+def test_map_colours_each_area_by_its_band(geography: Geography) -> None:
+    rates = {r["areaCode"]: r["newCasesBySpecimenDateRollingRate"] for r in csv_rows(FIVE)}
+    assert rates[YORK_CITY_CENTRE] == "126.2"
+    assert rates[MALTON] == "124.3"
+    assert rates[CLIFTON_NORTH] == "92.3"
+    assert rates[CLAVERING] == "419.1"
+    assert rates[NEW_EARSWICK] == ""  # suppressed
+    table = week_table(geography, FIVE)
+    picture = pictures.patch_map(table, geography.resolve_patch(FIVE), WEEK)
+    assert png_size(picture.png) == (pictures.MAP_WIDTH, pictures.MAP_HEIGHT)
+    assert picture.filename == (
+        "2020-11-25_patch_map_darlington-hartlepool-richmondshire-ryedale-and-york.png"
+    )
+    image = rgb(picture.png)
+    frame = pictures.map_frame(table["area_code"])
+    expected = {
+        YORK_CITY_CENTRE: BLUE, MALTON: BLUE, CLIFTON_NORTH: TEAL, CLAVERING: PURPLE,
+        NEW_EARSWICK: WHITE,
+    }  # fmt: skip
+    seen = {code: colour_at(image, frame.pixel(*inside_point(code))) for code in expected}
+    assert seen == expected
+
+
+def test_map_alt_text_counts_areas_by_band_from_the_csv(geography: Geography) -> None:
+    rows = csv_rows(FIVE)
+    rates = [
+        float(r["newCasesBySpecimenDateRollingRate"])
+        for r in rows
+        if r["newCasesBySpecimenDateRollingRate"]
+    ]
+    bands = Counter(max(low for low in (0, 10, 50, 100, 200, 400, 800) if rate >= low)
+                    for rate in rates)  # fmt: skip
+    assert bands == {400: 1, 200: 21, 100: 22, 50: 12, 10: 3}
+    assert sum(1 for r in rows if not r["newCasesBySpecimenDateRollingSum"]) == 4
+    assert len(rows) == 63
+    top = max(rows, key=lambda r: float(r["newCasesBySpecimenDateRollingRate"] or 0))
+    assert (top["areaName"], top["newCasesBySpecimenDateRollingRate"]) == ("Clavering", "419.1")
+    picture = pictures.patch_map(
+        week_table(geography, FIVE), geography.resolve_patch(FIVE), WEEK
+    )
+    assert picture.alt_text == (
+        "Map of the 63 neighbourhoods of Darlington, Hartlepool, Richmondshire, Ryedale and "
+        "York coloured by case rate in the week to November 25: one at 400 to 799 cases per "
+        "100,000 people, 21 at 200 to 399, 22 at 100 to 199, 12 at 50 to 99, three at 10 to 49 "
+        "and four suppressed (0 to 2 cases). The highest rate is in Clavering, Hartlepool: 419.1."
+    )
+    assert picture.title == "Covid-19 case rates by neighbourhood, week to November 25, 2020"
+
+
+def test_area_with_no_row_is_grey_and_said_so(geography: Geography) -> None:
+    rows = [
+        r for r in read_rows() if not (r["areaCode"] == YORK_CITY_CENTRE and r["date"] == "2020-11-25")
+    ]
+    table = week_table(geography, "York", rows)
+    assert list(table.loc[table["area_code"] == YORK_CITY_CENTRE, "status"]) == ["no_data"]
+    picture = pictures.patch_map(table, geography.resolve_patch("York"), WEEK)
+    image = rgb(picture.png)
+    frame = pictures.map_frame(table["area_code"])
+    column, row = frame.pixel(*inside_point(YORK_CITY_CENTRE))
+    patch = image[int(row) - 4 : int(row) + 5, int(column) - 4 : int(column) + 5].reshape(-1, 3)
+    assert (patch.max(axis=1) - patch.min(axis=1) <= 2).all()  # grey: hatching, no band colour
+    assert 100 < patch.mean() < 230
+    assert "one with no figures published" in picture.alt_text
+    assert "York coloured by case rate" in picture.alt_text
+
+
+def test_all_suppressed_patch_draws_all_white_with_a_note(geography: Geography) -> None:
+    rows = read_rows()
+    for row in rows:
+        if row["LtlaName"] == "Ryedale":
+            for field in (
+                "newCasesBySpecimenDateRollingSum",
+                "newCasesBySpecimenDateRollingRate",
+                "newCasesBySpecimenDateChange",
+                "newCasesBySpecimenDateChangePercentage",
+            ):
+                row[field] = ""
+    table = week_table(geography, "Ryedale", rows)
+    assert set(table["status"]) == {"suppressed"}
+    picture = pictures.patch_map(table, geography.resolve_patch("Ryedale"), WEEK)
+    assert png_size(picture.png) == (pictures.MAP_WIDTH, pictures.MAP_HEIGHT)
+    image = rgb(picture.png)
+    frame = pictures.map_frame(table["area_code"])
+    for code in table["area_code"]:
+        assert colour_at(image, frame.pixel(*inside_point(code))) == WHITE, code
+    left, bottom, width, height = frame.box
+    land = image[frame.size[1] - bottom - height : frame.size[1] - bottom, left : left + width]
+    band_colours = {tuple(int(b.colour[i : i + 2], 16) for i in (1, 3, 5)) for b in pictures.BANDS}
+    found = {tuple(int(v) for v in pixel) for pixel in np.unique(land.reshape(-1, 3), axis=0)}
+    assert not (found & band_colours)  # no area coloured
+    assert picture.alt_text == (
+        "Map of the six neighbourhoods of Ryedale in the week to November 25: all six had 0 to "
+        "2 cases, so Public Health England suppressed every count; all are white."
+    )
+
+
+# --- Charts --------------------------------------------------------------------------------
+
+
+def test_highest_rates_chart_and_its_alt_text_from_the_csv(geography: Geography) -> None:
+    rows = csv_rows("York")
+    reported = [r for r in rows if r["newCasesBySpecimenDateRollingRate"]]
+    top = max(reported, key=lambda r: float(r["newCasesBySpecimenDateRollingRate"]))
+    population = geography.areas.set_index("area_code")["population"]
+    total = sum(int(r["newCasesBySpecimenDateRollingSum"] or 0) for r in rows)
+    people = sum(int(population[r["areaCode"]]) for r in rows)
+    average = (Decimal(total * 100_000) / people).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+    drafts = excerpt_drafts("York")
+    draft = story(drafts, "highest_rates")
+    picture = pictures.story_chart(draft, drafts.patch.name, drafts.week_ending)
+    assert picture is not None
+    assert picture.story == "highest_rates"
+    assert picture.filename == "2020-11-25_highest_rates_york.png"
+    bars = len(draft.facts["areas"])
+    assert png_size(picture.png) == (pictures.CHART_WIDTH, pictures.chart_height(bars))
+    assert picture.alt_text.startswith(
+        f"Bar chart: {top['areaName']}, York has the highest rate in the week to November 25, "
+        f"{top['newCasesBySpecimenDateRollingRate']} cases per 100,000 people, followed by "
+    )
+    assert picture.alt_text.endswith(f"; the patch average is {average}.")
+    second = draft.facts["areas"][1]
+    assert f"{second['area_name']}, York ({second['rate']:.1f})" in picture.alt_text
+    colours = {colour_at(rgb(picture.png), (x, y)) for y in range(0, 600, 3) for x in range(0, 1200, 3)}
+    assert pictures.band_for(float(top["newCasesBySpecimenDateRollingRate"])).colour in colours
+    assert picture.title == "Highest Covid-19 case rates, week to November 25, 2020"
+
+
+@pytest.mark.parametrize(("name", "word"), [("largest_rises", "rise"), ("largest_falls", "fall")])
+def test_change_charts_carry_the_changes_from_the_csv(name: str, word: str) -> None:
+    by_name = {r["areaName"]: r for r in csv_rows(FIVE)}
+    drafts = excerpt_drafts(FIVE)
+    draft = story(drafts, name)
+    picture = pictures.story_chart(draft, drafts.patch.name, drafts.week_ending)
+    assert picture is not None
+    assert png_size(picture.png) == (
+        pictures.CHART_WIDTH, pictures.chart_height(len(draft.facts["areas"])),
+    )  # fmt: skip
+    first = draft.facts["areas"][0]
+    row = by_name[first["area_name"]]
+    change = int(row["newCasesBySpecimenDateChange"])
+    cases = int(row["newCasesBySpecimenDateRollingSum"])
+    assert (change > 0) == (name == "largest_rises")
+    direction = "up" if change > 0 else "down"
+    from bot.housestyle import num
+
+    assert picture.alt_text.startswith(
+        f"Bar chart: {first['area_name']}, {row['LtlaName']} had the largest {word} in cases in "
+        f"the week to November 25, {direction} {num(abs(change))} to {num(cases)}"
+    )
+    assert len(picture.alt_text) <= pictures.ALT_TEXT_LIMIT
+
+
+@pytest.mark.parametrize("name", ["no_new_cases", "weekly_roundup"])
+def test_list_stories_have_no_chart(name: str) -> None:
+    drafts = excerpt_drafts(FIVE)
+    assert pictures.story_chart(story(drafts, name), drafts.patch.name, WEEK) is None
+
+
+def test_long_ties_are_capped_in_the_chart_and_the_alt_text() -> None:
+    drafts = excerpt_drafts(FIVE)
+    draft = story(drafts, "highest_rates")
+    areas = [
+        {**area, "area_name": f"{area['area_name']} {copy}"}
+        for copy in range(3)
+        for area in draft.facts["areas"]
+    ]
+    assert len(areas) > pictures.CHART_MAX_BARS
+    many = Draft(draft.story, draft.headline, draft.text, {**draft.facts, "areas": areas})
+    picture = pictures.story_chart(many, drafts.patch.name, WEEK)
+    assert picture is not None
+    assert png_size(picture.png) == (
+        pictures.CHART_WIDTH, pictures.chart_height(pictures.CHART_MAX_BARS),
+    )  # fmt: skip
+    assert len(picture.alt_text) <= pictures.ALT_TEXT_LIMIT
+    assert " more areas; the patch average is " in picture.alt_text
