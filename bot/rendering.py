@@ -91,6 +91,13 @@ class Renderer:
         self.env.filters.update(FILTERS)
         self._snippets: dict[str, jinja2.Template] = {}
 
+    def sources(self) -> list[str]:
+        """The text of every template (an edited override in place of its original)."""
+        return [
+            self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
+            for name in self.env.list_templates(extensions=["j2"])
+        ]
+
     def snippet(self, source: str) -> jinja2.Template:
         """A headline or intro from stories.toml, compiled once."""
         if source not in self._snippets:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from bot import rules
+from bot import factcheck, rules
 from bot.errors import PatchbotError
 from bot.geography import Geography, Patch
 from bot.rendering import Renderer
@@ -248,6 +248,10 @@ def draft_patches(
     ]
     findings = {name: STORIES[name].detect(table, settings[name].params) for name in names}
     records = {name: area_records(finding.areas) for name, finding in findings.items()}
+    snippets = [
+        text for name in names for text in (*settings[name].headlines, *settings[name].intros)
+    ]
+    literals = factcheck.literal_numbers([*renderer.sources(), *snippets])
     has_rows = set(table.loc[table["status"] != rules.NO_DATA, rules.PATCH].unique().tolist())
     sets = []
     for number, patch in enumerate(patches):
@@ -276,6 +280,16 @@ def draft_patches(
                 )
             except PatchbotError as error:
                 failed.append((name, str(error)))
+                continue
+            dates = (
+                meta["week_ending"],
+                meta["week_start"],
+                meta["previous_week_ending"],
+                cases.release,
+            )
+            problems = factcheck.check(headline, text, facts, dates, literals, patch.council_names)
+            if problems:
+                failed.append((name, f"held by the fact check: {'; '.join(problems)}"))
                 continue
             drafts.append(Draft(name, headline, text, facts))
         sets.append(DraftSet(patch, week, cases.release, cases.origin, drafts, skipped, failed))

@@ -190,7 +190,61 @@ def load_cases(raw: RawData, geography: Geography, today: dt.date) -> CaseData:
             "week_ending",
             pc.cast(table["week_ending"], pa.date32()),
         )
+    check_consistency(table, raw, geography)
     return CaseData(table, raw.origin, raw.release, geography)
+
+
+RATE_TOLERANCE = 0.06  # PHE rounded rates to one decimal place
+SHORT_WEEK = 0.9  # a week with fewer rows than this share of the fullest week is truncated
+STALE_AFTER = dt.timedelta(days=14)  # PHE's newest week ended about five days before release
+
+
+def check_consistency(table: pa.Table, raw: RawData, geography: Geography) -> None:
+    """Checks across rows and weeks: a rate that is not cases / population, a change that is
+    not this week minus last, a week with far fewer areas than the others (a truncated
+    download), data older than its release implies. Lines are counted as in the file."""
+    origin = raw.origin
+    frame = table.select(["area_code", "week_ending", "cases", "rate", "change"]).to_pandas(
+        types_mapper=_NULLABLE.get, date_as_object=False
+    )
+    frame["line"] = frame.index + 2
+    population = frame["area_code"].map(geography.areas.set_index("area_code")["population"])
+    expected = frame["cases"] * 100_000 / population
+    wrong = ((frame["rate"] - expected).abs() > RATE_TOLERANCE).fillna(False)
+    if wrong.any():
+        row = frame[wrong.to_numpy()].iloc[0]
+        people = int(population[wrong.to_numpy()].iloc[0])
+        raise PatchbotError(
+            f"{origin}: line {row['line']} ({row['area_code']}, {row['week_ending']:%Y-%m-%d}): "
+            f"rate {row['rate']} does not match {row['cases']} cases among {people:,} people "
+            f"({row['cases'] * 100_000 / people:.1f} expected)"
+        )
+    earlier = frame[["area_code", "week_ending", "cases"]].assign(
+        week_ending=frame["week_ending"] + pd.Timedelta(days=7)
+    )
+    pairs = frame.merge(earlier, on=["area_code", "week_ending"], suffixes=("", "_before"))
+    mismatch = (pairs["change"] != pairs["cases"] - pairs["cases_before"]).fillna(False)
+    if mismatch.any():
+        row = pairs[mismatch.to_numpy()].iloc[0]
+        raise PatchbotError(
+            f"{origin}: line {row['line']} ({row['area_code']}, {row['week_ending']:%Y-%m-%d}): "
+            f"change {row['change']} does not match {row['cases']} cases against "
+            f"{row['cases_before']} the week before"
+        )
+    per_week = frame["week_ending"].value_counts()
+    short = per_week[per_week < SHORT_WEEK * per_week.max()]
+    if not short.empty:
+        week = short.index.min()
+        raise PatchbotError(
+            f"{origin}: the week ending {week:%Y-%m-%d} has only {short[week]:,} rows against "
+            f"{per_week.max():,} in other weeks (a truncated or partial download?)"
+        )
+    newest = frame["week_ending"].max().date()
+    if raw.release is not None and raw.release - newest > STALE_AFTER:
+        raise PatchbotError(
+            f"{origin}: stale data: the newest week ends {newest.isoformat()} but the data was "
+            f"published {raw.release.isoformat()}"
+        )
 
 
 _TYPES = {
