@@ -6,6 +6,7 @@ Heavy libraries (pandas, requests, Jinja2) are imported inside the commands, so 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -315,7 +316,10 @@ def preview(
     drafts = pipeline.draft(
         settings, source, patch, week_ending, [story], template_overrides=overrides
     )
-    if drafts.failed:
+    if story in drafts.held:  # show what the fact check stopped, so the editor can see why
+        drafts = dataclasses.replace(drafts, drafts=[drafts.held[story]])
+        click.echo(f"HELD, would not be posted: {drafts.failed[0][1]}\n")
+    elif drafts.failed:
         raise PatchbotError(drafts.failed[0][1])
     if not drafts.drafts:
         click.echo(f"No {story} story for {drafts.patch.name} this week: {drafts.skipped[0][1]}")

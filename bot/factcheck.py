@@ -37,27 +37,23 @@ def _number_words(text: str) -> Iterator[str]:
 AREA_NUMBERS = ("cases", "rate", "change", "change_pct", "previous_cases")
 
 
-def _fact_values(facts: dict[str, Any]) -> set[float]:
-    """Every number the facts hold (signs dropped: copy says "up" or "down"), to one place."""
-    values: set[float] = set()
+def _values(*numbers: Any) -> set[float]:
+    """Numbers as the copy may print them: sign dropped (copy says "up" or "down"), one place."""
+    return {
+        round(abs(n), 1) for n in numbers if isinstance(n, int | float) and not isinstance(n, bool)
+    }
 
-    def add(value: Any) -> None:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            values.add(round(abs(value), 1))
 
-    for key, value in facts.items():
-        if key == "areas":
-            add(len(value))
-            for area in value:
-                for field in AREA_NUMBERS:
-                    add(area.get(field))
-        elif key == "councils":
-            for council in value:
-                add(council["area_count"])
-                add(council["cases"])
-        else:
-            add(value)
+def _story_values(facts: dict[str, Any]) -> set[float]:
+    """The story-level figures (averages, totals, counts), not any one area's."""
+    values = _values(len(facts["areas"]), *(v for k, v in facts.items() if k != "areas"))
+    for council in facts.get("councils", []):
+        values |= _values(council["area_count"], council["cases"])
     return values
+
+
+def _area_values(area: dict[str, Any]) -> set[float]:
+    return _values(*(area.get(field) for field in AREA_NUMBERS))
 
 
 def _as_value(token: str) -> float:
@@ -85,29 +81,63 @@ def check(
     """Problems found in a rendered draft; an empty list means every fact traced.
 
     Templates only see the facts, so an area can only reach the copy from them (or from text
-    typed into a template): what needs checking is each area's council and every number.
+    typed into a template): what needs checking is each area's council and every number. A
+    number printed after an area's name (up to the next area or paragraph) must be one of that
+    area's own figures, a story-level figure, a date or a number typed into the templates;
+    any other number must be one of the story's figures.
     """
     copy = f"{headline}\n{text}"
     lowered = copy.lower()
-    names = {area["area_name"] for area in facts["areas"]} | set(councils)
-    spans = sorted(
-        (start, start + len(name))
-        for name in names
-        for start in _occurrences(lowered, name.lower())
-    )
-    allowed = literals | _fact_values(facts)
-    allowed |= {float(part) for day in dates if day is not None for part in (day.day, day.year)}
-    unnamed = _blank_out(copy, spans)  # "Forty Hill" or "Ward 12" are not figures
+    councils = set(councils)
+    places = _outermost(lowered, {area["area_name"] for area in facts["areas"]} | councils)
+    areas = [place for place in places if place[2] not in councils]
+    unnamed = _blank_out(copy, places)  # "Forty Hill" or "Ward 12" are not figures
+    base = literals | _story_values(facts)
+    base |= {float(part) for day in dates if day is not None for part in (day.day, day.year)}
+    own: dict[str, set[float]] = {}
+    for area in facts["areas"]:
+        own[area["area_name"]] = own.get(area["area_name"], set()) | _area_values(area)
+    everyone = base.union(*own.values())
+    problems = []
+    edges = [start for start, _end, _name in areas]
+    outside, at = [], 0
+    for (start, end, name), following in zip(areas, [*edges[1:], len(copy)], strict=True):
+        paragraph = unnamed.find("\n\n", end)
+        stop = min(following, paragraph if paragraph >= 0 else len(copy))
+        outside.append(unnamed[at:start])
+        problems += _numbers_not_in(unnamed[end:stop], base | own[name], f" for {name}")
+        at = stop
+    outside.append(unnamed[at:])
+    problems += _numbers_not_in(" ".join(outside), everyone, "")
+    problems += _check_councils(copy, lowered, facts["areas"], councils)
+    return sorted(set(problems))
+
+
+def _numbers_not_in(text: str, allowed: set[float], whose: str) -> list[str]:
     problems = [
-        f"the number {token} is not in the facts" for token in _NUMBER.findall(unnamed)
+        f"the number {token} is not in the facts{whose}" for token in _NUMBER.findall(text)
         if _as_value(token) not in allowed
     ]  # fmt: skip
     problems += [
-        f'the number "{word}" is not in the facts' for word in _number_words(unnamed)
+        f'the number "{word}" is not in the facts{whose}' for word in _number_words(text)
         if _word_values()[word.lower()] not in allowed
     ]  # fmt: skip
-    problems += _check_councils(copy, lowered, facts["areas"], set(councils))
-    return sorted(set(problems))
+    return problems
+
+
+def _outermost(lowered: str, names: Iterable[str]) -> list[tuple[int, int, str]]:
+    """Where the names stand in the copy, leaving out a name inside a longer one ("Acomb" in
+    "Hexham East & Acomb", "Hythe" in "Folkestone and Hythe")."""
+    found = sorted(
+        ((start, start + len(name), name) for name in names
+         for start in _occurrences(lowered, name.lower())),
+        key=lambda span: (span[0], -span[1]),
+    )  # fmt: skip
+    outer: list[tuple[int, int, str]] = []
+    for span in found:
+        if not outer or span[0] >= outer[-1][1]:
+            outer.append(span)
+    return outer
 
 
 def _occurrences(text: str, name: str) -> Iterator[int]:
@@ -122,13 +152,12 @@ def _occurrences(text: str, name: str) -> Iterator[int]:
         start = text.find(name, start + 1)
 
 
-def _blank_out(copy: str, spans: list[tuple[int, int]]) -> str:
-    pieces, at = [], 0
-    for start, end in spans:
-        if start >= at:
-            pieces += [copy[at:start], " "]
-            at = end
-    return "".join([*pieces, copy[at:]])
+def _blank_out(copy: str, spans: list[tuple[int, int, str]]) -> str:
+    """The copy with the spans blanked, keeping every other character where it was."""
+    chars = list(copy)
+    for start, end, _name in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
 
 
 _STATED = re.compile(r"(?:, | in )(.+?)(?: \*)?(?:[,.]|$| with| had| saw)", re.MULTILINE)
@@ -144,25 +173,19 @@ def _check_councils(
         homes.setdefault(area["area_name"], set()).add(area["ltla_name"])
     headings = [(m.start(), m.group(1)) for m in re.finditer(r"^(.+)$", copy, re.MULTILINE)
                 if m.group(1) in councils]  # fmt: skip
-    found = {
-        name: [(start, start + len(name)) for start in _occurrences(lowered, name.lower())]
-        for name in homes
-    }
-    spans = [span for places in found.values() for span in places]
-    problems = []
-    for name, home in homes.items():
-        if not found[name]:
-            problems.append(f"{name} is in the facts but not in the copy")
-        for start, end in found[name]:
-            if any(s <= start and end <= e and (s, e) != (start, end) for s, e in spans):
-                continue  # part of a longer name: "Acomb" in "Hexham East & Acomb"
-            after = copy[end:]
-            stated = _STATED.match(after)
-            heading = next((h for at, h in reversed(headings) if at < start), "")
-            if stated and stated.group(1) in councils and stated.group(1) not in home:
-                problems.append(f"{name} is placed in {stated.group(1)}, but is in {_one(home)}")
-            elif after.startswith(" - ") and heading and heading not in home:
-                problems.append(f"{name} is listed under {heading}, but is in {_one(home)}")
+    problems = [f"{name} is in the facts but not in the copy" for name in homes
+                if not any(_occurrences(lowered, name.lower()))]  # fmt: skip
+    for start, end, name in _outermost(lowered, set(homes) | councils):
+        if name in councils:
+            continue  # a council's name, perhaps holding an area's ("Folkestone and Hythe")
+        home = homes[name]
+        after = copy[end:]
+        stated = _STATED.match(after)
+        heading = next((h for at, h in reversed(headings) if at < start), "")
+        if stated and stated.group(1) in councils and stated.group(1) not in home:
+            problems.append(f"{name} is placed in {stated.group(1)}, but is in {_one(home)}")
+        elif after.startswith(" - ") and heading and heading not in home:
+            problems.append(f"{name} is listed under {heading}, but is in {_one(home)}")
     return problems
 
 

@@ -710,10 +710,8 @@ class _Spot:
 
 
 def _label_spots(geo: Boundaries, council_of: dict[str, str], k: float) -> dict[str, _Spot]:
-    """Where to name each council: the middle of one of its MSOAs, a large one near the
-    council's area-weighted centre (a name on a large rural MSOA hides one area's colour; on
-    a town centre it would hide a dozen). The point is inside the council, whatever its
-    shape."""
+    """Where each council's name starts looking for a place: the middle of its MSOA nearest
+    the council's area-weighted centre (inside the council, whatever its shape)."""
     middles: dict[str, list[tuple[float, float, float]]] = {}
     for code, council in council_of.items():
         outsides = [centroid(points) for points, hole in geo.rings(code) if not hole]
@@ -728,27 +726,26 @@ def _label_spots(geo: Boundaries, council_of: dict[str, str], k: float) -> dict[
         ys = np.array([item[1] for item in items])
         weights = areas if areas.sum() > 0 else np.ones_like(areas)
         cx, cy = np.average(xs, weights=weights), np.average(ys, weights=weights)
-        radius_2 = max(float(weights.sum()) / math.pi, 1e-12)  # (council "radius")^2, in deg^2
-        near = np.exp(-2 * (((xs - cx) * k) ** 2 + (ys - cy) ** 2) / radius_2)
-        best = int(np.argmax(weights * near))
-        spots[council] = _Spot(float(xs[best]), float(ys[best]), float(areas.sum()))
+        nearest = int(np.argmin(((xs - cx) * k) ** 2 + (ys - cy) ** 2))
+        spots[council] = _Spot(float(xs[nearest]), float(ys[nearest]), float(areas.sum()))
     return spots
 
 
 class _Cover:
-    """Which council covers each cell of a coarse pixel grid over the map (-1: none), to tell
-    whether a name placed somewhere would sit inside its own council, or off the patch."""
+    """Which MSOA of the patch covers each cell of a coarse pixel grid over the map (-1: none),
+    to tell what a name placed somewhere would hide."""
 
     CELL = 6  # pixels
 
-    def __init__(self, ax: Axes, paths: Sequence[Path], owners: Sequence[int]) -> None:
+    def __init__(self, ax: Axes, paths: Sequence[Path], councils: Sequence[int]) -> None:
         box = ax.get_window_extent()
         self.x0, self.y0 = box.x0, box.y0
         nx, ny = int(box.width // self.CELL) + 1, int(box.height // self.CELL) + 1
-        self.owner = np.full((ny, nx), -1, dtype=np.int32)
+        self.area = np.full((ny, nx), -1, dtype=np.int32)
+        self.council = np.append(np.asarray(councils, dtype=np.int32), -1)  # [-1] -> -1
         xs = self.x0 + (np.arange(nx) + 0.5) * self.CELL
         ys = self.y0 + (np.arange(ny) + 0.5) * self.CELL
-        for path, owner in zip(paths, owners, strict=True):
+        for number, path in enumerate(paths):
             shape = ax.transData.transform_path(path)
             vertices = np.asarray(shape.vertices)
             low, high = vertices.min(axis=0), vertices.max(axis=0)
@@ -759,21 +756,23 @@ class _Cover:
             grid_x, grid_y = np.meshgrid(xs[i0:i1], ys[j0:j1])
             points = np.column_stack([grid_x.ravel(), grid_y.ravel()])
             inside = shape.contains_points(points).reshape(grid_x.shape)
-            self.owner[j0:j1, i0:i1][inside] = owner
+            self.area[j0:j1, i0:i1][inside] = number
 
-    def shares(self, extent: Any, owner: int) -> tuple[float, float]:
-        """(share of the box over ``owner``, share over any council of the patch)."""
+    def under(self, extent: Any, council: int) -> tuple[float, float, int]:
+        """What a box hides: (share over ``council``, share over the patch, how many MSOAs)."""
         i0, i1 = int((extent.x0 - self.x0) // self.CELL), int((extent.x1 - self.x0) // self.CELL)
         j0, j1 = int((extent.y0 - self.y0) // self.CELL), int((extent.y1 - self.y0) // self.CELL)
-        cells = self.owner[max(j0, 0) : j1 + 1, max(i0, 0) : i1 + 1]
+        cells = self.area[max(j0, 0) : j1 + 1, max(i0, 0) : i1 + 1]
         if not cells.size:
-            return 0.0, 0.0
-        return float((cells == owner).mean()), float((cells >= 0).mean())
+            return 0.0, 0.0, 0
+        councils = self.council[cells]
+        hidden = len(np.unique(cells[cells >= 0]))
+        return float((councils == council).mean()), float((cells >= 0).mean()), hidden
 
 
 LABEL_REACH_PX = 320  # how far a council name may move from its council, with a leader line
 LABEL_STEP_PX = 12
-OWN_SHARE = 0.75  # a name this much over its own council needs no leader line
+OWN_SHARE = 0.9  # a name this much over its own council is "inside" it: no leader line
 
 
 def _label_tries() -> list[tuple[float, float]]:
@@ -786,41 +785,55 @@ def _label_tries() -> list[tuple[float, float]]:
     return sorted(tries, key=lambda t: (math.hypot(t[0] / 2.5, t[1]), t))
 
 
-def _place_labels(figure: Figure, ax: Axes, texts: list[Text], cover: _Cover) -> None:
-    """Move council names where they are readable and hide little: each name (smallest council
-    first) stays on its point if it fits inside its own council; otherwise it goes to the
-    nearest spot that is either inside its own council or off the patch altogether (in the
-    sea or a neighbouring area, with a leader line to its council), never over a name placed
-    before it; failing both, to the nearest free spot."""
+def _place_labels(
+    figure: Figure, ax: Axes, texts: list[Text], cover: _Cover, reach: list[float]
+) -> None:
+    """Put each council's name (``texts[i]`` names council ``i``; smallest council first)
+    where it is readable and hides little, never over a name placed before it:
+
+    1. inside its own council, within ``reach[i]`` pixels of its start (about the council's
+       radius), where it hides the fewest MSOAs, less a little for each pixel it moves: on a
+       large rural MSOA near the middle rather than on a town centre;
+    2. else off the patch (the sea, a neighbouring area), nearest first, with a leader line;
+    3. else the nearest free spot, with a leader line."""
     renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
     frame = ax.get_window_extent(renderer)
-    placed: list[Any] = []
+    placed: list[tuple[float, float, float, float]] = []  # x0, y0, x1, y1 of each name
+
+    def free(x0: float, y0: float, x1: float, y1: float) -> bool:
+        if x0 < frame.x0 or y0 < frame.y0 or x1 > frame.x1 or y1 > frame.y1:
+            return False
+        return not any(x0 < b[2] and b[0] < x1 and y0 < b[3] and b[1] < y1 for b in placed)
+
     tries = _label_tries()
-    for owner, text in enumerate(texts):
+    for council, text in enumerate(texts):
         x, y = text.get_position()
         home = text.get_window_extent(renderer).expanded(1.04, 1.2)
-        fallback: tuple[float, float] | None = None
-        chosen: tuple[float, float] | None = None
+        inside: tuple[float, float, float] | None = None  # (cost, dx, dy)
+        outside = fallback = None
         for dx, dy in tries:
-            extent = home.translated(dx, dy)
-            if not (frame.contains(extent.x0, extent.y0) and frame.contains(extent.x1, extent.y1)):
-                continue
-            if any(extent.overlaps(other) for other in placed):
+            distance = math.hypot(dx, dy)
+            near = distance <= reach[council]
+            if not near and (inside is not None or outside is not None):
+                break  # tries are nearest first: nothing further is better
+            if not free(home.x0 + dx, home.y0 + dy, home.x1 + dx, home.y1 + dy):
                 continue
             fallback = fallback or (dx, dy)
-            own, patch = cover.shares(extent, owner)
-            if own >= OWN_SHARE or patch <= 0.04:
-                chosen = (dx, dy)
-                break
-        dx, dy = chosen or fallback or (0.0, 0.0)
-        placed.append(home.translated(dx, dy))
+            own, patch, hidden = cover.under(home.translated(dx, dy), council)
+            if near and own >= OWN_SHARE:
+                cost = hidden + 3 * distance / max(reach[council], 1.0)
+                if inside is None or cost < inside[0]:
+                    inside = (cost, dx, dy)
+            elif outside is None and patch <= 0.04:
+                outside = (dx, dy)
+        dx, dy = (inside[1], inside[2]) if inside else (outside or fallback or (0.0, 0.0))
+        placed.append((home.x0 + dx, home.y0 + dy, home.x1 + dx, home.y1 + dy))
         if (dx, dy) == (0.0, 0.0):
             continue
         base = ax.transData.transform((x, y))
         spot = ax.transData.inverted().transform((base[0] + dx, base[1] + dy))
         text.set_position((float(spot[0]), float(spot[1])))
-        own, _patch = cover.shares(home.translated(dx, dy), owner)
-        if own < OWN_SHARE:  # moved off its council: point to it
+        if inside is None:  # off its council: point to it
             ax.annotate(
                 "", (x, y), xytext=(float(spot[0]), float(spot[1])),
                 arrowprops={"arrowstyle": "-", "color": INK, "linewidth": 0.9,
@@ -950,11 +963,13 @@ def patch_map(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> Pictur
         )
         for name in order
     ]  # fmt: skip
-    owner = {name: number for number, name in enumerate(order)}
+    number = {name: index for index, name in enumerate(order)}
     cover = _Cover(
-        ax, [geo.path(code) for code in codes], [owner.get(council_of[c], -1) for c in codes]
+        ax, [geo.path(code) for code in codes], [number.get(council_of[c], -1) for c in codes]
     )
-    _place_labels(figure, ax, texts, cover)
+    scale = frame.box[3] / (frame.lat[1] - frame.lat[0])  # pixels per degree of latitude
+    reach = [math.sqrt(spots[name].area * k / math.pi) * scale for name in order]
+    _place_labels(figure, ax, texts, cover, reach)
 
     week = housestyle.uk_date(week_ending, year=True)
     title = f"Covid-19 case rates by neighbourhood, week to {week}"

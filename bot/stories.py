@@ -164,6 +164,7 @@ class DraftSet:
     drafts: list[Draft]
     skipped: list[tuple[str, str]]  # (story, why there is none)
     failed: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (story, error)
+    held: dict[str, Draft] = dataclasses.field(default_factory=dict)  # failed the fact check
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -257,7 +258,7 @@ def draft_patches(
     for number, patch in enumerate(patches):
         meta = story_meta(patch, week, cases.release)
         drafts: list[Draft] = []
-        skipped, failed = list(disabled), []
+        skipped, failed, held = list(disabled), [], {}
         empty = number not in has_rows
         for name in names:
             areas = records[name].get(number)
@@ -290,9 +291,12 @@ def draft_patches(
             problems = factcheck.check(headline, text, facts, dates, literals, patch.council_names)
             if problems:
                 failed.append((name, f"held by the fact check: {'; '.join(problems)}"))
+                held[name] = Draft(name, headline, text, facts)
                 continue
             drafts.append(Draft(name, headline, text, facts))
-        sets.append(DraftSet(patch, week, cases.release, cases.origin, drafts, skipped, failed))
+        sets.append(
+            DraftSet(patch, week, cases.release, cases.origin, drafts, skipped, failed, held)
+        )
     return sets
 
 

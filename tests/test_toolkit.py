@@ -154,6 +154,11 @@ def test_preview_with_an_edited_template(run_cli: Run, tmp_path: Path) -> None:
                      "--template", str(edited))  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert "BREAKING: two quiet areas." in result.stdout
+    # The edit dropped the list, so the fact check would hold it: preview says so.
+    assert result.stdout.startswith(
+        "HELD, would not be posted: held by the fact check: Bishopthorpe & Copmanthorpe is in "
+        "the facts but not in the copy"
+    )
     real = run_cli("preview", "no_new_cases", "--source", str(EXCERPT), "--patch", "York")
     assert "BREAKING" not in real.stdout
 

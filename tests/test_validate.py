@@ -167,3 +167,45 @@ def test_legacy_minus_99_means_suppressed(run_cli: Run, tmp_path: Path) -> None:
 def test_empty_area_code(run_cli: Run, tmp_path: Path, value: str) -> None:
     message = draft_error(run_cli, edited(tmp_path, "areaCode", value))
     assert message.endswith("areaCode is empty")
+
+
+def test_rate_that_does_not_match_cases_and_population(run_cli: Run, tmp_path: Path) -> None:
+    rows = read_rows()
+    assert (rows[0]["areaName"], rows[0]["newCasesBySpecimenDateRollingRate"]) == (
+        "Clavering",
+        "419.1",
+    )
+    message = draft_error(
+        run_cli, edited(tmp_path, "newCasesBySpecimenDateRollingRate", "491.1", 0)
+    )
+    assert message == (
+        "line 2 (E02002483, 2020-11-25): rate 491.1 does not match 43 cases among 10,261 people "
+        "(419.1 expected)"
+    )
+
+
+def test_change_that_does_not_match_the_week_before(run_cli: Run, tmp_path: Path) -> None:
+    message = draft_error(run_cli, edited(tmp_path, "newCasesBySpecimenDateChange", "-15", 0))
+    # Clavering: 43 cases to 2020-11-25, 59 the week before: the change is -16, not -15.
+    assert message == (
+        "line 2 (E02002483, 2020-11-25): change -15 does not match 43 cases against 59 the week "
+        "before"
+    )
+
+
+def test_a_week_with_far_fewer_areas_is_a_truncated_download(run_cli: Run, tmp_path: Path) -> None:
+    rows = [r for r in read_rows() if not (r["date"] == "2020-11-18" and r["LtlaName"] == "York")]
+    message = draft_error(run_cli, write_rows(tmp_path / "short.csv", rows))
+    assert message == (
+        "the week ending 2020-11-18 has only 39 rows against 63 in other weeks "
+        "(a truncated or partial download?)"
+    )
+
+
+def test_stale_data(run_cli: Run, tmp_path: Path) -> None:
+    rows = [r for r in read_rows() if r["date"] == "2020-11-11"]
+    source = write_rows(tmp_path / "msoa_2020-11-30.csv", rows)
+    message = draft_error(run_cli, source)
+    assert message == (
+        "stale data: the newest week ends 2020-11-11 but the data was published 2020-11-30"
+    )

@@ -1,0 +1,109 @@
+"""The fact check holds any draft whose numbers or places don't trace back to its facts."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.rendering import DEFAULT_TEMPLATES_DIR
+from tests.conftest import EXCERPT, CliResult
+from tests.fakes.slack_api import FakeSlack
+from tests.test_slack_delivery import CHANNELS, TOKEN, top_level
+
+Run = Callable[..., CliResult]
+
+
+@pytest.fixture
+def templates(tmp_path: Path) -> Path:
+    copy = tmp_path / "templates"
+    shutil.copytree(DEFAULT_TEMPLATES_DIR, copy)
+    return copy
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def draft(run_cli: Run, templates: Path, patch: str, story: str) -> CliResult:
+    return run_cli(
+        *("draft", "--source", str(EXCERPT), "--patch", patch, "--story", story),
+        env={"PATCHBOT_TEMPLATES_DIR": str(templates)},
+    )
+
+
+def test_real_drafts_pass(run_cli: Run) -> None:
+    for patch in ("York,Ryedale,Richmondshire", "Darlington,Hartlepool"):
+        result = run_cli("draft", "--source", str(EXCERPT), "--patch", patch)
+        assert "held by the fact check" not in result.stderr
+    # Names holding numbers ("Forty Hill") and sub-names ("Acomb" in "Hexham East & Acomb").
+    for patch in ("Enfield", "north-east-and-north-yorkshire"):
+        result = run_cli("draft", "--patch", patch)
+        assert result.exit_code == 0, result.stderr
+
+
+def test_a_wrong_number_is_held(run_cli: Run, templates: Path) -> None:
+    edit(templates / "highest_rates.j2", '{{ area.cases|counted("new case", digits=True) }}',
+         '{{ (area.cases + 1)|counted("new case", digits=True) }}')  # fmt: skip
+    result = draft(run_cli, templates, "Hartlepool", "highest_rates")
+    assert result.exit_code == 4
+    assert "==== highest_rates ====" not in result.stdout
+    # Clavering had 43 cases (real figure); the broken template says 44.
+    assert "highest_rates not drafted: held by the fact check: " in result.stderr
+    assert "the number 44 is not in the facts" in result.stderr
+
+
+def test_a_wrong_number_in_words_is_held(run_cli: Run, templates: Path) -> None:
+    edit(templates / "stories.toml", '{{ suppressed_count|lead_count("neighbourhood") }}',
+         '{{ (suppressed_count + 10)|lead_count("neighbourhood") }}')  # fmt: skip
+    result = draft(run_cli, templates, "York", "no_new_cases")
+    assert result.exit_code == 4
+    assert 'the number "TWELVE" is not in the facts' in result.stderr
+
+
+def test_an_area_under_the_wrong_council_is_held(run_cli: Run, templates: Path) -> None:
+    edit(templates / "no_new_cases.j2", "- {{ area.area_name }}, {{ area.ltla_name }}",
+         "- {{ area.area_name }}, {{ patch.councils[0] }}")  # fmt: skip
+    result = draft(run_cli, templates, "York,Ryedale", "no_new_cases")
+    assert result.exit_code == 4
+    assert "Helmsley & Ampleforth is placed in York, but is in Ryedale" in result.stderr
+
+
+def test_a_roundup_area_under_the_wrong_heading_is_held(run_cli: Run, templates: Path) -> None:
+    edit(templates / "weekly_roundup.j2", "{{ council.grouper }}", "{{ patch.councils[0] }}")
+    result = draft(run_cli, templates, "York,Ryedale", "weekly_roundup")
+    assert result.exit_code == 4
+    assert "is listed under York, but is in Ryedale" in result.stderr
+
+
+def test_an_area_left_out_is_held(run_cli: Run, templates: Path) -> None:
+    edit(templates / "no_new_cases.j2", "{% for area in areas %}", "{% for area in areas[1:] %}")
+    result = draft(run_cli, templates, "York", "no_new_cases")
+    assert result.exit_code == 4
+    assert "Bishopthorpe & Copmanthorpe is in the facts but not in the copy" in result.stderr
+
+
+def test_held_story_is_not_posted_and_ops_hears(
+    run_cli: Run, templates: Path, tmp_path: Path
+) -> None:
+    edit(
+        templates / "highest_rates.j2",
+        "{{ area.rate|rate }} cases",
+        "{{ (area.rate * 2)|rate }} cases",
+    )
+    with FakeSlack(token=TOKEN, channels=CHANNELS, retry_after=0) as slack:
+        env = {
+            "SLACK_BOT_TOKEN": TOKEN, "SLACK_CHANNEL": "#newsroom", "SLACK_OPS_CHANNEL": "#ops",
+            "SLACK_API_URL": slack.base_url, "PATCHBOT_STATE_DIR": str(tmp_path / "state"),
+            "PATCHBOT_TEMPLATES_DIR": str(templates),
+        }  # fmt: skip
+        result = run_cli("post", "--source", str(EXCERPT), "--patch", "York", env=env)
+        assert result.exit_code == 4
+        assert "Slack: 4 posted" in result.stderr
+        assert len(top_level(slack)) == 4
+        (alert,) = top_level(slack, "ops")
+        assert "not drafted (template error): highest_rates: held by the fact check" in alert.text
