@@ -441,7 +441,7 @@ def _draw_chart(
     ax.tick_params(axis="x", colors=MUTED, labelsize=11, length=0)
     if leftwards:
         ax.yaxis.tick_right()
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True, steps=[1, 2, 5, 10]))
     ax.xaxis.set_major_formatter(lambda value, _pos: f"{value:,.0f}".replace("-", MINUS))
     ax.grid(axis="x", color=RULE, linewidth=0.8, zorder=0)
     ax.set_axisbelow(True)
