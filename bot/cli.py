@@ -120,6 +120,12 @@ story_option = click.option(
     help="Also write one file per story into this folder.",
 )
 @click.option(
+    "--pictures/--no-pictures",
+    default=True,
+    show_default=True,
+    help="With --out, also draw each story's chart and the patch map as PNGs.",
+)
+@click.option(
     "--each-council",
     is_flag=True,
     help="Draft for every council in England, each its own patch (instead of --patch).",
@@ -133,6 +139,7 @@ def draft(
     stories: tuple[str, ...],
     output_format: str,
     out: Path | None,
+    pictures: bool,
     each_council: bool,
 ) -> None:
     """Draft the week's stories and print them (never posts to Slack)."""
@@ -160,7 +167,7 @@ def draft(
     for drafts in sets:
         if out is not None and drafts.drafts:
             folder = out / _slug(drafts.patch.name) if each_council else out
-            _write_drafts(folder, drafts, output_format)
+            _write_drafts(folder, drafts, output_format, pictures)
         if not each_council:
             _say_drafted(drafts)
     if each_council:
@@ -420,7 +427,8 @@ def status(ctx: click.Context) -> None:
         click.echo(line)
 
 
-def _write_drafts(out: Path, drafts: DraftSet, output_format: str) -> None:
+def _write_drafts(out: Path, drafts: DraftSet, output_format: str, pictures: bool) -> None:
+    """One file per story, and its pictures (charts, the patch map) as PNGs beside them."""
     try:
         out.mkdir(parents=True, exist_ok=True)
         for item in drafts.drafts:
@@ -430,6 +438,11 @@ def _write_drafts(out: Path, drafts: DraftSet, output_format: str) -> None:
             else:
                 path = out / f"{item.story}.txt"
                 path.write_text(f"{item.headline}\n\n{item.text}\n", encoding="utf-8")
+            if pictures:
+                from bot.pictures import pictures_for
+
+                for picture in pictures_for(drafts, item):
+                    (out / picture.filename).write_bytes(picture.png)
     except OSError as error:
         raise PatchbotError(f"--out: cannot write to {out}: {error.strerror}") from None
 

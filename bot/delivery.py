@@ -152,10 +152,17 @@ class Courier:
             post,
             "file",
             lambda: self.slack.upload(
-                channel_id, thread_ts, name, plain_copy(draft), draft["headline"]
+                channel_id, thread_ts, name, plain_copy(draft).encode(), draft["headline"]
             ),
             lambda: self.slack.find_file(channel_id, thread_ts, name),
         )
+        for filename, title, alt_text, png in self.ledger.pictures(post.id):
+            self._once(
+                post,
+                f"picture:{filename}",
+                lambda: self.slack.upload(channel_id, thread_ts, filename, png, title, alt_text),  # noqa: B023
+                lambda: self.slack.find_file(channel_id, thread_ts, filename),  # noqa: B023
+            )
         if original is not None:
             self._mark_revised(original, post)
         self.ledger.mark_posted(post.id)
@@ -192,7 +199,7 @@ def register(drafts: DraftSet, ledger: Ledger, channel_for: Callable[[str], str]
                 report.unchanged.append(label(known))
             continue  # pending: sent below with the others
         original = ledger.posted_original(draft.story, drafts.patch.name, week)
-        ledger.add(
+        post = ledger.add(
             ledger_draft(drafts, index),
             patch=drafts.patch.name,
             week_ending=week,
@@ -200,6 +207,13 @@ def register(drafts: DraftSet, ledger: Ledger, channel_for: Callable[[str], str]
             channel=original.channel if original else channel_for(draft.story),
             corrects=original.id if original else None,
         )
+        suffix = f"_revised-{post.release}" if original else ""
+        from bot.pictures import pictures_for  # matplotlib: only loaded when posting
+
+        ledger.add_pictures(post.id, [
+            (p.filename.replace(".png", f"{suffix}.png"), p.title, p.alt_text, p.png)
+            for p in pictures_for(drafts, draft)
+        ])  # fmt: skip
     return report
 
 

@@ -46,7 +46,7 @@ from matplotlib.ticker import MaxNLocator
 
 from bot import housestyle
 from bot.geography import Patch
-from bot.stories import Draft
+from bot.stories import Draft, DraftSet
 
 DASH, MINUS = "\u2013", "\u2212"  # typographic en dash and minus sign, for the pictures
 
@@ -411,8 +411,9 @@ def _draw_chart(
     figure = _figure(CHART_WIDTH, height)
     label_style: dict[str, Any] = {"fontsize": 12}
     note_style: dict[str, Any] = {"fontsize": 11}
-    names_px = max(_text_px(figure, b.label, **label_style) for b in shown) + 16
-    names_px = min(names_px, CHART_WIDTH * 0.5)
+    most = CHART_WIDTH * 0.45  # a longer name is cut short with an ellipsis
+    names = [_wrap(figure, b.label, most, 1, **label_style)[0] for b in shown]
+    names_px = max(_text_px(figure, name, **label_style) for name in names) + 16
     notes_px = max(_text_px(figure, b.note, **note_style) for b in shown) + 12
     outer = MAP_SIDE_PX + 10
     left = outer if leftwards else names_px + outer
@@ -436,7 +437,7 @@ def _draw_chart(
     )  # fmt: skip
     ax.set_ylim(len(shown) - 0.4, -0.6)  # first area at the top
     ax.set_xlim((-span, 0) if leftwards else (0, span))
-    ax.set_yticks(positions, [b.label for b in shown], color=INK, **label_style)
+    ax.set_yticks(positions, names, color=INK, **label_style)
     ax.tick_params(axis="y", length=0, pad=8)
     ax.tick_params(axis="x", colors=MUTED, labelsize=11, length=0)
     if leftwards:
@@ -999,3 +1000,15 @@ def patch_map(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> Pictur
         _map_alt_text(table, patch, week_ending),
         title,
     )
+
+
+def pictures_for(drafts: DraftSet, draft: Draft) -> list[Picture]:
+    """The pictures that go with a story: its chart, if it has one; the patch map goes with
+    the round-up (every neighbourhood's figures)."""
+    found = []
+    chart = story_chart(draft, drafts.patch.name, drafts.week_ending)
+    if chart is not None:
+        found.append(chart)
+    if draft.story == "weekly_roundup":
+        found.append(patch_map(drafts.patch_table(), drafts.patch, drafts.week_ending))
+    return found

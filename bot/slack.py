@@ -274,16 +274,24 @@ class Slack:
         return messages
 
     def upload(
-        self, channel_id: str, thread_ts: str, filename: str, content: str, title: str
+        self,
+        channel_id: str,
+        thread_ts: str,
+        filename: str,
+        content: bytes,
+        title: str,
+        alt_text: str | None = None,
     ) -> str:
-        """Upload the plain copy as a text file into the thread; the file's id."""
+        """Upload a file (the plain copy, a chart, a map) into the thread; the file's id."""
+        extra = {"alt_txt": alt_text} if alt_text else {}
         response = self._call(
             "files.upload_v2",
             channel=channel_id,
             thread_ts=thread_ts,
             filename=filename,
-            content=content.encode("utf-8"),
+            content=content,
             title=title,
+            **extra,
         )
         files = response.get("files") or [response.get("file") or {}]
         return str(files[0].get("id", ""))

@@ -55,6 +55,14 @@ CREATE TABLE IF NOT EXISTS parts (
     ts TEXT,                        -- set when Slack confirmed it
     PRIMARY KEY (post_id, part)
 );
+CREATE TABLE IF NOT EXISTS pictures (  -- charts and maps to upload with a post
+    post_id INTEGER NOT NULL REFERENCES posts(id),
+    filename TEXT NOT NULL,
+    title TEXT NOT NULL,
+    alt_text TEXT NOT NULL,
+    png BLOB NOT NULL,
+    PRIMARY KEY (post_id, filename)
+);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY,
     at TEXT NOT NULL,
@@ -218,6 +226,22 @@ class Ledger:
             post_id = cursor.lastrowid
         assert post_id is not None
         return self.get(post_id)
+
+    def add_pictures(self, post_id: int, pictures: list[tuple[str, str, str, bytes]]) -> None:
+        """(filename, title, alt text, PNG) to upload into the post's thread."""
+        with self._write() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO pictures (post_id, filename, title, alt_text, png) "
+                "VALUES (?,?,?,?,?)",
+                [(post_id, *picture) for picture in pictures],
+            )
+
+    def pictures(self, post_id: int) -> list[tuple[str, str, str, bytes]]:
+        rows = self.db.execute(
+            "SELECT filename, title, alt_text, png FROM pictures WHERE post_id=? ORDER BY rowid",
+            (post_id,),
+        )
+        return [(r["filename"], r["title"], r["alt_text"], bytes(r["png"])) for r in rows]
 
     def pending(self) -> list[Post]:
         rows = self.db.execute("SELECT * FROM posts WHERE status=? ORDER BY id", (PENDING,))

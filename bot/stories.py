@@ -165,6 +165,14 @@ class DraftSet:
     skipped: list[tuple[str, str]]  # (story, why there is none)
     failed: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (story, error)
     held: dict[str, Draft] = dataclasses.field(default_factory=dict)  # failed the fact check
+    table: pd.DataFrame | None = dataclasses.field(default=None, repr=False)  # the week's table
+    number: int = 0  # this patch's number in ``table``
+
+    def patch_table(self) -> pd.DataFrame:
+        """This patch's rows of the week table (every MSOA, with its status), for the map."""
+        assert self.table is not None
+        rows: pd.DataFrame = self.table[self.table[rules.PATCH] == self.number]
+        return rows
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -295,7 +303,18 @@ def draft_patches(
                 continue
             drafts.append(Draft(name, headline, text, facts))
         sets.append(
-            DraftSet(patch, week, cases.release, cases.origin, drafts, skipped, failed, held)
+            DraftSet(
+                patch,
+                week,
+                cases.release,
+                cases.origin,
+                drafts,
+                skipped,
+                failed,
+                held,
+                table,
+                number,
+            )
         )
     return sets
 

@@ -234,7 +234,7 @@ def test_out_writes_one_file_per_story(run_cli: Run, tmp_path: Path) -> None:
         "draft", "--source", str(EXCERPT), "--patch", "York", "--out", str(tmp_path / "drafts")
     )
     assert result.exit_code == 0, result.stderr
-    written = sorted(p.name for p in (tmp_path / "drafts").iterdir())
+    written = sorted(p.name for p in (tmp_path / "drafts").iterdir() if p.suffix == ".txt")
     assert written == [
         "highest_rates.txt",
         "largest_falls.txt",
@@ -284,3 +284,24 @@ def test_an_edited_excerpt_with_a_missing_area_says_no_figures(
     assert "\n- Bishopthorpe & Copmanthorpe, York\n" in result.stdout
     assert "New Earswick" not in result.stdout
     assert "No figures were published for one other area in York this week." in result.stdout
+
+
+def test_out_writes_the_charts_and_the_map(run_cli: Run, tmp_path: Path) -> None:
+    out = tmp_path / "drafts"
+    result = run_cli("draft", "--source", str(EXCERPT), "--patch", "York", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    pictures = sorted(p.name for p in out.glob("*.png"))
+    assert pictures == [
+        "2020-11-25_highest_rates_york.png",
+        "2020-11-25_largest_falls_york.png",
+        "2020-11-25_largest_rises_york.png",
+        "2020-11-25_patch_map_york.png",
+    ]
+    for name in pictures:
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    plain = run_cli(
+        *("draft", "--source", str(EXCERPT), "--patch", "York", "--out", str(tmp_path / "text")),
+        "--no-pictures",
+    )
+    assert plain.exit_code == 0
+    assert not list((tmp_path / "text").glob("*.png"))

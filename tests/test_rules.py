@@ -109,7 +109,9 @@ def test_highest_rates_ranks_and_flags_against_patch_average(geography: Geograph
     total = sum(int(r["newCasesBySpecimenDateRollingSum"] or 0) for r in rows)
     people = sum(int(population[r["areaCode"]]) for r in rows)
     exact = Decimal(total * 100_000) / people  # PHE rounded half up
-    assert finding.figures[0]["patch_average"] == float(exact.quantize(Decimal("0.1"), ROUND_HALF_UP))
+    assert finding.figures[0]["patch_average"] == float(
+        exact.quantize(Decimal("0.1"), ROUND_HALF_UP)
+    )
     assert finding.figures[0]["suppressed_count"] == 3
     rates = list(finding.areas["rate"])
     assert rates == sorted(rates, reverse=True)
@@ -117,7 +119,9 @@ def test_highest_rates_ranks_and_flags_against_patch_average(geography: Geograph
     assert names(finding)[0] == best["areaName"] == "Kirkbymoorside & Moors"
     threshold = finding.figures[0]["threshold"]
     assert threshold == float(
-        (Decimal(str(finding.figures[0]["patch_average"])) * 2).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        (Decimal(str(finding.figures[0]["patch_average"])) * 2).quantize(
+            Decimal("0.1"), ROUND_HALF_UP
+        )
     )
     assert list(finding.areas["above_threshold"]) == [rate > threshold for rate in rates]
 

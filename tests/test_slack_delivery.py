@@ -316,3 +316,36 @@ def test_token_never_reaches_logs_or_errors(
     result = run_cli("-v", "post", "--source", str(EXCERPT), "--patch", "Ryedale", env=env)
     assert TOKEN not in result.stderr + result.stdout + caplog.text
     assert redact(f"token={TOKEN} and xapp-1-abc") == "token=[redacted] and [redacted]"
+
+
+def test_pictures_go_into_the_threads_with_alt_text(
+    run_cli: Run, slack: FakeSlack, env: dict[str, str]
+) -> None:
+    result = run_cli("post", "--source", str(EXCERPT), "--patch", "York", env=env)
+    assert result.exit_code == 0, result.stderr
+    pictures = {f.filename: f for f in slack.files.values() if f.filename.endswith(".png")}
+    assert sorted(pictures) == [
+        "2020-11-25_highest_rates_york.png",
+        "2020-11-25_largest_falls_york.png",
+        "2020-11-25_largest_rises_york.png",
+        "2020-11-25_patch_map_york.png",
+    ]
+    threads = {m.blocks[0]["text"]["text"]: m.ts for m in top_level(slack)}
+    drafts = drafts_json(run_cli, "--source", str(EXCERPT), "--patch", "York")
+    for story in drafts["stories"]:
+        parent = threads[story["headline"]]
+        shared = [f.filename for f in slack.files.values() if ("C0NEWSROOM1", parent) in f.shares]
+        expected = {"highest_rates": 2, "largest_rises": 2, "largest_falls": 2}
+        assert len(shared) == expected.get(
+            story["story"], 2 if story["story"] == "weekly_roundup" else 1
+        )
+    chart = pictures["2020-11-25_highest_rates_york.png"]
+    assert chart.content is not None
+    assert chart.content[:8] == b"\x89PNG\r\n\x1a\n"
+    # Real figures: Westfield, Chapelfields & Foxwood had York's highest rate, 195.0.
+    assert chart.alt_txt is not None
+    assert "Westfield, Chapelfields & Foxwood" in chart.alt_txt
+    assert "195.0" in chart.alt_txt
+    map_ = pictures["2020-11-25_patch_map_york.png"]
+    assert map_.alt_txt is not None
+    assert map_.alt_txt.startswith("Map of the 24 neighbourhoods of York")
