@@ -379,6 +379,7 @@ def run(ctx: click.Context, once: bool) -> None:
     With --once: one check now, then exit (status 0 when posted or nothing new, 3 when
     stories were kept for the next run, 4 when a story failed to draft, 1 on errors).
     """
+    import os
     import signal
     import threading
 
@@ -388,7 +389,10 @@ def run(ctx: click.Context, once: bool) -> None:
     settings = Settings.load(ctx.obj["env_file"])
     stop = threading.Event()
 
-    def on_signal(_signum: int, _frame: object) -> None:
+    def on_signal(signum: int, _frame: object) -> None:
+        if stop.is_set():  # asked twice: quit at once (the ledger makes that safe too)
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
         stop.set()  # no more: the scheduler and the job notice it
 
     loggers = [logging.getLogger("bot"), logging.getLogger("apscheduler")]

@@ -148,7 +148,9 @@ class Ledger:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.executescript(SCHEMA)
         except (OSError, sqlite3.Error) as error:
-            raise PatchbotError(f"PATCHBOT_STATE_DIR: cannot use {state_dir}: {error}") from None
+            raise PatchbotError(
+                f"PATCHBOT_STATE_DIR: cannot use {state_dir}: {error} (disk full or read-only?)"
+            ) from None
 
     def close(self) -> None:
         self.db.close()
@@ -163,7 +165,9 @@ class Ledger:
         except sqlite3.Error as error:
             if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
-            raise PatchbotError(f"PATCHBOT_STATE_DIR: cannot write {self.path}: {error}") from None
+            raise PatchbotError(
+                f"PATCHBOT_STATE_DIR: cannot write {self.path}: {error} (disk full or read-only?)"
+            ) from None
 
     def _post(self, row: sqlite3.Row | None) -> Post | None:
         if row is None:

@@ -82,8 +82,8 @@ def assert_each_story_once(slack: FakeSlack, stories: int = 5) -> None:
     assert sum(1 for _post, part in parts if part == "main") == stories
     assert max(parts.values()) == 1
     shared = Counter(f.filename for f in slack.files.values() if f.shares)
-    assert len(shared) == stories
-    assert max(shared.values()) == 1
+    assert max(shared.values()) == 1  # every file (the copy, any picture) shared once
+    assert sum(1 for name in shared if name.endswith(".txt")) == stories
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 8.0) -> None:
@@ -255,7 +255,7 @@ def test_new_revised_identical_and_stale_files(
     assert len(top_level(slack)) == posts  # corrections go in the originals' threads
 
     older = [row for row in read_rows(FIRST) if row["date"] != "2020-11-18"]
-    api.publish(write_rows(tmp_path / "old.csv", older).read_text(), release="2020-12-01")
+    api.publish(write_rows(tmp_path / "old.csv", older).read_text(), release="2020-11-18")
     assert "run --once: stale: newest week 2020-11-11" in once().stderr
 
     status = run_cli("status", env=env)
@@ -298,7 +298,8 @@ def test_stop_finishes_the_story_being_posted_and_posts_nothing_more(
     assert result.outcome == "stopped"
     sent = top_level(slack)
     assert 1 <= len(sent) < 5
-    assert sum(1 for f in slack.files.values() if f.shares) == len(sent)  # each one complete
+    copies = [f for f in slack.files.values() if f.shares and f.filename.endswith(".txt")]
+    assert len(copies) == len(sent)  # each story sent is complete, with its copy
     ledger = Ledger(Path(env["PATCHBOT_STATE_DIR"]))
     try:
         assert len(ledger.pending()) == 5 - len(sent)

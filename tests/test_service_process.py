@@ -66,7 +66,9 @@ def test_patchbot_run_posts_a_release_published_while_it_runs(
             wait_for(lambda: checks(api) >= 2, timeout=15)  # polling: nothing published yet
             assert top_level(slack) == []
             api.publish(EXCERPT.read_text(), release="2020-11-30")
-            wait_for(lambda: sum(1 for f in slack.files.values() if f.shares) == 5, timeout=15)
+            wait_for(lambda: "outcome=posted next_run=" in log.read_text(), timeout=20)
+            copies = [f for f in slack.files.values() if f.shares and f.filename.endswith(".txt")]
+            assert len(copies) == 5
 
             second = subprocess.run(
                 [sys.executable, "-m", "bot", "run"],
