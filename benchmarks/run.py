@@ -87,55 +87,16 @@ def _date(row: str) -> str:
     return next(csv.reader([row]))[9]
 
 
-STAGES = r"""
-import datetime as dt, json, sys, time
-T = time.perf_counter
-t0 = T()
-from bot.datasource import bundled_sample, read_file
-from bot.geography import load_geography
-from bot.rendering import Renderer
-from bot.rules import patches_week
-from bot.stories import STORIES, area_records, draft_patches, load_story_settings, story_meta, template_context
-from bot.validate import load_cases
-import pyarrow as pa, pyarrow.csv as pa_csv, io, gzip
-from pathlib import Path
-t1 = T()
-geography = load_geography()
-renderer = Renderer(); settings = load_story_settings(renderer.templates_dir)
-raw = read_file(Path(sys.argv[1])) if len(sys.argv) > 1 else bundled_sample()
-t2 = T()
-cases = load_cases(raw, geography, dt.date.today())
-t3 = T()
-patches = geography.each_council(); week = cases.weeks[-1]
-table = patches_week(cases, geography, patches, week)
-sets = draft_patches(table, patches, week, cases, renderer, settings)
-t4 = T()
-# The floor: the fastest read of the same bytes, and rendering the same stories from
-# contexts computed beforehand (so only Jinja's own work is timed).
-contexts = []
-for drafts in sets:
-    meta = story_meta(drafts.patch, week, cases.release)
-    for draft in drafts.drafts:
-        contexts.append((draft.story, template_context(meta, draft.facts), drafts.patch.name))
-types = {"newCasesBySpecimenDateRollingSum": pa.int64(), "newCasesBySpecimenDateRollingRate": pa.float64(),
-         "newCasesBySpecimenDateChange": pa.int64(), "newCasesBySpecimenDateChangePercentage": pa.float64(),
-         "date": pa.date32()}
-f0 = T()
-pa_csv.read_csv(io.BytesIO(gzip.decompress(raw.content)), convert_options=pa_csv.ConvertOptions(column_types=types))
-f1 = T()
-for story, context, patch in contexts:
-    renderer.render(story, context, settings[story].headlines, settings[story].intros, f"{story}|{patch}")
-f2 = T()
-print(json.dumps({"imports": t1 - t0, "read_validate": t3 - t2, "detect_render": t4 - t3,
-                  "pipeline": t4 - t2, "floor_read": f1 - f0, "floor_render": f2 - f1,
-                  "drafts": sum(len(s.drafts) for s in sets), "rows": cases.rows}))
-"""
-
-
 def stages(source: Path | None) -> dict[str, float]:
-    args = [sys.executable, "-c", STAGES, *([str(source)] if source else [])]
+    args = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "stages.py"),
+        *([str(source)] if source else []),
+    ]
     runs = [
-        json.loads(subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=True).stdout)
+        json.loads(
+            subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        )
         for _ in range(3)
     ]
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
@@ -150,26 +111,57 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
+    system = f"{platform.system()} {platform.machine()}"
+    return f"{system}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
 
 
 def main() -> None:
     print("Running benchmarks (each figure is a median of several runs)...", file=sys.stderr)
     rows = []
-    wall, fastest, peak, stderr = best_of([*PATCHBOT, "draft", "--each-council", "--format", "json"])
+    wall, fastest, peak, stderr = best_of(
+        [*PATCHBOT, "draft", "--each-council", "--format", "json"]
+    )
     drafts = stderr.split("patchbot: ")[-1].split(" stories")[0]
-    rows.append(("1. every council, bundled data (7 weeks)", f"{drafts} drafts", wall, fastest, peak, "<= 2 s, <= 400 MB"))
+    rows.append(
+        (
+            "1. every council, bundled data (7 weeks)",
+            f"{drafts} drafts",
+            wall,
+            fastest,
+            peak,
+            "<= 2 s, <= 400 MB",
+        )
+    )
     bundled = stages(None)
     with tempfile.TemporaryDirectory() as folder:
         history = tiled_history(104, Path(folder))
         wall2, fastest2, peak2, stderr2 = best_of(
-            [*PATCHBOT, "draft", "--each-council", "--format", "json", "--source", str(history)], runs=3
+            [*PATCHBOT, "draft", "--each-council", "--format", "json", "--source", str(history)],
+            runs=3,
         )
         drafts2 = stderr2.split("patchbot: ")[-1].split(" stories")[0]
-        rows.append(("2. every council, 104 weeks (synthetic)", f"{drafts2} drafts", wall2, fastest2, peak2, "grows with reading only"))
+        rows.append(
+            (
+                "2. every council, 104 weeks (synthetic)",
+                f"{drafts2} drafts",
+                wall2,
+                fastest2,
+                peak2,
+                "grows with reading only",
+            )
+        )
         long = stages(history)
     helps = [run_process([*PATCHBOT, "--help"])[0] for _ in range(9)]
-    rows.append(("3. CLI cold start: patchbot --help", "", statistics.median(helps), min(helps), 0.0, "<= 0.3 s"))
+    rows.append(
+        (
+            "3. CLI cold start: patchbot --help",
+            "",
+            statistics.median(helps),
+            min(helps),
+            0.0,
+            "<= 0.3 s",
+        )
+    )
     floor = bundled["floor_read"] + bundled["floor_render"]
     ratio = bundled["pipeline"] / floor
 

@@ -101,7 +101,9 @@ def check(
     problems = []
     edges = [start for start, _end, _name in areas]
     outside, at = [], 0
-    for (start, end, name), following in zip(areas, [*edges[1:], len(copy)], strict=True):
+    for (start, end, name), following in zip(
+        areas, [*edges[1:], len(copy)][: len(areas)], strict=True
+    ):
         paragraph = unnamed.find("\n\n", end)
         stop = min(following, paragraph if paragraph >= 0 else len(copy))
         outside.append(unnamed[at:start])

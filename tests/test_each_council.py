@@ -33,7 +33,7 @@ def test_each_council_text_and_files(run_cli: Run, tmp_path: Path) -> None:
     result = run_cli("draft", "--each-council", "--source", str(EXCERPT), "--out", str(out))
     assert result.exit_code == 0, result.stderr
     assert "######## York ########" in result.stdout
-    assert sorted(p.name for p in (out / "york").iterdir()) == [
+    assert sorted(p.name for p in (out / "york").glob("*.txt")) == [
         "highest_rates.txt", "largest_falls.txt", "largest_rises.txt", "no_new_cases.txt",
         "weekly_roundup.txt",
     ]  # fmt: skip

@@ -95,7 +95,11 @@ def test_post_bundled_drafts(run_cli: Run, slack: FakeSlack, env: dict[str, str]
         for line in filter(None, escaped.split("\n")):
             position = shown.index(line, position)
         # The plain copy as a text file in the thread, ready for the CMS.
-        shared = [f for f in slack.files.values() if ("C0NEWSROOM1", message.ts) in f.shares]
+        shared = [
+            f
+            for f in slack.files.values()
+            if ("C0NEWSROOM1", message.ts) in f.shares and f.filename.endswith(".txt")
+        ]
         assert len(shared) == 1
         assert shared[0].content == f"{draft['headline']}\n\n{draft['text']}\n".encode()
         assert (
