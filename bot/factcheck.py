@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import math
 import re
 from collections.abc import Iterable, Iterator
 from functools import cache
@@ -17,11 +18,9 @@ from typing import Any
 
 from bot.housestyle import spelled
 
-_NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.,])\d+(?:\.\d+)?")
+_DIGITS = re.compile(r"[0-9][0-9.,]*")  # a quick scan; _FIGURE says what is a figure
+_FIGURE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
-
-
-_WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)?")
 
 
 @cache
@@ -30,9 +29,27 @@ def _word_values() -> dict[str, int]:
     return {spelled(n): n for n in range(1, 100)}
 
 
-def _number_words(text: str) -> Iterator[str]:
-    values = _word_values()
-    return (word for word in _WORD.findall(text) if word.lower() in values)
+def _trie(words: Iterable[str]) -> str:
+    """A regex matching exactly these words, factored by shared prefixes so that a word which
+    is not a number fails at its first letter (a plain alternation of 99 words is slow)."""
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def pattern(node: dict[str, Any]) -> str:
+        branches = [re.escape(c) + pattern(child) for c, child in sorted(node.items()) if c]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return pattern(tree)
+
+
+_NUMBER_WORD = re.compile(rf"\b{_trie(_word_values())}\b(?!-)")  # on lower-cased copy
 
 
 AREA_NUMBERS = ("cases", "rate", "change", "change_pct", "previous_cases")
@@ -66,8 +83,7 @@ def literal_numbers(sources: Iterable[str]) -> set[float]:
     found: set[float] = set()
     for source in sources:
         text = _JINJA.sub(" ", source)
-        found |= {_as_value(token) for token in _NUMBER.findall(text)}
-        found |= {float(_word_values()[w.lower()]) for w in _number_words(text)}
+        found |= {value for _at, _shown, value in _numbers(text)}
     return found
 
 
@@ -121,16 +137,19 @@ def check(
 
 def _numbers(copy: str) -> Iterator[tuple[int, str, float]]:
     """(position, as printed, value) of every number in the copy, in figures or in words."""
-    for match in _NUMBER.finditer(copy):
-        yield match.start(), match.group(0), _as_value(match.group(0))
-    values = _word_values()
+    for match in _DIGITS.finditer(copy):
+        start, token = match.start(), match.group(0).rstrip(".,")
+        if start and (copy[start - 1].isalnum() or copy[start - 1] in "_.,"):
+            continue  # part of a code or word ("E02004314"), not a figure
+        value = _as_value(token) if _FIGURE.fullmatch(token) else math.nan  # "1,2": flag it
+        yield start, token, value
     lowered = copy.lower()
-    if len(lowered) != len(copy):  # a rare letter whose lower case is longer: go word by word
-        lowered = _WORD.sub(lambda m: m.group(0).lower()[: len(m.group(0))], copy)
-    for match in _WORD.finditer(lowered):
-        value = values.get(match.group(0))
-        if value is not None:
-            yield match.start(), f'"{copy[match.start() : match.end()]}"', float(value)
+    if len(lowered) != len(copy):  # a rare letter whose lower case is longer: keep positions
+        lowered = re.sub(r"[A-Za-z]+", lambda m: m.group(0).lower(), copy)
+    values = _word_values()
+    for match in _NUMBER_WORD.finditer(lowered):
+        shown = copy[match.start() : match.end()]
+        yield match.start(), f'"{shown}"', float(values[match.group(0)])
 
 
 def _outermost(lowered: str, names: Iterable[str]) -> list[tuple[int, int, str]]:
