@@ -217,6 +217,12 @@ class Service:
                 ledger.log_event("error", result.detail)
             for story, error in result.failed:
                 ledger.log_event("error", f"{story} not drafted: {error}")
+            alert_bad_data = result.outcome == ERROR and result.detail not in {
+                detail for _at, detail in ledger.events("bad-data", limit=50)
+            }
+            if alert_bad_data:  # once per problem, not once per poll
+                ledger.log_event("bad-data", result.detail)
+            last_good = ledger.last_release(self.patch.name)
         finally:
             ledger.close()
         problem = result.outcome in (ERROR, POST_FAILED, KEPT) or result.failed
@@ -228,6 +234,17 @@ class Service:
             outcome=result.outcome,
             detail=result.detail,
         )
+        if alert_bad_data:
+            kept = (
+                f"the last good release ({last_good.release or 'undated'}, week to "
+                f"{last_good.week_ending}) stays as posted"
+                if last_good
+                else "nothing has been posted from this source yet"
+            )
+            self.alert(
+                f":warning: Patchbot could not use the data: {escape(result.detail)}. "
+                f"No stories were drafted from it; {kept}. It will check again."
+            )
         if result.failed:
             lines = "\n".join(f"• {escape(story)}: {escape(why)}" for story, why in result.failed)
             self.alert(f":warning: Patchbot could not draft these stories:\n{lines}")

@@ -396,3 +396,29 @@ def test_releases_are_recorded_in_the_ledger(
         assert rows.fetchall() == [("York", "phe-api", "2020-11-25", "2020-11-30", "posted")]
     finally:
         db.close()
+
+
+def test_bad_data_posts_nothing_alerts_ops_once_and_keeps_the_last_good_release(
+    run_cli: Run, env: dict[str, str], api: FakePheApi, slack: FakeSlack, tmp_path: Path
+) -> None:
+    api.publish(FIRST.read_text(), release="2020-11-25")
+    assert run_cli("run", "--once", env=env).exit_code == 0
+    posted = len(top_level(slack))
+    # A damaged release: a rate that does not match its cases (line 2 of the file).
+    rows = read_rows(REVISED)
+    york = next(
+        r for r in rows if r["LtlaName"] == "York" and r["newCasesBySpecimenDateRollingRate"]
+    )
+    york["newCasesBySpecimenDateRollingRate"] = "999.9"
+    api.publish(write_rows(tmp_path / "bad.csv", rows).read_text(), release="2020-11-30")
+    for _ in range(2):  # polled twice: one alert, not two
+        bad = run_cli("run", "--once", env=env)
+        assert bad.exit_code == 1
+        assert "does not match" in bad.stderr
+        assert "Traceback" not in bad.stderr
+    assert len(top_level(slack)) == posted  # nothing drafted from the bad data
+    (alert,) = [m for m in top_level(slack, "ops") if "could not use the data" in m.text]
+    assert "rate 999.9 does not match" in alert.text
+    assert "the last good release (2020-11-25, week to 2020-11-18) stays as posted" in alert.text
+    status = run_cli("status", env=env)
+    assert "last release:  2020-11-25 (week to 2020-11-18, York, phe-api)" in status.stdout
