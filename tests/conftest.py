@@ -6,6 +6,9 @@ import csv
 import datetime as dt
 import io
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,3 +90,52 @@ def run_cli() -> Callable[..., CliResult]:
         return CliResult(result.exit_code, result.stdout, result.stderr)
 
     return run
+
+
+ROOT = Path(__file__).resolve().parent.parent
+SUPPRESSIBLE = (
+    "newCasesBySpecimenDateRollingSum",
+    "newCasesBySpecimenDateRollingRate",
+    "newCasesBySpecimenDateChange",
+    "newCasesBySpecimenDateChangePercentage",
+)
+
+
+def suppress_all(rows: list[dict[str, str]], council: str) -> list[dict[str, str]]:
+    """Every count of a council's rows blanked, as PHE published suppressed areas."""
+    for row in rows:
+        if row["LtlaName"] == council:
+            row.update(dict.fromkeys(SUPPRESSIBLE, ""))
+    return rows
+
+
+def patchbot_process(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    """The real ``python -m bot ARGS`` in a process of its own."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def run_patchbot(
+    *args: str,
+    env: dict[str, str],
+    cwd: Path,
+    timeout: float = 60,
+    preexec_fn: Callable[[], None] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``python -m bot ARGS`` to the end."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        preexec_fn=preexec_fn,
+    )

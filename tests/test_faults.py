@@ -4,17 +4,15 @@ posted twice or lost."""
 
 from __future__ import annotations
 
-import os
 import resource
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXCERPT
+from tests.conftest import EXCERPT, run_patchbot
 from tests.fakes.phe_api import FakePheApi
 from tests.fakes.slack_api import FakeSlack
 from tests.test_slack_delivery import CHANNELS, TOKEN, top_level
@@ -25,19 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def patchbot(
     *args: str, env: dict[str, str], cwd: Path, limit_file_size: int | None = None
 ) -> subprocess.CompletedProcess[str]:
-    def limits() -> None:  # a full disk, for this process only
-        if limit_file_size is not None:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_size, limit_file_size))
+    def full_disk() -> None:  # for this process only
+        assert limit_file_size is not None
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_size, limit_file_size))
 
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        preexec_fn=limits,
+    return run_patchbot(
+        *args, env=env, cwd=cwd, preexec_fn=full_disk if limit_file_size is not None else None
     )
 
 

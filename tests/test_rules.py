@@ -12,7 +12,7 @@ import pytest
 from bot import rules
 from bot.errors import PatchbotError
 from bot.geography import Geography
-from tests.conftest import cases_from, read_rows
+from tests.conftest import cases_from, read_rows, suppress_all
 
 WEEK = dt.date(2020, 11, 25)
 
@@ -79,16 +79,7 @@ def test_an_area_with_no_row_is_no_data_not_suppressed(geography: Geography) -> 
 
 
 def test_all_suppressed_patch(geography: Geography) -> None:
-    rows = read_rows()
-    for row in rows:
-        if row["LtlaName"] == "Ryedale":
-            for field in (
-                "newCasesBySpecimenDateRollingSum",
-                "newCasesBySpecimenDateRollingRate",
-                "newCasesBySpecimenDateChange",
-                "newCasesBySpecimenDateChangePercentage",
-            ):
-                row[field] = ""
+    rows = suppress_all(read_rows(), "Ryedale")
     table = week_table(geography, "Ryedale", rows)
     assert len(rules.no_new_cases(table).areas) == 6
     assert rules.highest_rates(table, rules.HighestRatesParams()).areas.empty

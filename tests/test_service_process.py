@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.service import UK
-from tests.conftest import EXCERPT, CliResult
+from tests.conftest import EXCERPT, CliResult, run_patchbot
 from tests.fakes.phe_api import API_PATH, FakePheApi
 from tests.fakes.slack_api import FakeSlack
 from tests.test_service import assert_each_story_once, checks, wait_for
@@ -70,15 +70,7 @@ def test_patchbot_run_posts_a_release_published_while_it_runs(
             copies = [f for f in slack.files.values() if f.shares and f.filename.endswith(".txt")]
             assert len(copies) == 5
 
-            second = subprocess.run(
-                [sys.executable, "-m", "bot", "run"],
-                cwd=tmp_path,
-                env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
+            second = run_patchbot("run", env=env, cwd=tmp_path, timeout=30)
             assert second.returncode == 1
             assert second.stderr == (
                 f"patchbot: error: PATCHBOT_STATE_DIR: another Patchbot (pid {service.pid}) is "

@@ -4,31 +4,18 @@ SIGKILL, the worst moment: Slack has the message, the ledger does not know its t
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import patchbot_process
 from tests.fakes.slack_api import FakeSlack
 from tests.test_slack_delivery import CHANNELS, TOKEN, top_level
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def patchbot(env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "post"],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def wait_for(condition: object, timeout: float = 30.0) -> None:
@@ -59,7 +46,7 @@ def test_killed_mid_run_then_rerun(tmp_path: Path, method: str, nth: int) -> Non
             "PATCHBOT_HTTP_BACKOFF": "0",
         }
         slack.script(*["ok"] * (nth - 1), "hang_after", method=method)
-        run = patchbot(env, tmp_path)
+        run = patchbot_process("post", env=env, cwd=tmp_path)
         try:
             wait_for(lambda: any(c.outcome == "hang_after" for c in slack.calls(method)))
         finally:
@@ -67,7 +54,7 @@ def test_killed_mid_run_then_rerun(tmp_path: Path, method: str, nth: int) -> Non
             run.communicate()
         assert run.returncode == -signal.SIGKILL
 
-        rerun = patchbot(env, tmp_path)
+        rerun = patchbot_process("post", env=env, cwd=tmp_path)
         _out, err = rerun.communicate(timeout=60)
         assert rerun.returncode == 0, err
 
