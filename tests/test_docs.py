@@ -1,0 +1,36 @@
+"""The README keeps up with the CLI: every command and every option is documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from bot.cli import cli
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+
+
+def commands(group: click.Group, prefix: str = "patchbot") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in group.commands.items():
+        found.append((f"{prefix} {name}", command))
+        if isinstance(command, click.Group):
+            found += commands(command, f"{prefix} {name}")
+    return found
+
+
+def test_every_command_is_in_the_readme() -> None:
+    missing = [name for name, _ in commands(cli) if name not in README]
+    assert missing == []
+
+
+def test_every_option_is_in_the_readme() -> None:
+    missing = [
+        f"{name} {option}"
+        for name, command in commands(cli)
+        for param in command.params
+        for option in param.opts
+        if option.startswith("--") and option not in README and option != "--help"
+    ]
+    assert missing == []
