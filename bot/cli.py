@@ -10,7 +10,6 @@ import dataclasses
 import datetime as dt
 import json
 import logging
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -143,7 +142,7 @@ def draft(
     each_council: bool,
 ) -> None:
     """Draft the week's stories and print them (never posts to Slack)."""
-    from bot import pipeline
+    from bot import geography, pipeline
     from bot.settings import Settings
 
     settings = Settings.load(ctx.obj["env_file"])
@@ -166,7 +165,7 @@ def draft(
                 click.echo(f"==== {item.story} ====\n{item.headline}\n\n{item.text}\n")
     for drafts in sets:
         if out is not None and drafts.drafts:
-            folder = out / _slug(drafts.patch.name) if each_council else out
+            folder = out / geography.slug(drafts.patch.name) if each_council else out
             _write_drafts(folder, drafts, output_format, pictures)
         if not each_council:
             _say_drafted(drafts)
@@ -184,10 +183,6 @@ def draft(
                 )
     if any(drafts.failed for drafts in sets):
         ctx.exit(4)
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
 def _say_drafted(drafts: DraftSet) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.errors import PatchbotError
+from bot.geography import slug
 from bot.slack import Slack, SlackFailure, build_messages, escape, explain, marker
 from bot.state import CORRECTION, POSTED, Ledger, Post, content_hash
 from bot.stories import DraftSet
@@ -57,9 +57,8 @@ def label(post: Post) -> str:
 
 
 def file_name(post: Post) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", post.patch.lower()).strip("-")
     revised = f"_revised-{post.release}" if post.kind == CORRECTION else ""
-    return f"{post.week_ending}_{post.story}_{slug}{revised}.txt"
+    return f"{post.week_ending}_{post.story}_{slug(post.patch)}{revised}.txt"
 
 
 def plain_copy(draft: dict[str, Any]) -> str:

@@ -77,6 +77,11 @@ def clean_names(names: pd.Series) -> pd.Series:
     return cleaned
 
 
+def slug(name: str) -> str:
+    """A patch's name for file names: "North East and North Yorkshire" -> "north-east-and-..."."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
 def _key(text: str) -> str:
     """Forgiving match key: case, '&' vs 'and', punctuation and spacing don't matter."""
     text = text.lower().replace("&", " and ")

@@ -25,7 +25,6 @@ import datetime as dt
 import functools
 import io
 import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -45,7 +44,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from bot import housestyle
-from bot.geography import Patch
+from bot.geography import Patch, slug
 from bot.stories import Draft, DraftSet
 
 DASH, MINUS = "\u2013", "\u2212"  # typographic en dash and minus sign, for the pictures
@@ -167,12 +166,8 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
 def _filename(week_ending: dt.date, story: str, patch_name: str) -> str:
-    return f"{week_ending.isoformat()}_{story}_{_slug(patch_name)}.png"
+    return f"{week_ending.isoformat()}_{story}_{slug(patch_name)}.png"
 
 
 def _text_px(figure: Figure, text: str, **style: Any) -> float:
