@@ -59,7 +59,9 @@ def main() -> None:
     for drafts in sets:
         meta = story_meta(drafts.patch, week, cases.release)
         for draft in drafts.drafts:
-            contexts.append((draft.story, template_context(meta, draft.facts), drafts.patch.name))
+            contexts.append(
+                (draft.story, template_context(draft.story, meta, draft.facts), drafts.patch.name)
+            )
     floor_start = clock()  # the same file's bytes: decompressing is part of reading them
     content = gzip.decompress(raw.content) if raw.content[:2] == b"\x1f\x8b" else raw.content
     pa_csv.read_csv(io.BytesIO(content), convert_options=pa_csv.ConvertOptions(column_types=TYPES))

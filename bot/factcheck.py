@@ -64,7 +64,10 @@ def _values(*numbers: Any) -> set[float]:
 
 def _story_values(facts: dict[str, Any]) -> set[float]:
     """The story-level figures (averages, totals, counts), not any one area's."""
-    values = _values(len(facts["areas"]), *(v for k, v in facts.items() if k != "areas"))
+    areas = facts["areas"]
+    values = _values(len(areas), *(v for k, v in facts.items() if k != "areas"))
+    for key in ("rate", "change"):  # how many share first place ("THREE areas shared ...")
+        values |= _values(sum(1 for a in areas if areas and a[key] == areas[0][key]))
     for council in facts.get("councils", []):
         values |= _values(council["area_count"], council["cases"])
     return values
@@ -187,9 +190,6 @@ def _blank_out(copy: str, spans: list[tuple[int, int, str]]) -> str:
     return "".join(chars)
 
 
-_STATED = re.compile(r"(?:, | in )(.+?)(?: \*)?(?:[,.]|$| with| had| saw)", re.MULTILINE)
-
-
 def _check_councils(
     copy: str,
     places: list[tuple[int, int, str]],
@@ -204,20 +204,30 @@ def _check_councils(
     headings = [(m.start(), m.group(1)) for m in re.finditer(r"^(.+)$", copy, re.MULTILINE)
                 if m.group(1) in councils]  # fmt: skip
     heading_starts = [at for at, _name in headings]
+    by_length = sorted(councils, key=len, reverse=True)  # "Redcar and Cleveland" before "Redcar"
     shown = {name for _start, _end, name in places}
     problems = [f"{name} is in the facts but not in the copy" for name in homes
                 if name not in shown]  # fmt: skip
     for start, end, name in places:
         home = homes[name]
         after = copy[end : end + 80]
-        stated = _STATED.match(after)
+        stated = next((c for c in by_length if after.startswith((f", {c}", f" in {c}"))), None)
         index = bisect.bisect_left(heading_starts, start) - 1
         heading = headings[index][1] if index >= 0 else ""
-        if stated and stated.group(1) in councils and stated.group(1) not in home:
-            problems.append(f"{name} is placed in {stated.group(1)}, but is in {_one(home)}")
+        if stated and stated not in home:
+            problems.append(f"{name} is placed in {stated}, but is in {_one(home)}")
         elif after.startswith(" - ") and heading and heading not in home:
             problems.append(f"{name} is listed under {heading}, but is in {_one(home)}")
     return problems
+
+
+def _names(after: str, council: str) -> bool:
+    """Does the copy after an area's name place it in ``council`` ("..., York" / "... in York")?"""
+    for lead in (", ", " in "):
+        end = len(lead) + len(council)
+        if after.startswith(lead + council) and (end == len(after) or not after[end].isalnum()):
+            return True
+    return False
 
 
 def _one(councils: set[str]) -> str:

@@ -112,6 +112,7 @@ class Geography:
                 members = tuple(sorted(set(group["ltla_code"])))
                 self._groups[_key(str(code))] = members
                 self._groups[_key(str(name))] = members
+        self._regions = set(areas["region_name"].unique())
         self._display = {
             _key(v): str(v)
             for level in ("region", "utla", "ltla")
@@ -132,6 +133,8 @@ class Geography:
         names = [c.name for c in councils]
         if len(items) == 1 and _key(items[0]) in self._display:
             name = self._display[_key(items[0])]
+            if name in self._regions and name != "London":  # "across the North East"
+                return Patch(name, "the " + name.replace(" The ", " the "), councils)
         else:
             name = " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
         return Patch(name, name, councils)

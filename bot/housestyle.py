@@ -185,6 +185,13 @@ def listing(items: Iterable[Any], conjunction: str = "and") -> str:
     return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
 
 
+def where(area: Any) -> str:
+    """An area and its council, as copy names them: "Park East in Darlington"."""
+    if not isinstance(area, dict) or "area_name" not in area or "ltla_name" not in area:
+        raise TemplateRuntimeError(f"where: expected an area, got {area!r}")
+    return f"{area['area_name']} in {area['ltla_name']}"
+
+
 FILTERS: dict[str, Callable[..., str]] = {
     "figure": figure,
     "num": num,
@@ -197,4 +204,5 @@ FILTERS: dict[str, Callable[..., str]] = {
     "times": times,
     "uk_date": uk_date,
     "listing": listing,
+    "where": where,
 }

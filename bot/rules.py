@@ -169,7 +169,10 @@ def highest_rates(table: pd.DataFrame, params: HighestRatesParams) -> Finding:
     areas = _top(ranked, "rate", params.top)
     thresholds = areas[PATCH].map({p: values[1] for p, values in averages.items()})
     areas = areas.assign(above_threshold=areas["rate"] > thresholds)
-    flagged = areas.groupby(PATCH)["above_threshold"].sum()
+    # Counted over the whole patch: more areas can be above the line than the list shows.
+    everyone = ranked[PATCH].map({p: values[1] for p, values in averages.items()})
+    flagged = (ranked["rate"] > everyone).groupby(ranked[PATCH]).sum()
+    listed_flagged = areas.groupby(PATCH)["above_threshold"].sum()
 
     def figures(patch: int, counts: dict[str, int]) -> dict[str, Any]:
         average, threshold, cases, population = averages.get(patch, (0.0, 0.0, 0, 0))
@@ -180,6 +183,7 @@ def highest_rates(table: pd.DataFrame, params: HighestRatesParams) -> Finding:
             "above_average_multiple": params.above_average_multiple,
             "threshold": threshold,
             "above_threshold_count": int(flagged.get(patch, 0)),
+            "listed_above_threshold_count": int(listed_flagged.get(patch, 0)),
             "suppressed_count": int(counts[SUPPRESSED]),
             "suppressed_counted_as": 0,
             "no_data_count": int(counts[NO_DATA]),

@@ -209,7 +209,9 @@ def choose_week(cases: CaseData, week_ending: dt.date | None) -> dt.date:
     return week_ending
 
 
-def story_meta(patch: Patch, week: dt.date, release: dt.date | None) -> dict[str, Any]:
+def story_meta(
+    patch: Patch, week: dt.date, release: dt.date | None, latest: bool = True
+) -> dict[str, Any]:
     """The variables every template gets, whatever the story."""
     return {
         "patch": {
@@ -221,6 +223,7 @@ def story_meta(patch: Patch, week: dt.date, release: dt.date | None) -> dict[str
         "week_start": week - dt.timedelta(days=6),
         "previous_week_ending": week - dt.timedelta(days=7),
         "published": release,
+        "is_latest_week": latest,
     }
 
 
@@ -232,9 +235,16 @@ def story_facts(name: str, table: pd.DataFrame, params: Any) -> dict[str, Any] |
     return {"areas": areas, **finding.figures[0]} if areas else None
 
 
-def template_context(meta: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
-    """Everything a story's template may use (besides ``headline`` and ``intro``)."""
-    return {**meta, **facts, "top_area": facts["areas"][0]}
+LEAD_BY = {"highest_rates": "rate", "largest_rises": "change", "largest_falls": "change"}
+
+
+def template_context(story: str, meta: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
+    """Everything a story's template may use (besides ``headline`` and ``intro``), including
+    ``leaders``: the areas sharing first place, so the copy never crowns one of a tie."""
+    top = facts["areas"][0]
+    key = LEAD_BY.get(story)
+    leaders = [a for a in facts["areas"] if key and a[key] == top[key]] if key else [top]
+    return {**meta, **facts, "top_area": top, "leaders": leaders}
 
 
 def draft_patches(
@@ -264,7 +274,7 @@ def draft_patches(
     has_rows = set(table.loc[table["status"] != rules.NO_DATA, rules.PATCH].unique().tolist())
     sets = []
     for number, patch in enumerate(patches):
-        meta = story_meta(patch, week, cases.release)
+        meta = story_meta(patch, week, cases.release, latest=week == cases.weeks[-1])
         drafts: list[Draft] = []
         skipped, failed, held = list(disabled), [], {}
         empty = number not in has_rows
@@ -282,7 +292,7 @@ def draft_patches(
             try:
                 headline, text = renderer.render(
                     name,
-                    template_context(meta, facts),
+                    template_context(name, meta, facts),
                     headlines=settings[name].headlines,
                     intros=settings[name].intros,
                     variant_key=f"{name}|{week.isoformat()}|{patch.name}",

@@ -115,7 +115,9 @@ def fixtures(cases: CaseData, geography: Geography) -> Iterator[Fixture]:
 # ---------------------------------------------------------------------------------------
 # Static checks: syntax, unknown variables and filters, with file:line.
 
-COMMON_VARIABLES = ("patch", "week_ending", "week_start", "previous_week_ending", "published")
+COMMON_VARIABLES = (
+    "patch", "week_ending", "week_start", "previous_week_ending", "published", "is_latest_week",
+)  # fmt: skip
 
 
 def _static(
@@ -188,6 +190,7 @@ COPY_RULES = [
     (re.compile(r"(?<![\d.,])\b(?:[02-9]|\d{2,}|\d{1,3}(?:,\d{3})+|two|three|four|five|six|seven|eight|nine"
                 r"|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE) (area|case|neighbourhood|council)\b"),
      "a count above one with a singular noun"),
+    (re.compile(r"\b(?:These are|Here are) the (?:one|1) \b"), "a plural verb for one"),
     (re.compile(r"(?<![\d.,])\b0 (?:new )?cases?\b"),
      "a zero count: PHE never published 0 (suppressed areas had zero to two cases)"),
     (re.compile(r"\b(?:None|nan|NaN|<NA>|Undefined)\b|\{\{|\}\}|\{%|%\}"),
@@ -234,7 +237,7 @@ def rendered_problems(
                 continue
             if facts is None:
                 continue
-            context = template_context(meta_vars, facts)
+            context = template_context(story, meta_vars, facts)
             variants = max(len(story_settings.headlines), len(story_settings.intros))
             for index in range(variants):
                 headlines = (story_settings.headlines[index % len(story_settings.headlines)],)
@@ -261,7 +264,7 @@ def story_variables(
         facts = story_facts(story, table, story_settings.params)
         if facts is None:  # the example week has nothing: use the edge cases
             continue
-        found[story] = template_context(story_meta(patch, week, cases.release), facts)
+        found[story] = template_context(story, story_meta(patch, week, cases.release), facts)
     return found
 
 
@@ -325,6 +328,9 @@ VARIABLE_HELP = {
     "published": "the day PHE published the data, or nothing when the source does not say",
     "areas": "the areas the story lists, in order; each has the fields in the table below",
     "top_area": "the first of `areas`",
+    "leaders": "the areas sharing first place: one, unless there is a tie",
+    "is_latest_week": 'true when the week is the newest in the data ("the latest")',
+    "listed_above_threshold_count": "how many listed areas are above the threshold (marked *)",
     "area_count": "how many neighbourhoods the patch has",
     "suppressed_count": "how many areas had their count suppressed (zero to two cases)",
     "no_data_count": "how many areas had no figures in the data at all",
@@ -334,7 +340,7 @@ VARIABLE_HELP = {
     "patch_population": "the population of the areas with figures (ONS mid-2019)",
     "above_average_multiple": "stories.toml: areas above this multiple of the average are marked",
     "threshold": "the rate above which an area is marked: the average times the multiple",
-    "above_threshold_count": "how many listed areas are above the threshold",
+    "above_threshold_count": "how many areas of the whole patch are above the threshold",
     "suppressed_counted_as": "what a suppressed area counts as in the average (0)",
     "top": "stories.toml: how many areas to list (more when tied with the last)",
     "min_previous_cases": "stories.toml: areas with fewer cases the week before are left out",
@@ -370,6 +376,7 @@ FILTER_EXAMPLES = [
     ("times", "{{ 2|times }} / {{ 3|times }}"),
     ("uk_date", '{{ "2020-11-25"|uk_date }} / {{ "2020-11-25"|uk_date(year=True) }}'),
     ("listing", '{{ ["Darlington", "Hartlepool", "York"]|listing }}'),
+    ("where", '{{ {"area_name": "Park East", "ltla_name": "Darlington"}|where }}'),
 ]  # fmt: skip
 
 

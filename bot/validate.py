@@ -204,11 +204,30 @@ def check_consistency(table: pa.Table, raw: RawData, geography: Geography) -> No
     not this week minus last, a week with far fewer areas than the others (a truncated
     download), data older than its release implies. Lines are counted as in the file."""
     origin = raw.origin
-    frame = table.select(["area_code", "week_ending", "cases", "rate", "change"]).to_pandas(
-        types_mapper=_NULLABLE.get, date_as_object=False
-    )
+    frame = table.select(
+        ["area_code", "ltla_code", "week_ending", "cases", "rate", "change"]
+    ).to_pandas(types_mapper=_NULLABLE.get, date_as_object=False)
     frame["line"] = frame.index + 2
-    population = frame["area_code"].map(geography.areas.set_index("area_code")["population"])
+    lookup = geography.areas.set_index("area_code")
+    home = frame["area_code"].map(lookup["ltla_code"])
+    unknown = home.isna().to_numpy()
+    if unknown.any():
+        row = frame[unknown].iloc[0]
+        raise PatchbotError(
+            f"{origin}: line {row['line']} ({row['area_code']}, {row['week_ending']:%Y-%m-%d}): "
+            f"areaCode {row['area_code']} is not an England MSOA (2011) in the lookup"
+        )
+    moved = (home != frame["ltla_code"]).to_numpy()
+    if moved.any():
+        row = frame[moved].iloc[0]
+        code = str(row["area_code"])
+        name, right_code = (str(value) for value in lookup.loc[code, ["ltla_name", "ltla_code"]])
+        council = f"{name}, {right_code}"
+        raise PatchbotError(
+            f"{origin}: line {row['line']} ({code}, {row['week_ending']:%Y-%m-%d}): LtlaCode "
+            f"{row['ltla_code']} is not the council of {code} ({council})"
+        )
+    population = frame["area_code"].map(lookup["population"])
     expected = frame["cases"] * 100_000 / population
     wrong = ((frame["rate"] - expected).abs() > RATE_TOLERANCE).fillna(False)
     if wrong.any():
@@ -269,7 +288,10 @@ def _read_typed(content: bytes, today: dt.date) -> pa.Table | None:
         table = pa_csv.read_csv(
             io.BytesIO(content),
             convert_options=pa_csv.ConvertOptions(
-                column_types=_TYPES, include_columns=list(COLUMNS), strings_can_be_null=False
+                column_types=_TYPES,
+                include_columns=list(COLUMNS),
+                strings_can_be_null=False,
+                null_values=[""],  # only a blank is suppressed: "N/A" or "nan" is an error
             ),
         ).rename_columns(list(COLUMNS.values()))
     except (pa.ArrowInvalid, KeyError):

@@ -630,6 +630,17 @@ TEMPLATE_CASES: list[tuple[str, str, dict[str, Any], str]] = [
     ),
     ("listing", '{{ names|listing("or") }}', {"names": ["Ryedale", "York"]}, "Ryedale or York"),
     ("listing", '{{ names|listing(conjunction="or") }}', {"names": ["A", "B", "C"]}, "A, B or C"),
+    (
+        "where",
+        '{{ areas|map("where")|listing }}',
+        {
+            "areas": [
+                {"area_name": "Hatch Warren", "ltla_name": "Basingstoke and Deane"},
+                {"area_name": "Park East", "ltla_name": "Darlington"},
+            ]
+        },
+        "Hatch Warren in Basingstoke and Deane and Park East in Darlington",
+    ),
 ]
 
 
@@ -661,6 +672,7 @@ FILTER_CALLS = {
     "times": "{{ x|times }}",
     "uk_date": "{{ x|uk_date }}",
     "listing": "{{ x|listing }}",
+    "where": "{{ x|where }}",
 }
 
 

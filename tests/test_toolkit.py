@@ -92,8 +92,11 @@ def test_headline_in_stories_toml_with_an_unknown_variable(run_cli: Run, templat
 
 
 def test_copy_problems_are_flagged(run_cli: Run, templates: Path) -> None:
-    edit(templates / "highest_rates.j2", 'These are the {{ areas|length|counted("area") }} with',
-         "These are the {{ areas|length }} areas with")  # fmt: skip
+    edit(
+        templates / "highest_rates.j2",
+        '{{ areas|length|plural("This is", "These are") }} the {{ areas|length|counted("area") }}',
+        "These are the {{ areas|length }} areas",
+    )
     edit(templates / "no_new_cases.j2", "{% for area in areas %}", "{% for area in [] %}")
     result = check(run_cli, templates)
     assert result.exit_code == 1
