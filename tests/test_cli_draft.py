@@ -305,3 +305,60 @@ def test_out_writes_the_charts_and_the_map(run_cli: Run, tmp_path: Path) -> None
     )
     assert plain.exit_code == 0
     assert not list((tmp_path / "text").glob("*.png"))
+
+
+def test_areas_sharing_first_place_are_named_together(run_cli: Run) -> None:
+    # Real figures, week to 2020-11-25: Hatch Warren (23 to 9) and Woolton Hill, Burghclere &
+    # Bishops Green both fell by 14 cases.
+    result = run_cli("draft", "--patch", "Basingstoke and Deane", "--story", "largest_falls")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "TWO areas shared the largest fall in Covid-19 cases in Basingstoke and Deane in the "
+        "week to November 25, according to Public Health England data, with cases down by 14 "
+        "in each: Hatch Warren in Basingstoke and Deane and Woolton Hill, Burghclere & Bishops "
+        "Green in Basingstoke and Deane."
+    ) in result.stdout
+
+
+def test_highest_rates_counts_every_area_above_the_line(run_cli: Run) -> None:
+    result = run_cli(
+        "draft", "--patch", "North West", "--story", "highest_rates", "--format", "json"
+    )
+    facts = story(result, "highest_rates")["facts"]
+    listed = facts["areas"]
+    assert len(listed) == 20
+    assert facts["listed_above_threshold_count"] == 20
+    assert facts["above_threshold_count"] == 53  # more areas above twice the average than listed
+    assert story(result, "highest_rates")["headline"].startswith(
+        "53 areas of the North West have Covid-19 rates more than twice the average"
+    )
+
+
+def test_a_region_takes_the_article(run_cli: Run) -> None:
+    result = run_cli("draft", "--patch", "North East", "--story", "no_new_cases")
+    assert "across the North East recorded" in result.stdout
+    london = run_cli("draft", "--patch", "London", "--story", "weekly_roundup")
+    assert "each neighbourhood of London in the week" in london.stdout
+
+
+def test_an_earlier_week_is_not_called_the_latest(run_cli: Run) -> None:
+    result = run_cli("draft", "--week-ending", "2020-10-14", "--story", "no_new_cases")
+    assert "The latest data" not in result.stdout
+    assert (
+        "These figures cover the seven days from October 8 to October 14, as published by "
+        "Public Health England on November 30."
+    ) in result.stdout
+
+
+def test_a_council_without_figures_is_left_out_of_the_average(run_cli: Run) -> None:
+    result = run_cli("draft", "--source", str(EXCERPT), "--patch", "York, Sunderland",
+                     "--story", "highest_rates")  # fmt: skip
+    from bot.geography import load_geography
+
+    areas = load_geography().areas
+    sunderland = int((areas["ltla_name"] == "Sunderland").sum())  # none in the excerpt
+    assert sunderland == 36
+    assert (
+        f"No figures were published for {sunderland} areas, which are left out of the average."
+        in (result.stdout)
+    )

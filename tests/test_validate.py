@@ -209,3 +209,25 @@ def test_stale_data(run_cli: Run, tmp_path: Path) -> None:
     assert message == (
         "stale data: the newest week ends 2020-11-11 but the data was published 2020-11-30"
     )
+
+
+def test_an_area_code_not_in_the_lookup(run_cli: Run, tmp_path: Path) -> None:
+    message = draft_error(run_cli, edited(tmp_path, "areaCode", "E02999999", 0))
+    assert message == (
+        "line 2 (E02999999, 2020-11-25): areaCode E02999999 is not an England MSOA (2011) in the "
+        "lookup"
+    )
+
+
+def test_an_area_under_the_wrong_council_code(run_cli: Run, tmp_path: Path) -> None:
+    message = draft_error(run_cli, edited(tmp_path, "LtlaCode", "E06000005", 0))
+    assert message == (
+        "line 2 (E02002483, 2020-11-25): LtlaCode E06000005 is not the council of E02002483 "
+        "(Hartlepool, E06000001)"
+    )
+
+
+@pytest.mark.parametrize("value", ["N/A", "NULL", "nan", "NaN"])
+def test_a_null_word_in_a_count_is_not_suppressed(run_cli: Run, tmp_path: Path, value: str) -> None:
+    message = draft_error(run_cli, edited(tmp_path, "newCasesBySpecimenDateRollingSum", value))
+    assert message.endswith(f"newCasesBySpecimenDateRollingSum {value!r} is not a whole number")
