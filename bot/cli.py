@@ -194,6 +194,8 @@ def _say_drafted(drafts: DraftSet) -> None:
         f"({drafts.origin}{released})",
         err=True,
     )
+    for council in drafts.councils_without_figures():
+        click.echo(f"patchbot: warning: the data has no figures for {council} this week", err=True)
     for story, why in drafts.skipped:
         click.echo(f"patchbot: no {story} story: {why}", err=True)
     for story, error in drafts.failed:
@@ -220,7 +222,7 @@ def post(
     """
     from bot import pipeline
     from bot.settings import Settings
-    from bot.state import Ledger
+    from bot.state import Ledger, state_lock
     from bot.stories import load_story_settings
 
     settings = Settings.load(ctx.obj["env_file"])
@@ -228,12 +230,19 @@ def post(
     load_story_settings(settings.templates_dir)  # a broken stories.toml stops us before fetching
     drafts = pipeline.draft(settings, source, patch, week_ending, stories)
     _say_drafted(drafts)
-    ledger = Ledger(settings.state_dir)
-    try:
-        report = pipeline.deliver_drafts(settings, drafts, ledger)
-    finally:
-        ledger.close()
+    with state_lock(settings.state_dir):  # two posting at once could post a story twice
+        ledger = Ledger(settings.state_dir)
+        try:
+            report = pipeline.deliver_drafts(settings, drafts, ledger)
+        finally:
+            ledger.close()
     click.echo(f"patchbot: Slack: {report.summary()}", err=True)
+    for name in report.settings_changed:
+        click.echo(
+            f"patchbot: not re-posted: {name}: the figures differ only by story settings or "
+            "templates (the same data release)",
+            err=True,
+        )
     for name, why in report.kept:
         click.echo(f"patchbot: kept for the next run: {name}: {why}", err=True)
     if drafts.failed:

@@ -13,7 +13,7 @@ from typing import Any
 from bot.errors import PatchbotError
 from bot.geography import slug
 from bot.slack import Slack, SlackFailure, build_messages, escape, explain, marker
-from bot.state import CORRECTION, POSTED, Ledger, Post, content_hash
+from bot.state import CORRECTION, ORIGINAL, PENDING, POSTED, Ledger, Post, content_hash
 from bot.stories import DraftSet
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,7 @@ class DeliveryReport:
     corrected: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     kept: list[tuple[str, str]] = field(default_factory=list)  # (story label, why)
+    settings_changed: list[str] = field(default_factory=list)  # differ, but not by PHE
     stopped: list[str] = field(default_factory=list)  # left pending: the service was stopping
 
     def summary(self) -> str:
@@ -57,7 +58,7 @@ def label(post: Post) -> str:
 
 
 def file_name(post: Post) -> str:
-    revised = f"_revised-{post.release}" if post.kind == CORRECTION else ""
+    revised = f"_correction-{post.id}" if post.kind == CORRECTION else ""
     return f"{post.week_ending}_{post.story}_{slug(post.patch)}{revised}.txt"
 
 
@@ -117,8 +118,8 @@ class Courier:
         draft = post.draft
         original = self.ledger.get(post.corrects) if post.corrects else None
         if original is not None:
-            assert original.channel_id
-            assert original.ts
+            if not (original.channel_id and original.ts):  # still on its way: it goes first
+                raise SlackFailure("the original has not reached Slack yet", "waiting")
             channel_id, parent = original.channel_id, original.ts
             release = draft.get("release") or "a later date"
             banner = (
@@ -163,17 +164,21 @@ class Courier:
                 lambda: self.slack.find_file(channel_id, thread_ts, filename),  # noqa: B023
             )
         if original is not None:
-            self._mark_revised(original, post)
+            for earlier in self.ledger.versions(post.story, post.patch, post.week_ending):
+                if earlier.id < post.id and earlier.status == POSTED and not earlier.revised:
+                    self._mark_revised(earlier, post)
         self.ledger.mark_posted(post.id)
 
     def _mark_revised(self, original: Post, correction: Post) -> None:
-        """chat.update the original so nobody publishes the old figures; safe to repeat."""
+        """chat.update an earlier version (the original, or an earlier correction) so nobody
+        publishes its figures; safe to repeat."""
         assert original.channel_id
         assert original.ts
         release = correction.draft.get("release") or "later"
         banner = (
             f":warning: *REVISED*: Public Health England revised these figures (data published "
-            f"{escape(release)}). Do not publish this version: see the correction in the thread."
+            f"{escape(release)}). Do not publish this version: see the latest correction in the "
+            "thread."
         )
         main, _thread = build_messages(original.draft, banner)
         channel_id, ts = original.channel_id, original.ts
@@ -182,31 +187,47 @@ class Courier:
             self.slack.update(channel_id, ts, main)
             return ts
 
-        self._once(correction, "mark-revised", update, lambda: None)
+        self._once(correction, f"mark-revised:{original.id}", update, lambda: None)
         self.ledger.mark_revised(original.id)
 
 
 def register(drafts: DraftSet, ledger: Ledger, channel_for: Callable[[str], str]) -> DeliveryReport:
-    """Record this run's drafts in the ledger: new stories and revisions become pending."""
+    """Record this run's drafts in the ledger. A story is compared with its latest version in
+    Slack: the same figures post nothing; new figures from a new data release become one
+    correction of the original; a version that never reached Slack is replaced."""
     report = DeliveryReport()
     week = drafts.week_ending.isoformat()
+    release = drafts.release.isoformat() if drafts.release else ""
     for index, draft in enumerate(drafts.drafts):
         digest = content_hash(draft.facts)
-        known = ledger.find(draft.story, drafts.patch.name, week, digest)
-        if known is not None:
-            if known.status == POSTED:
-                report.unchanged.append(label(known))
-            continue  # pending: sent below with the others
-        original = ledger.posted_original(draft.story, drafts.patch.name, week)
+        versions = ledger.versions(draft.story, drafts.patch.name, week)
+        reached = [v for v in versions if ledger.reached_slack(v)]
+        unsent = [v for v in versions if v.status == PENDING and v not in reached]
+        latest = reached[-1] if reached else None
+        if unsent and unsent[-1].content_hash == digest:
+            continue  # waiting to be sent: it goes out below with the others
+        if latest is not None and (
+            latest.content_hash == digest or latest.release == release != ""
+        ):
+            # The same figures; or the same data release, so the difference comes from the
+            # story settings or templates, not from PHE: not a correction.
+            for version in unsent:
+                ledger.supersede(version.id)
+            if latest.status == POSTED:
+                report.unchanged.append(label(latest))
+                if latest.content_hash != digest:
+                    report.settings_changed.append(label(latest))
+            continue
+        root = next((v for v in reached if v.kind == ORIGINAL), None)
         post = ledger.add(
             ledger_draft(drafts, index),
             patch=drafts.patch.name,
             week_ending=week,
-            release=drafts.release.isoformat() if drafts.release else "",
-            channel=original.channel if original else channel_for(draft.story),
-            corrects=original.id if original else None,
+            release=release,
+            channel=root.channel if root else channel_for(draft.story),
+            corrects=root.id if root else None,
         )
-        suffix = f"_revised-{post.release}" if original else ""
+        suffix = f"_correction-{post.id}" if root else ""
         from bot.pictures import pictures_for  # matplotlib: only loaded when posting
 
         ledger.add_pictures(post.id, [
@@ -227,7 +248,15 @@ def deliver(
     """Post every pending story (this run's and any kept from earlier runs). ``stop`` is asked
     before each story: once it is true the story being sent has been finished, and the rest
     stay pending in the ledger for the next run."""
+    # Channels first, so a mistyped one stops the run before anything is recorded or posted.
+    courier.slack.check(sorted({channel_for(draft.story) for draft in drafts.drafts}))
     report = register(drafts, ledger, channel_for)
+    pending = ledger.pending()
+    for post in pending:  # an original not yet in Slack goes where the settings say now
+        if post.kind == ORIGINAL and not ledger.reached_slack(post):
+            channel = channel_for(post.story)
+            if channel != post.channel:
+                ledger.set_channel(post.id, channel)
     pending = ledger.pending()
     courier.slack.check(sorted({post.channel for post in pending if post.corrects is None}))
     for index, post in enumerate(pending):

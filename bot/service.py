@@ -38,15 +38,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import json
 import logging
-import os
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -57,13 +53,12 @@ from bot.errors import PatchbotError
 from bot.geography import load_geography
 from bot.settings import Settings
 from bot.slack import Slack, escape
-from bot.state import PENDING, POSTED, Ledger, Release
+from bot.state import PENDING, POSTED, Ledger, Release, lock_holder, state_lock
 from bot.validate import load_cases
 
 log = logging.getLogger(__name__)
 
 UK = ZoneInfo("Europe/London")
-LOCK_FILE = "patchbot.lock"
 JOB_ID = "daily"
 
 # What one check found.
@@ -442,52 +437,6 @@ class Service:
         finally:
             ledger.close()
         return done is None or done[0] is None
-
-
-# -- one service per state directory
-
-
-@contextlib.contextmanager
-def state_lock(state_dir: Path) -> Iterator[None]:
-    """Hold ``patchbot.lock`` in the state directory, or refuse with one clear line."""
-    path = state_dir / LOCK_FILE
-    try:
-        state_dir.mkdir(parents=True, exist_ok=True)
-        handle = path.open("a+", encoding="utf-8")
-    except OSError as error:
-        raise PatchbotError(f"PATCHBOT_STATE_DIR: cannot use {state_dir}: {error}") from None
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            pid = handle.read().strip() or "unknown"
-            raise PatchbotError(
-                f"PATCHBOT_STATE_DIR: another Patchbot (pid {pid}) is already running with the "
-                f"state directory {state_dir}; only one may use it at a time"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        yield
-    finally:
-        handle.close()  # releases the lock
-
-
-def lock_holder(state_dir: Path) -> str | None:
-    """The pid of the Patchbot holding the state directory's lock, or None."""
-    path = state_dir / LOCK_FILE
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError:
-        return None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return handle.read().strip() or "unknown"
-    return None
 
 
 # -- running

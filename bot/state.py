@@ -10,7 +10,9 @@ without sending a part twice.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
@@ -47,7 +49,8 @@ CREATE TABLE IF NOT EXISTS posts (
     created_at TEXT NOT NULL,
     posted_at TEXT
 );
-CREATE UNIQUE INDEX IF NOT EXISTS one_version ON posts(story, patch, week_ending, content_hash);
+DROP INDEX IF EXISTS one_version;  -- a story may come back to figures it had before
+CREATE INDEX IF NOT EXISTS story_versions ON posts(story, patch, week_ending);
 CREATE TABLE IF NOT EXISTS parts (
     post_id INTEGER NOT NULL REFERENCES posts(id),
     part TEXT NOT NULL,             -- main | thread-1 ... | file | mark-revised
@@ -185,20 +188,25 @@ class Ledger:
             raise KeyError(post_id)
         return post
 
-    def find(self, story: str, patch: str, week_ending: str, digest: str) -> Post | None:
-        row = self.db.execute(
-            "SELECT * FROM posts WHERE story=? AND patch=? AND week_ending=? AND content_hash=?",
-            (story, patch, week_ending, digest),
-        ).fetchone()
-        return self._post(row)
+    def versions(self, story: str, patch: str, week_ending: str) -> list[Post]:
+        """Every version of a story, oldest first."""
+        rows = self.db.execute(
+            "SELECT * FROM posts WHERE story=? AND patch=? AND week_ending=? ORDER BY id",
+            (story, patch, week_ending),
+        )
+        return [post for row in rows if (post := self._post(row)) is not None]
 
-    def posted_original(self, story: str, patch: str, week_ending: str) -> Post | None:
-        row = self.db.execute(
-            "SELECT * FROM posts WHERE story=? AND patch=? AND week_ending=? AND kind=? "
-            "AND status=? ORDER BY id LIMIT 1",
-            (story, patch, week_ending, ORIGINAL, POSTED),
-        ).fetchone()
-        return self._post(row)
+    def reached_slack(self, post: Post) -> bool:
+        """Posted, or its channel message at least started (it may be in Slack)."""
+        return post.status == POSTED or self.part(post.id, "main")[0]
+
+    def set_channel(self, post_id: int, channel: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE posts SET channel=? WHERE id=?", (channel, post_id))
+
+    def supersede(self, post_id: int) -> None:
+        with self._write() as db:
+            db.execute("UPDATE posts SET status=? WHERE id=?", (SUPERSEDED, post_id))
 
     def add(
         self,
@@ -210,12 +218,13 @@ class Ledger:
         channel: str,
         corrects: int | None,
     ) -> Post:
-        """Record a new version as pending, superseding any unsent version of the story."""
+        """Record a new version as pending, superseding any version of the story that never
+        reached Slack (one that did is finished first, then corrected)."""
         story = draft["story"]
         with self._write() as db:
             db.execute(
                 "UPDATE posts SET status=? WHERE story=? AND patch=? AND week_ending=? "
-                "AND status=?",
+                "AND status=? AND id NOT IN (SELECT post_id FROM parts WHERE part='main')",
                 (SUPERSEDED, story, patch, week_ending, PENDING),
             )
             cursor = db.execute(
@@ -352,3 +361,51 @@ class Ledger:
         """How many posts are in each status (pending, posted, superseded)."""
         rows = self.db.execute("SELECT status, COUNT(*) AS n FROM posts GROUP BY status")
         return {row["status"]: row["n"] for row in rows}
+
+
+LOCK_FILE = "patchbot.lock"
+
+# -- one Patchbot at a time per state directory (`run`, `run --once` and `post` take it)
+
+
+@contextlib.contextmanager
+def state_lock(state_dir: Path) -> Iterator[None]:
+    """Hold ``patchbot.lock`` in the state directory, or refuse with one clear line."""
+    path = state_dir / LOCK_FILE
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+", encoding="utf-8")
+    except OSError as error:
+        raise PatchbotError(f"PATCHBOT_STATE_DIR: cannot use {state_dir}: {error}") from None
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            pid = handle.read().strip() or "unknown"
+            raise PatchbotError(
+                f"PATCHBOT_STATE_DIR: another Patchbot (pid {pid}) is already running with the "
+                f"state directory {state_dir}; only one may use it at a time"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # releases the lock
+
+
+def lock_holder(state_dir: Path) -> str | None:
+    """The pid of the Patchbot holding the state directory's lock, or None."""
+    path = state_dir / LOCK_FILE
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError:
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return handle.read().strip() or "unknown"
+    return None

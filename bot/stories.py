@@ -168,6 +168,14 @@ class DraftSet:
     table: pd.DataFrame | None = dataclasses.field(default=None, repr=False)  # the week's table
     number: int = 0  # this patch's number in ``table``
 
+    def councils_without_figures(self) -> list[str]:
+        """Councils of the patch with no row at all in the data this week."""
+        if self.table is None:
+            return []
+        rows = self.patch_table()
+        empty = rows.groupby("ltla_name")["status"].agg(lambda s: bool((s == rules.NO_DATA).all()))
+        return sorted(str(name) for name, none in empty.items() if none)
+
     def patch_table(self) -> pd.DataFrame:
         """This patch's rows of the week table (every MSOA, with its status), for the map."""
         assert self.table is not None

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from bot.service import UK, Schedule, Service, serve, state_lock
+from bot.service import UK, Schedule, Service, serve
 from bot.settings import Settings
-from bot.state import Ledger
+from bot.state import Ledger, state_lock
 from tests.conftest import DATA, EXCERPT, CliResult, read_rows, write_rows
 from tests.fakes.phe_api import API_PATH, FakePheApi
 from tests.fakes.slack_api import FakeSlack
