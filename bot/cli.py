@@ -358,18 +358,22 @@ def history(ctx: click.Context, limit: int) -> None:
     if not posts:
         click.echo(f"Nothing posted yet (ledger: {ledger.path}).")
         return
-    click.echo(f"{'posted (UTC)':<26}{'story':<16}{'week':<12}{'release':<12}{'status':<12}where")
+    rows = [("#", "posted (UTC)", "story", "week", "release", "status", "where")]
     for item in posts:
         status = "revised" if item.revised else item.status
         if item.kind == "correction":
-            status = f"correction of #{item.corrects}"
+            status = f"correction of #{item.corrects}" + (", revised" if item.revised else "")
         where = f"{item.channel} ts={item.ts}" if item.ts else item.channel
         if item.last_error and item.status != "posted":
             where += f" (last error: {item.last_error})"
-        click.echo(
-            f"#{item.id:<4}{item.posted_at or '-':<21}{item.story:<16}{item.week_ending:<12}"
-            f"{item.release or '-':<12}{status:<12}{where}"
-        )
+        rows.append(
+            (f"#{item.id}", item.posted_at or "-", item.story, item.week_ending,
+             item.release or "-", status, where)
+        )  # fmt: skip
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[-1]]))
 
 
 @cli.command()

@@ -146,6 +146,10 @@ def fetch_url(
             problem = "the connection dropped mid-download (truncated body)"
         except requests.ConnectionError as error:
             problem = f"cannot connect ({type(error).__name__})"
+        except requests.TooManyRedirects:
+            raise PatchbotError(f"source: {url} redirects in a loop") from None
+        except requests.RequestException as error:  # a malformed URL, an unusable answer
+            raise PatchbotError(f"source: cannot fetch {url}: {type(error).__name__}") from None
         else:
             status = response.status_code
             if status == 204:

@@ -84,22 +84,26 @@ class Courier:
         self.sleep = sleep
 
     def _once(
-        self, post: Post, part: str, send: Callable[[], str], find: Callable[[], str | None]
+        self,
+        post: Post,
+        part: str,
+        send: Callable[[], str],
+        find: Callable[[float | None], str | None],
     ) -> str:
         """Send one part exactly once: if an earlier attempt may have reached Slack, look
-        for it there before sending again."""
-        started, ts = self.ledger.part(post.id, part)
+        for it there (since that attempt started) before sending again."""
+        started, ts, since = self.ledger.part_attempt(post.id, part)
         if ts:
             return ts
         for attempt in range(1, self.attempts + 1):
             try:
-                found = find() if started else None
+                found = find(since) if started else None
                 if found:
                     log.info("resume post=%d part=%s found_in_slack=%s", post.id, part, found)
                     ts = found
                 else:
                     self.ledger.start_part(post.id, part)
-                    started = True
+                    started, since = True, since or time.time()
                     ts = send()
                 self.ledger.finish_part(post.id, part, ts)
                 return ts
@@ -139,7 +143,7 @@ class Courier:
                 post,
                 part,
                 lambda: self.slack.post(channel_id, message, meta, thread_ts, broadcast),
-                lambda: self.slack.find_sent(channel_id, meta, thread_ts),
+                lambda since: self.slack.find_sent(channel_id, meta, thread_ts, since),
             )
 
         main_ts = post_part("main", main, parent, broadcast=original is not None)
@@ -154,14 +158,14 @@ class Courier:
             lambda: self.slack.upload(
                 channel_id, thread_ts, name, plain_copy(draft).encode(), draft["headline"]
             ),
-            lambda: self.slack.find_file(channel_id, thread_ts, name),
+            lambda since: self.slack.find_file(channel_id, thread_ts, name, since),
         )
         for filename, title, alt_text, png in self.ledger.pictures(post.id):
             self._once(
                 post,
                 f"picture:{filename}",
                 lambda: self.slack.upload(channel_id, thread_ts, filename, png, title, alt_text),  # noqa: B023
-                lambda: self.slack.find_file(channel_id, thread_ts, filename),  # noqa: B023
+                lambda since: self.slack.find_file(channel_id, thread_ts, filename, since),  # noqa: B023
             )
         if original is not None:
             for earlier in self.ledger.versions(post.story, post.patch, post.week_ending):
@@ -187,7 +191,7 @@ class Courier:
             self.slack.update(channel_id, ts, main)
             return ts
 
-        self._once(correction, f"mark-revised:{original.id}", update, lambda: None)
+        self._once(correction, f"mark-revised:{original.id}", update, lambda _since: None)
         self.ledger.mark_revised(original.id)
 
 

@@ -122,6 +122,8 @@ class Geography:
     def resolve_patch(self, spec: str | None) -> Patch:
         """A patch from a preset name, or a comma-separated list of councils (names or codes;
         county and region names stand for all their councils)."""
+        if spec is not None and not spec.strip(" ,"):
+            raise PatchbotError("patch: no councils given")
         spec = (spec or DEFAULT_PRESET).strip()
         preset = PRESETS.get(spec) or PRESETS.get(_key(spec).replace(" ", "-"))
         if preset is not None:

@@ -36,7 +36,7 @@ def fetch_source(
 ) -> RawData:
     """The raw data for the patch (for ``phe-api``, one request per area covering it)."""
     geography = load_geography()
-    patch = geography.resolve_patch(patch_spec or settings.patch)
+    patch = geography.resolve_patch(settings.patch if patch_spec is None else patch_spec)
     return fetch(
         source or settings.source,
         lambda: geography.area_codes_for_api(patch),
@@ -55,7 +55,7 @@ def draft_cases(
 ) -> DraftSet:
     """Drafts for one patch and week from validated cases."""
     geography = load_geography()
-    patch = geography.resolve_patch(patch_spec or settings.patch)
+    patch = geography.resolve_patch(settings.patch if patch_spec is None else patch_spec)
     renderer = Renderer(settings.templates_dir, template_overrides)
     story_settings = load_story_settings(settings.templates_dir)
     return draft_stories(cases, geography, patch, renderer, story_settings, week_ending, only)

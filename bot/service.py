@@ -64,6 +64,7 @@ JOB_ID = "daily"
 # What one check found.
 NEW_POSTED = "posted"  # a new release: stories posted and/or corrected
 NEW_UNCHANGED = "unchanged"  # a new file, but no story of the patch changed
+PARTIAL = "partial"  # posted what could be drafted; a story failed: drafted again next time
 NO_NEW_DATA = "no-new-data"  # 204, or the same file as a release already processed
 STALE = "stale"  # older than the last release processed
 KEPT = "kept"  # Slack would not take some stories: kept for the next run
@@ -74,7 +75,7 @@ STOPPED = "stopped"  # asked to stop part-way: the rest stays pending in the led
 ALREADY_DONE = "already-done"
 INTERNAL_ERROR = "internal-error"
 
-FINAL = {NEW_POSTED, NEW_UNCHANGED, KEPT, POST_FAILED, STOPPED}
+FINAL = {NEW_POSTED, NEW_UNCHANGED, PARTIAL, KEPT, POST_FAILED, STOPPED}
 
 
 def now_uk() -> dt.datetime:
@@ -255,7 +256,7 @@ class Service:
         digest = hashlib.sha256(raw.content).hexdigest()[:16]
         stamp = raw.release.isoformat() if raw.release else ""
         seen = ledger.release(self.patch.name, digest)
-        if seen is not None:
+        if seen is not None and seen.outcome != PARTIAL:  # a partial one is drafted again
             return Check(
                 NO_NEW_DATA,
                 f"same file as release {seen.release or '(undated)'} (week to "
@@ -303,6 +304,8 @@ class Service:
         if report.kept:  # not recorded as processed: the next run delivers it again
             return Check(KEPT, summary, report, drafts.failed)
         outcome = NEW_POSTED if report.posted or report.corrected else NEW_UNCHANGED
+        if drafts.failed:  # not done: once the template is mended, the same file drafts it
+            outcome = PARTIAL
         ledger.add_release(
             patch=self.patch.name,
             source=self.source,

@@ -6,6 +6,7 @@ Every setting is documented in ``config.example.env``; a bad value is a Patchbot
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -82,7 +83,7 @@ class Settings:
             source=values.get("PATCHBOT_SOURCE") or None,
             patch=values.get("PATCHBOT_PATCH") or None,
             templates_dir=get("PATCHBOT_TEMPLATES_DIR", Path, DEFAULT_TEMPLATES_DIR),
-            phe_api_url=get("PATCHBOT_PHE_API_URL", str, PHE_API_URL),
+            phe_api_url=get("PATCHBOT_PHE_API_URL", _http_url, PHE_API_URL),
             http=HttpPolicy(
                 timeout=get("PATCHBOT_HTTP_TIMEOUT", _positive, defaults.timeout),
                 retries=get("PATCHBOT_HTTP_RETRIES", _count, defaults.retries),
@@ -111,9 +112,10 @@ def _clock(raw: str) -> dt.time:
 
 
 def _days(raw: str) -> str:
-    """A cron day-of-week list, e.g. mon-fri, mon,wed,fri or * (checked fully by the trigger)."""
+    """Days by name, e.g. mon-fri, mon,wed,fri or * (checked fully by the trigger). Numbers are
+    refused: cron counts Sunday as 0, APScheduler counts Monday as 0."""
     value = raw.lower().replace(" ", "")
-    if not re.fullmatch(r"[a-z0-9*/,-]+", value):
+    if not re.fullmatch(r"[a-z*/,-]+", value):
         raise ValueError(raw)
     return value
 
@@ -122,15 +124,20 @@ def _path(raw: str) -> Path:
     return Path(raw).expanduser()
 
 
-def _base_url(raw: str) -> str:
-    if not raw.startswith(("http://", "https://")):
+def _http_url(raw: str) -> str:
+    if not raw.startswith(("http://", "https://")) or len(raw) <= len("https://"):
         raise ValueError(raw)
-    return raw if raw.endswith("/") else raw + "/"  # slack-sdk appends method names
+    return raw
+
+
+def _base_url(raw: str) -> str:
+    url = _http_url(raw)
+    return url if url.endswith("/") else url + "/"  # slack-sdk appends method names
 
 
 def _non_negative(raw: str) -> float:
     value = float(raw)
-    if not value >= 0:
+    if not 0 <= value < math.inf:  # also refuses nan and inf
         raise ValueError(raw)
     return value
 

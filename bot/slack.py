@@ -197,14 +197,20 @@ class Slack:
         return str(found)
 
     def _find_channel(self, name: str) -> str:
+        """A channel's ID by name: public and private channels, or public ones only when the
+        app lacks ``groups:read`` (private channels are optional)."""
+        try:
+            return self._list_channel(name, "public_channel,private_channel")
+        except SlackFailure as failure:
+            if failure.code != "missing_scope":
+                raise
+            return self._list_channel(name, "public_channel")
+
+    def _list_channel(self, name: str, types: str) -> str:
         cursor = ""
         while True:
             page = self._call(
-                "conversations.list",
-                types="public_channel,private_channel",
-                exclude_archived=True,
-                limit=200,
-                cursor=cursor,
+                "conversations.list", types=types, exclude_archived=True, limit=200, cursor=cursor
             )
             for channel in page.get("channels", []):
                 if channel.get("name") == name:
@@ -241,37 +247,46 @@ class Slack:
         self._call("chat.update", channel=channel_id, ts=ts, **message)
 
     def find_sent(
-        self, channel_id: str, metadata: dict[str, Any], thread_ts: str | None = None
+        self,
+        channel_id: str,
+        metadata: dict[str, Any],
+        thread_ts: str | None = None,
+        since: float | None = None,
     ) -> str | None:
-        """The ts of an earlier message carrying this metadata, if Slack has one."""
-        for message in self._recent(channel_id, thread_ts):
+        """The ts of an earlier message carrying this metadata, if Slack has one (looking back
+        to ``since``, a Unix time, when the attempt started)."""
+        for message in self._recent(channel_id, thread_ts, since):
             if message.get("metadata", {}).get("event_payload") == metadata["event_payload"]:
                 return str(message["ts"])
         return None
 
-    def find_file(self, channel_id: str, thread_ts: str, filename: str) -> str | None:
+    def find_file(
+        self, channel_id: str, thread_ts: str, filename: str, since: float | None = None
+    ) -> str | None:
         """The id of a file with this name already shared in the thread, if any."""
-        for message in self._recent(channel_id, thread_ts):
+        for message in self._recent(channel_id, thread_ts, since):
             for shared in message.get("files", []):
                 if shared.get("name") == filename:
                     return str(shared["id"])
         return None
 
-    def _recent(self, channel_id: str, thread_ts: str | None) -> list[dict[str, Any]]:
+    def _recent(
+        self, channel_id: str, thread_ts: str | None, since: float | None, pages: int = 20
+    ) -> Iterator[dict[str, Any]]:
+        """Messages of the channel (or thread) since a time, page by page."""
+        method = "conversations.replies" if thread_ts else "conversations.history"
+        query: dict[str, Any] = {"channel": channel_id, "include_all_metadata": True, "limit": 200}
         if thread_ts:
-            data = self._call(
-                "conversations.replies",
-                channel=channel_id,
-                ts=thread_ts,
-                include_all_metadata=True,
-                limit=200,
-            )
-        else:
-            data = self._call(
-                "conversations.history", channel=channel_id, include_all_metadata=True, limit=200
-            )
-        messages: list[dict[str, Any]] = data.get("messages", [])
-        return messages
+            query["ts"] = thread_ts
+        if since is not None:
+            query["oldest"] = f"{since - 60:.6f}"  # a minute's grace for clocks
+        for _page in range(pages):
+            data = self._call(method, **query)
+            yield from data.get("messages", [])
+            cursor = data.get("response_metadata", {}).get("next_cursor", "")
+            if not cursor:
+                return
+            query["cursor"] = cursor
 
     def upload(
         self,

@@ -79,7 +79,7 @@ CREATE TABLE IF NOT EXISTS releases (  -- data releases `patchbot run` has proce
     week_ending TEXT NOT NULL,      -- the newest week in the data
     release TEXT NOT NULL,          -- the source's own date stamp; '' when it gave none
     content_hash TEXT NOT NULL,     -- of the raw bytes: an identical re-publication is not new
-    outcome TEXT NOT NULL,          -- posted | unchanged
+    outcome TEXT NOT NULL,          -- posted | unchanged | partial (a story failed to draft)
     processed_at TEXT NOT NULL,
     UNIQUE (patch, content_hash)
 );
@@ -262,10 +262,17 @@ class Ledger:
 
     def part(self, post_id: int, part: str) -> tuple[bool, str | None]:
         """(started, ts) for one part of a post."""
+        started, ts, _at = self.part_attempt(post_id, part)
+        return started, ts
+
+    def part_attempt(self, post_id: int, part: str) -> tuple[bool, str | None, float | None]:
+        """(started, ts, when the attempt started as a Unix time) for one part of a post."""
         row = self.db.execute(
-            "SELECT ts FROM parts WHERE post_id=? AND part=?", (post_id, part)
+            "SELECT ts, started_at FROM parts WHERE post_id=? AND part=?", (post_id, part)
         ).fetchone()
-        return (row is not None, row["ts"] if row else None)
+        if row is None:
+            return False, None, None
+        return True, row["ts"], dt.datetime.fromisoformat(row["started_at"]).timestamp()
 
     def start_part(self, post_id: int, part: str) -> None:
         with self._write() as db:
@@ -337,8 +344,9 @@ class Ledger:
     ) -> None:
         with self._write() as db:
             db.execute(
-                "INSERT OR IGNORE INTO releases (patch, source, week_ending, release, "
-                "content_hash, outcome, processed_at) VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO releases (patch, source, week_ending, release, content_hash, "
+                "outcome, processed_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (patch, content_hash) "
+                "DO UPDATE SET outcome=excluded.outcome, processed_at=excluded.processed_at",
                 (patch, source, week_ending, release, digest, outcome, now()),
             )
 

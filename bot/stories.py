@@ -78,10 +78,17 @@ class StorySettings:
 
 
 def load_story_settings(templates_dir: Path) -> dict[str, StorySettings]:
-    """Read ``stories.toml``; every story missing from it runs with the defaults."""
+    """Read ``stories.toml``: every story needs its headlines and intros there; numbers left out
+    take the defaults of ``bot.rules``."""
+    if not templates_dir.is_dir():
+        raise PatchbotError(f"PATCHBOT_TEMPLATES_DIR: no such folder: {templates_dir}")
     path = templates_dir / "stories.toml"
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PatchbotError(
+            f"{templates_dir}: no stories.toml (start from a copy of Patchbot's story_templates/)"
+        ) from None
     except tomllib.TOMLDecodeError as error:
         raise PatchbotError(f"{path}: {error}") from None
     unknown = sorted(set(document) - set(STORIES))

@@ -183,7 +183,6 @@ def static_problems(
 # ---------------------------------------------------------------------------------------
 # Rendered checks: every story, every variant, every fixture; then read the copy.
 
-_NOUNS = r"(area|case|neighbourhood|council|person|story|stories|people)"
 COPY_RULES = [
     (re.compile(r"(?<![\d.,])\b(?:1|one|ONE) (areas|cases|neighbourhoods|councils)\b"),
      "a count of one with a plural noun"),
@@ -271,10 +270,11 @@ def story_variables(
 def check(templates_dir: Path) -> list[Problem]:
     """Every problem found in a templates folder; an empty list means all is well."""
     try:
-        settings = load_story_settings(templates_dir)
         renderer = Renderer(templates_dir)
+        settings = load_story_settings(templates_dir)
     except PatchbotError as error:
-        return [Problem("stories.toml", str(error))]
+        where, _, message = str(error).partition(": ")
+        return [Problem(where, message)]
     cases, geography = _bundled()
     examples = story_variables(cases, geography, settings)
     allowed = {story: set(context) for story, context in examples.items()}

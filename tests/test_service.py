@@ -422,3 +422,29 @@ def test_bad_data_posts_nothing_alerts_ops_once_and_keeps_the_last_good_release(
     assert "the last good release (2020-11-25, week to 2020-11-18) stays as posted" in alert.text
     status = run_cli("status", env=env)
     assert "last release:  2020-11-25 (week to 2020-11-18, York, phe-api)" in status.stdout
+
+
+def test_a_story_that_failed_to_draft_is_drafted_once_the_template_is_mended(
+    run_cli: Run, env: dict[str, str], api: FakePheApi, slack: FakeSlack, tmp_path: Path
+) -> None:
+    import shutil
+
+    from bot.rendering import DEFAULT_TEMPLATES_DIR
+
+    templates = tmp_path / "templates"
+    shutil.copytree(DEFAULT_TEMPLATES_DIR, templates)
+    broken = templates / "highest_rates.j2"
+    good = broken.read_text()
+    broken.write_text(good.replace("{{ top_area.rate|rate }}", "{{ top_area.rate|rate(", 1))
+    env = {**env, "PATCHBOT_TEMPLATES_DIR": str(templates)}
+    api.publish(FIRST.read_text(), release="2020-11-25")
+    first = run_cli("run", "--once", env=env)
+    assert "run --once: partial: " in first.stderr
+    posted = len(top_level(slack))
+    broken.write_text(good)  # an editor mends it; PHE publishes nothing new
+    second = run_cli("run", "--once", env=env)
+    assert second.exit_code == 0, second.stderr
+    assert "1 posted" in second.stderr
+    assert len(top_level(slack)) == posted + 1
+    third = run_cli("run", "--once", env=env)
+    assert "no-new-data: same file" in third.stderr
