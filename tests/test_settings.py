@@ -1,0 +1,63 @@
+"""Odd settings and options: one clear line naming the setting, never a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CliResult
+
+Run = Callable[..., CliResult]
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("PATCHBOT_PHE_API_URL", "notaurl"),
+        ("PATCHBOT_HTTP_TIMEOUT", "inf"),
+        ("PATCHBOT_HTTP_TIMEOUT", "0"),
+        ("PATCHBOT_HTTP_RETRIES", "-1"),
+        ("PATCHBOT_HTTP_BACKOFF", "nan"),
+        ("SLACK_API_URL", "slack.com/api"),
+    ],
+)
+def test_bad_settings_name_themselves(run_cli: Run, setting: str, value: str) -> None:
+    result = run_cli("draft", env={setting: value})
+    assert result.exit_code == 1
+    assert result.stderr == f"patchbot: error: {setting}: not a valid value: {value!r}\n"
+
+
+def test_numeric_run_days_are_refused(run_cli: Run) -> None:
+    # cron counts Sunday as 0, APScheduler Monday: a number would silently shift the week.
+    result = run_cli("status", env={"SLACK_BOT_TOKEN": "xoxb-x", "PATCHBOT_RUN_DAYS": "1-5"})
+    assert result.exit_code == 1
+    assert result.stderr == "patchbot: error: PATCHBOT_RUN_DAYS: not a valid value: '1-5'\n"
+
+
+def test_an_unusable_url_is_one_line(run_cli: Run) -> None:
+    result = run_cli("draft", "--source", "http://[::1/x")
+    assert result.exit_code == 1
+    assert result.stderr == "patchbot: error: source: cannot fetch http://[::1/x: InvalidURL\n"
+
+
+@pytest.mark.parametrize("patch", ["", ",", " , "])
+def test_an_empty_patch_is_an_error_not_the_default(run_cli: Run, patch: str) -> None:
+    result = run_cli("draft", "--patch", patch)
+    assert result.exit_code == 1
+    assert result.stderr == "patchbot: error: patch: no councils given\n"
+
+
+def test_a_missing_templates_folder_or_stories_toml(run_cli: Run, tmp_path: Path) -> None:
+    missing = run_cli("draft", env={"PATCHBOT_TEMPLATES_DIR": str(tmp_path / "nope")})
+    assert missing.stderr == (
+        f"patchbot: error: PATCHBOT_TEMPLATES_DIR: no such folder: {tmp_path / 'nope'}\n"
+    )
+    (tmp_path / "empty").mkdir()
+    check = run_cli("templates", "check", "--templates-dir", str(tmp_path / "empty"))
+    assert check.exit_code == 1
+    assert check.stdout == (
+        f"{tmp_path / 'empty'}: no stories.toml (start from a copy of Patchbot's "
+        "story_templates/)\n"
+    )
