@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import difflib
+import functools
 import gzip
 import io
 import zlib
@@ -69,7 +70,7 @@ class CaseData:
     def rows(self) -> int:
         return int(self.arrow.num_rows)
 
-    @property
+    @functools.cached_property
     def weeks(self) -> list[dt.date]:
         return sorted(pc.unique(self.arrow["week_ending"]).to_pylist())
 
