@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from bot.cli import cli
 from bot.datasource import RawData
 from bot.geography import Geography, load_geography
 from bot.validate import CaseData, load_cases
+from tests.fakes.slack_api import FakeSlack, Message
 
 DATA = Path(__file__).parent / "data"
 # Real PHE rows (2020-11-30 release) for Darlington, Hartlepool, Richmondshire, Ryedale and
@@ -52,6 +53,38 @@ def write_rows(path: Path, rows: list[dict[str, str]], header: list[str] | None 
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+TOKEN = "xoxb-test-token"
+CHANNELS = {"newsroom": "C0NEWSROOM1", "ops": "C0OPSDESK1", "roundups": "C0ROUNDUP1"}
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    """A fake Slack workspace (real HTTP on 127.0.0.1) with #newsroom, #ops and #roundups."""
+    with FakeSlack(token=TOKEN, channels=CHANNELS, retry_after=0) as fake:
+        yield fake
+
+
+@pytest.fixture
+def env(slack: FakeSlack, tmp_path: Path) -> dict[str, str]:
+    """Settings that post to the fake Slack, with the ledger in the test's folder."""
+    return {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_CHANNEL": "#newsroom",
+        "SLACK_OPS_CHANNEL": "#ops",
+        "SLACK_API_URL": slack.base_url,
+        "PATCHBOT_STATE_DIR": str(tmp_path / "state"),
+        "PATCHBOT_HTTP_BACKOFF": "0",
+    }
+
+
+def top_level(slack: FakeSlack, channel: str = "newsroom") -> list[Message]:
+    return [m for m in slack.messages(channel) if m.thread_ts is None]
+
+
+def replies(slack: FakeSlack, parent: Message, channel: str = "newsroom") -> list[Message]:
+    return [m for m in slack.messages(channel) if m.thread_ts == parent.ts]
 
 
 @pytest.fixture

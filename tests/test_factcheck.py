@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.rendering import DEFAULT_TEMPLATES_DIR
-from tests.conftest import EXCERPT, CliResult
+from tests.conftest import CHANNELS, EXCERPT, TOKEN, CliResult, top_level
 from tests.fakes.slack_api import FakeSlack
-from tests.test_slack_delivery import CHANNELS, TOKEN, top_level
 
 Run = Callable[..., CliResult]
 

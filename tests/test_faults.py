@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXCERPT, run_patchbot
+from tests.conftest import CHANNELS, EXCERPT, TOKEN, run_patchbot, top_level
 from tests.fakes.phe_api import FakePheApi
 from tests.fakes.slack_api import FakeSlack
-from tests.test_slack_delivery import CHANNELS, TOKEN, top_level
 
 ROOT = Path(__file__).resolve().parent.parent
 

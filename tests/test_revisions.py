@@ -4,37 +4,27 @@ one thread, nothing reaches Slack twice, settings changes are not passed off as 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import pytest
-
 from bot.geography import load_geography
 from bot.rendering import DEFAULT_TEMPLATES_DIR
-from tests.conftest import DATA, CliResult, patchbot_process, read_rows, write_rows
+from tests.conftest import (
+    DATA,
+    CliResult,
+    patchbot_process,
+    read_rows,
+    replies,
+    top_level,
+    write_rows,
+)
 from tests.fakes.slack_api import FakeSlack, Message
-from tests.test_slack_delivery import CHANNELS, TOKEN, replies, top_level
 
 Run = Callable[..., CliResult]
 FIRST = DATA / "msoa_2020-11-25_first-publication.csv"
 REVISED = DATA / "msoa_2020-11-30_revised.csv"
 ARGS = ("--patch", "Ryedale", "--week-ending", "2020-11-18", "--story", "highest_rates")
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack(token=TOKEN, channels=CHANNELS, retry_after=0) as fake:
-        yield fake
-
-
-@pytest.fixture
-def env(slack: FakeSlack, tmp_path: Path) -> dict[str, str]:
-    return {
-        "SLACK_BOT_TOKEN": TOKEN, "SLACK_CHANNEL": "#newsroom", "SLACK_OPS_CHANNEL": "#ops",
-        "SLACK_API_URL": slack.base_url, "PATCHBOT_STATE_DIR": str(tmp_path / "state"),
-        "PATCHBOT_HTTP_BACKOFF": "0",
-    }  # fmt: skip
 
 
 def one_decimal(value: Decimal) -> str:

@@ -22,10 +22,18 @@ import time_machine
 from bot.service import UK, Schedule, Service, serve
 from bot.settings import Settings
 from bot.state import Ledger, state_lock
-from tests.conftest import DATA, EXCERPT, CliResult, read_rows, write_rows
+from tests.conftest import (
+    CHANNELS,
+    DATA,
+    EXCERPT,
+    TOKEN,
+    CliResult,
+    read_rows,
+    top_level,
+    write_rows,
+)
 from tests.fakes.phe_api import API_PATH, FakePheApi
 from tests.fakes.slack_api import FakeSlack
-from tests.test_slack_delivery import CHANNELS, TOKEN, top_level
 
 Run = Callable[..., CliResult]
 FIRST = DATA / "msoa_2020-11-25_first-publication.csv"

@@ -15,11 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.service import UK
-from tests.conftest import EXCERPT, CliResult, run_patchbot
+from tests.conftest import CHANNELS, EXCERPT, TOKEN, CliResult, run_patchbot, top_level
 from tests.fakes.phe_api import API_PATH, FakePheApi
 from tests.fakes.slack_api import FakeSlack
 from tests.test_service import assert_each_story_once, checks, wait_for
-from tests.test_slack_delivery import CHANNELS, TOKEN, top_level
 
 ROOT = Path(__file__).resolve().parent.parent
 

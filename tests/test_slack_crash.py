@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import patchbot_process
+from tests.conftest import CHANNELS, TOKEN, patchbot_process, top_level
 from tests.fakes.slack_api import FakeSlack
-from tests.test_slack_delivery import CHANNELS, TOKEN, top_level
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -3,46 +3,27 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import DATA, EXCERPT, CliResult, read_rows, write_rows
+from tests.conftest import (
+    DATA,
+    EXCERPT,
+    TOKEN,
+    CliResult,
+    read_rows,
+    replies,
+    top_level,
+    write_rows,
+)
 from tests.fakes.slack_api import FakeSlack, Message
 
 Run = Callable[..., CliResult]
-TOKEN = "xoxb-test-token"
-CHANNELS = {"newsroom": "C0NEWSROOM1", "ops": "C0OPSDESK1", "roundups": "C0ROUNDUP1"}
 FIRST = DATA / "msoa_2020-11-25_first-publication.csv"
 REVISED = DATA / "msoa_2020-11-30_revised.csv"
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack(token=TOKEN, channels=CHANNELS, retry_after=0) as fake:
-        yield fake
-
-
-@pytest.fixture
-def env(slack: FakeSlack, tmp_path: Path) -> dict[str, str]:
-    return {
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_CHANNEL": "#newsroom",
-        "SLACK_OPS_CHANNEL": "#ops",
-        "SLACK_API_URL": slack.base_url,
-        "PATCHBOT_STATE_DIR": str(tmp_path / "state"),
-        "PATCHBOT_HTTP_BACKOFF": "0",
-    }
-
-
-def top_level(slack: FakeSlack, channel: str = "newsroom") -> list[Message]:
-    return [m for m in slack.messages(channel) if m.thread_ts is None]
-
-
-def replies(slack: FakeSlack, parent: Message, channel: str = "newsroom") -> list[Message]:
-    return [m for m in slack.messages(channel) if m.thread_ts == parent.ts]
 
 
 def section_texts(message: Message) -> list[str]:
