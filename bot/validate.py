@@ -14,6 +14,7 @@ import functools
 import gzip
 import io
 import zlib
+from collections.abc import Callable
 from typing import Literal
 
 import pandas as pd
@@ -200,6 +201,17 @@ SHORT_WEEK = 0.9  # a week with fewer rows than this share of the fullest week i
 STALE_AFTER = dt.timedelta(days=14)  # PHE's newest week ended about five days before release
 
 
+def _refuse(
+    origin: str, frame: pd.DataFrame, bad: pd.Series, problem: Callable[[pd.Series], str]
+) -> None:
+    """Raise naming the first row (line, area, week) where ``bad`` holds, if any."""
+    flagged = bad.fillna(False).to_numpy(dtype=bool)
+    if flagged.any():
+        row = frame[flagged].iloc[0]
+        where = f"line {row['line']} ({row['area_code']}, {row['week_ending']:%Y-%m-%d})"
+        raise PatchbotError(f"{origin}: {where}: {problem(row)}")
+
+
 def check_consistency(table: pa.Table, raw: RawData, geography: Geography) -> None:
     """Checks across rows and weeks: a rate that is not cases / population, a change that is
     not this week minus last, a week with far fewer areas than the others (a truncated
@@ -210,47 +222,46 @@ def check_consistency(table: pa.Table, raw: RawData, geography: Geography) -> No
     ).to_pandas(types_mapper=_NULLABLE.get, date_as_object=False)
     frame["line"] = frame.index + 2
     lookup = geography.areas.set_index("area_code")
-    home = frame["area_code"].map(lookup["ltla_code"])
-    unknown = home.isna().to_numpy()
-    if unknown.any():
-        row = frame[unknown].iloc[0]
-        raise PatchbotError(
-            f"{origin}: line {row['line']} ({row['area_code']}, {row['week_ending']:%Y-%m-%d}): "
-            f"areaCode {row['area_code']} is not an England MSOA (2011) in the lookup"
-        )
-    moved = (home != frame["ltla_code"]).to_numpy()
-    if moved.any():
-        row = frame[moved].iloc[0]
-        code = str(row["area_code"])
-        name, right_code = (str(value) for value in lookup.loc[code, ["ltla_name", "ltla_code"]])
-        council = f"{name}, {right_code}"
-        raise PatchbotError(
-            f"{origin}: line {row['line']} ({code}, {row['week_ending']:%Y-%m-%d}): LtlaCode "
-            f"{row['ltla_code']} is not the council of {code} ({council})"
-        )
-    population = frame["area_code"].map(lookup["population"])
-    expected = frame["cases"] * 100_000 / population
-    wrong = ((frame["rate"] - expected).abs() > RATE_TOLERANCE).fillna(False)
-    if wrong.any():
-        row = frame[wrong.to_numpy()].iloc[0]
-        people = int(population[wrong.to_numpy()].iloc[0])
-        raise PatchbotError(
-            f"{origin}: line {row['line']} ({row['area_code']}, {row['week_ending']:%Y-%m-%d}): "
-            f"rate {row['rate']} does not match {row['cases']} cases among {people:,} people "
-            f"({row['cases'] * 100_000 / people:.1f} expected)"
-        )
+    frame["home"] = frame["area_code"].map(lookup["ltla_code"])
+    frame["people"] = frame["area_code"].map(lookup["population"])
+    _refuse(
+        origin,
+        frame,
+        frame["home"].isna(),
+        lambda row: f"areaCode {row['area_code']} is not an England MSOA (2011) in the lookup",
+    )
+    _refuse(
+        origin,
+        frame,
+        frame["home"] != frame["ltla_code"],
+        lambda row: (
+            f"LtlaCode {row['ltla_code']} is not the council of {row['area_code']} "
+            f"({lookup.loc[row['area_code'], 'ltla_name']}, {row['home']})"
+        ),
+    )
+    expected = frame["cases"] * 100_000 / frame["people"]
+    _refuse(
+        origin,
+        frame,
+        (frame["rate"] - expected).abs() > RATE_TOLERANCE,
+        lambda row: (
+            f"rate {row['rate']} does not match {row['cases']} cases among {row['people']:,} "
+            f"people ({row['cases'] * 100_000 / row['people']:.1f} expected)"
+        ),
+    )
     earlier = frame[["area_code", "week_ending", "cases"]].assign(
         week_ending=frame["week_ending"] + pd.Timedelta(days=7)
     )
     pairs = frame.merge(earlier, on=["area_code", "week_ending"], suffixes=("", "_before"))
-    mismatch = (pairs["change"] != pairs["cases"] - pairs["cases_before"]).fillna(False)
-    if mismatch.any():
-        row = pairs[mismatch.to_numpy()].iloc[0]
-        raise PatchbotError(
-            f"{origin}: line {row['line']} ({row['area_code']}, {row['week_ending']:%Y-%m-%d}): "
+    _refuse(
+        origin,
+        pairs,
+        pairs["change"] != pairs["cases"] - pairs["cases_before"],
+        lambda row: (
             f"change {row['change']} does not match {row['cases']} cases against "
             f"{row['cases_before']} the week before"
-        )
+        ),
+    )
     per_week = frame["week_ending"].value_counts()
     short = per_week[per_week < SHORT_WEEK * per_week.max()]
     if not short.empty:

@@ -27,6 +27,9 @@ DATA = Path(__file__).parent / "data"
 # Real PHE rows (2020-11-30 release) for Darlington, Hartlepool, Richmondshire, Ryedale and
 # York, weeks ending 2020-11-11, 2020-11-18 and 2020-11-25, in the PHE API v2 CSV format.
 EXCERPT = DATA / "msoa_2020-11-30_excerpt.csv"
+# The same councils as first published (2020-11-25) and as PHE revised them (2020-11-30).
+FIRST = DATA / "msoa_2020-11-25_first-publication.csv"
+REVISED = DATA / "msoa_2020-11-30_revised.csv"
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,8 @@ from pathlib import Path
 from bot.geography import load_geography
 from bot.rendering import DEFAULT_TEMPLATES_DIR
 from tests.conftest import (
-    DATA,
+    FIRST,
+    REVISED,
     CliResult,
     patchbot_process,
     read_rows,
@@ -22,8 +23,6 @@ from tests.conftest import (
 from tests.fakes.slack_api import FakeSlack, Message
 
 Run = Callable[..., CliResult]
-FIRST = DATA / "msoa_2020-11-25_first-publication.csv"
-REVISED = DATA / "msoa_2020-11-30_revised.csv"
 ARGS = ("--patch", "Ryedale", "--week-ending", "2020-11-18", "--story", "highest_rates")
 
 

@@ -24,8 +24,9 @@ from bot.settings import Settings
 from bot.state import Ledger, state_lock
 from tests.conftest import (
     CHANNELS,
-    DATA,
     EXCERPT,
+    FIRST,
+    REVISED,
     TOKEN,
     CliResult,
     read_rows,
@@ -36,8 +37,6 @@ from tests.fakes.phe_api import API_PATH, FakePheApi
 from tests.fakes.slack_api import FakeSlack
 
 Run = Callable[..., CliResult]
-FIRST = DATA / "msoa_2020-11-25_first-publication.csv"
-REVISED = DATA / "msoa_2020-11-30_revised.csv"
 MONDAY_1600 = dt.datetime(2020, 11, 30, 16, 0, tzinfo=UK)
 
 

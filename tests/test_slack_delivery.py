@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import (
-    DATA,
     EXCERPT,
+    FIRST,
+    REVISED,
     TOKEN,
     CliResult,
     read_rows,
@@ -22,8 +23,6 @@ from tests.conftest import (
 from tests.fakes.slack_api import FakeSlack, Message
 
 Run = Callable[..., CliResult]
-FIRST = DATA / "msoa_2020-11-25_first-publication.csv"
-REVISED = DATA / "msoa_2020-11-30_revised.csv"
 
 
 def section_texts(message: Message) -> list[str]:
