@@ -18,17 +18,17 @@ import gzip  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import pyarrow as pa  # noqa: E402
 import pyarrow.csv as pa_csv  # noqa: E402
 
-from bot.datasource import bundled_sample, read_file  # noqa: E402
 from bot.geography import load_geography  # noqa: E402
 from bot.rendering import Renderer  # noqa: E402
 from bot.rules import patches_week  # noqa: E402
-from bot.stories import draft_patches, load_story_settings, story_meta, template_context  # noqa: E402
-from bot.validate import load_cases  # noqa: E402
+from bot.sources import SourceOptions, open_source  # noqa: E402
+from bot.sources.phe import load_cases  # noqa: E402
+from bot.stories.drafting import draft_patches, story_meta, template_context  # noqa: E402
+from bot.stories.settings import load_story_settings  # noqa: E402
 
 TYPES = {
     "newCasesBySpecimenDateRollingSum": pa.int64(),
@@ -45,7 +45,8 @@ def main() -> None:
     geography = load_geography()
     renderer = Renderer()
     settings = load_story_settings(renderer.templates_dir)
-    raw = read_file(Path(sys.argv[1])) if len(sys.argv) > 1 else bundled_sample()
+    source = open_source(sys.argv[1] if len(sys.argv) > 1 else None, SourceOptions())
+    raw = source.fetch(geography.england(), geography)
     loaded = clock()
     cases = load_cases(raw, geography, dt.date.today())
     validated = clock()

@@ -22,8 +22,24 @@ from bot.logs import redact
 if TYPE_CHECKING:
     from bot.stories import DraftSet
 
-STORY_NAMES = ("no_new_cases", "highest_rates", "largest_rises", "largest_falls", "weekly_roundup")
 log = logging.getLogger("bot")
+
+
+class StoryName(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.5 on
+    """A registered story's name, checked against the registry when the command runs (so a
+    story registered by a plug-in is known, and ``--help`` needs no heavy imports)."""
+
+    name = "story"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "STORY"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from bot.stories import STORIES
+
+        if value not in STORIES:
+            self.fail(f"{value!r} is not a story; stories: {', '.join(STORIES)}", param, ctx)
+        return str(value)
 
 
 class PatchbotGroup(click.Group):
@@ -101,7 +117,7 @@ story_option = click.option(
     "--story",
     "stories",
     multiple=True,
-    type=click.Choice(STORY_NAMES),
+    type=StoryName(),
     help="Only this story (repeatable). Default: every story enabled in stories.toml.",
 )
 
@@ -143,15 +159,17 @@ def draft(
 ) -> None:
     """Draft the week's stories and print them (never posts to Slack)."""
     from bot import geography, pipeline
+    from bot.context import RunContext
     from bot.settings import Settings
 
     settings = Settings.load(ctx.obj["env_file"])
     if each_council and patch:
         raise click.UsageError("--each-council drafts every council: leave out --patch")
+    run = RunContext.build(settings, source, patch, each_council=each_council)
     if each_council:
-        sets = pipeline.draft_each_council(settings, source, week_ending, stories)
+        sets = pipeline.draft_each_council(run, week_ending, stories)
     else:
-        sets = [pipeline.draft(settings, source, patch, week_ending, stories)]
+        sets = [pipeline.draft(run, week_ending, stories)]
     if output_format == "json":
         if each_council:  # one compact line: pretty-printing every council doubles the time
             click.echo(json.dumps({"patches": [s.as_json() for s in sets]}, ensure_ascii=False))
@@ -221,19 +239,19 @@ def post(
     (exit status 4).
     """
     from bot import pipeline
+    from bot.context import RunContext
     from bot.settings import Settings
     from bot.state import Ledger, state_lock
-    from bot.stories import load_story_settings
 
     settings = Settings.load(ctx.obj["env_file"])
     pipeline.require_slack_token(settings)
-    load_story_settings(settings.templates_dir)  # a broken stories.toml stops us before fetching
-    drafts = pipeline.draft(settings, source, patch, week_ending, stories)
+    run = RunContext.build(settings, source, patch)  # bad settings stop us before fetching
+    drafts = pipeline.draft(run, week_ending, stories)
     _say_drafted(drafts)
     with state_lock(settings.state_dir):  # two posting at once could post a story twice
         ledger = Ledger(settings.state_dir)
         try:
-            report = pipeline.deliver_drafts(settings, drafts, ledger)
+            report = pipeline.deliver_drafts(settings, run, drafts, ledger)
         finally:
             ledger.close()
     click.echo(f"patchbot: Slack: {report.summary()}", err=True)
@@ -300,7 +318,7 @@ def templates_docs(ctx: click.Context, write: bool) -> None:
 
 
 @cli.command()
-@click.argument("story", type=click.Choice(STORY_NAMES))
+@click.argument("story", type=StoryName())
 @data_options
 @click.option(
     "--template",
@@ -318,15 +336,15 @@ def preview(
 ) -> None:
     """Show STORY drafted from real data, as Slack will show it and as plain text."""
     from bot import pipeline
+    from bot.context import RunContext
     from bot.delivery import ledger_draft, plain_copy
     from bot.settings import Settings
     from bot.toolkit import slack_preview
 
     settings = Settings.load(ctx.obj["env_file"])
     overrides = {story: template} if template else None
-    drafts = pipeline.draft(
-        settings, source, patch, week_ending, [story], template_overrides=overrides
-    )
+    run = RunContext.build(settings, source, patch, template_overrides=overrides)
+    drafts = pipeline.draft(run, week_ending, [story])
     if story in drafts.held:  # show what the fact check stopped, so the editor can see why
         drafts = dataclasses.replace(drafts, drafts=[drafts.held[story]])
         click.echo(f"HELD, would not be posted: {drafts.failed[0][1]}\n")

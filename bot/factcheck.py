@@ -134,7 +134,8 @@ def check(
                 problems.append(f"the number {shown} is not in the facts for {name}")
         elif value not in everyone:
             problems.append(f"the number {shown} is not in the facts")
-    problems += _check_councils(copy, areas, facts["areas"], councils)
+    named = {name for _start, _end, name in places}  # council-level areas are councils
+    problems += _check_councils(copy, areas, named, facts["areas"], councils)
     return sorted(set(problems))
 
 
@@ -193,6 +194,7 @@ def _blank_out(copy: str, spans: list[tuple[int, int, str]]) -> str:
 def _check_councils(
     copy: str,
     places: list[tuple[int, int, str]],
+    named: set[str],
     areas: list[dict[str, Any]],
     councils: set[str],
 ) -> list[str]:
@@ -205,9 +207,8 @@ def _check_councils(
                 if m.group(1) in councils]  # fmt: skip
     heading_starts = [at for at, _name in headings]
     by_length = sorted(councils, key=len, reverse=True)  # "Redcar and Cleveland" before "Redcar"
-    shown = {name for _start, _end, name in places}
     problems = [f"{name} is in the facts but not in the copy" for name in homes
-                if name not in shown]  # fmt: skip
+                if name not in named]  # fmt: skip
     for start, end, name in places:
         home = homes[name]
         after = copy[end : end + 80]

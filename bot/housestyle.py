@@ -189,6 +189,8 @@ def where(area: Any) -> str:
     """An area and its council, as copy names them: "Park East in Darlington"."""
     if not isinstance(area, dict) or "area_name" not in area or "ltla_name" not in area:
         raise TemplateRuntimeError(f"where: expected an area, got {area!r}")
+    if area["area_name"] == area["ltla_name"]:  # a council-level area is the council itself
+        return str(area["area_name"])
     return f"{area['area_name']} in {area['ltla_name']}"
 
 

@@ -2,102 +2,71 @@
 
 ``draft`` is what ``patchbot draft`` runs; ``patchbot post`` adds ``deliver_drafts``; the service
 (``bot.service``) runs the same steps one at a time, to look at a release before drafting it.
+Every step takes the run's context (``bot.context``), built once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.datasource import RawData, fetch
+from bot.cases import CaseData
+from bot.context import RunContext
 from bot.errors import PatchbotError
-from bot.geography import load_geography
-from bot.rendering import Renderer
-from bot.rules import patches_week
+from bot.rules import patch_week, patches_week
 from bot.settings import Settings
-from bot.stories import (
-    DraftSet,
-    choose_week,
-    draft_patches,
-    draft_stories,
-    load_story_settings,
-)
-from bot.validate import CaseData, load_cases
+from bot.sources import RawData
+from bot.stories.drafting import DraftSet, choose_week, draft_patches
 
 if TYPE_CHECKING:  # Slack's client is only imported when posting: drafting stays quick
     from bot.delivery import DeliveryReport
     from bot.state import Ledger
 
 
-def fetch_source(
-    settings: Settings, source: str | None = None, patch_spec: str | None = None
-) -> RawData:
-    """The raw data for the patch (for ``phe-api``, one request per area covering it)."""
-    geography = load_geography()
-    patch = geography.resolve_patch(settings.patch if patch_spec is None else patch_spec)
-    return fetch(
-        source or settings.source,
-        lambda: geography.area_codes_for_api(patch),
-        settings.http,
-        settings.phe_api_url,
-    )
+def fetch(ctx: RunContext) -> RawData:
+    """The raw data covering the run's patch."""
+    return ctx.source.fetch(ctx.patch, ctx.geography)
+
+
+def validate(ctx: RunContext, raw: RawData, today: dt.date | None = None) -> CaseData:
+    return ctx.source.parse(raw, ctx.geography, today or dt.date.today())
 
 
 def draft_cases(
-    settings: Settings,
+    ctx: RunContext,
     cases: CaseData,
-    patch_spec: str | None = None,
     week_ending: dt.date | None = None,
     only: Sequence[str] = (),
-    template_overrides: dict[str, Path] | None = None,
 ) -> DraftSet:
-    """Drafts for one patch and week from validated cases."""
-    geography = load_geography()
-    patch = geography.resolve_patch(settings.patch if patch_spec is None else patch_spec)
-    renderer = Renderer(settings.templates_dir, template_overrides)
-    story_settings = load_story_settings(settings.templates_dir)
-    return draft_stories(cases, geography, patch, renderer, story_settings, week_ending, only)
+    """Drafts for the run's patch and one week (default: the latest) from validated cases."""
+    week = choose_week(cases, week_ending)
+    table = patch_week(cases, ctx.geography, ctx.patch, week)
+    return draft_patches(table, [ctx.patch], week, cases, ctx.renderer, ctx.stories, only)[0]
 
 
 def draft(
-    settings: Settings,
-    source: str | None = None,
-    patch_spec: str | None = None,
+    ctx: RunContext,
     week_ending: dt.date | None = None,
     only: Sequence[str] = (),
     today: dt.date | None = None,
-    template_overrides: dict[str, Path] | None = None,
 ) -> DraftSet:
-    """Drafts for one patch and week; arguments left as None fall back to ``settings``."""
-    raw = fetch_source(settings, source, patch_spec)
-    cases = load_cases(raw, load_geography(), today or dt.date.today())
-    return draft_cases(settings, cases, patch_spec, week_ending, only, template_overrides)
+    return draft_cases(ctx, validate(ctx, fetch(ctx), today), week_ending, only)
 
 
 def draft_each_council(
-    settings: Settings,
-    source: str | None = None,
+    ctx: RunContext,
     week_ending: dt.date | None = None,
     only: Sequence[str] = (),
     today: dt.date | None = None,
 ) -> list[DraftSet]:
-    """Drafts for every council in England, each its own patch, every rule run once for all."""
-    geography = load_geography()
-    patches = geography.each_council()
-    raw = fetch(
-        source or settings.source,
-        lambda: geography.area_codes_for_api(geography.england()),
-        settings.http,
-        settings.phe_api_url,
-    )
-    cases = load_cases(raw, geography, today or dt.date.today())
+    """Drafts for every council, each its own patch, every rule run once for all (the
+    context's patch is all of England)."""
+    cases = validate(ctx, fetch(ctx), today)
     week = choose_week(cases, week_ending)
-    table = patches_week(cases, geography, patches, week)
-    renderer = Renderer(settings.templates_dir)
-    story_settings = load_story_settings(settings.templates_dir)
-    return draft_patches(table, patches, week, cases, renderer, story_settings, only)
+    patches = ctx.geography.each_council()
+    table = patches_week(cases, ctx.geography, patches, week)
+    return draft_patches(table, patches, week, cases, ctx.renderer, ctx.stories, only)
 
 
 def require_slack_token(settings: Settings, command: str = "post") -> str:
@@ -111,6 +80,7 @@ def require_slack_token(settings: Settings, command: str = "post") -> str:
 
 def deliver_drafts(
     settings: Settings,
+    ctx: RunContext,
     drafts: DraftSet,
     ledger: Ledger,
     stop: Callable[[], bool] | None = None,
@@ -122,14 +92,13 @@ def deliver_drafts(
     from bot.slack import Slack
 
     token = require_slack_token(settings)
-    story_settings = load_story_settings(settings.templates_dir)
     slack = Slack(token, settings.slack_api_url, settings.http.timeout)
     courier = Courier(ledger, slack, backoff=settings.http.backoff)
     return deliver(
         drafts,
         ledger,
         courier,
-        lambda story: settings.channel_for(story, story_settings[story].channel),
+        lambda story: settings.channel_for(story, ctx.stories[story].channel),
         settings.slack_ops_channel,
         stop=stop,
     )

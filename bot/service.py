@@ -47,14 +47,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import pipeline
-from bot.datasource import BUNDLED, NoDataError
+from bot.context import RunContext
 from bot.delivery import DeliveryReport, alert, label
 from bot.errors import PatchbotError
-from bot.geography import load_geography
 from bot.settings import Settings
 from bot.slack import Slack, escape
+from bot.sources import DEFAULT_SOURCE, NoDataError
 from bot.state import PENDING, POSTED, Ledger, Release, lock_holder, state_lock
-from bot.validate import load_cases
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +192,9 @@ class Service:
         self.trigger = self.schedule.trigger()
         self.stop = stop or threading.Event()
         pipeline.require_slack_token(settings, "run")
-        self.patch = load_geography().resolve_patch(settings.patch)
-        self.source = settings.source or BUNDLED
+        self.context = RunContext.build(settings)
+        self.patch = self.context.patch
+        self.source = settings.source or DEFAULT_SOURCE
 
     def ledger(self) -> Ledger:
         """A connection for the calling thread (jobs run in the scheduler's worker threads)."""
@@ -247,8 +247,9 @@ class Service:
         return result
 
     def _check(self, ledger: Ledger) -> Check:
-        try:
-            raw = pipeline.fetch_source(self.settings)
+        try:  # each check is a run of its own: templates mended since are read again
+            self.context = RunContext.build(self.settings)
+            raw = pipeline.fetch(self.context)
         except NoDataError:
             return Check(NO_NEW_DATA, "the source has no data yet (204 No Content)")
         except PatchbotError as error:
@@ -263,7 +264,7 @@ class Service:
                 f"{seen.week_ending}), processed {uk_time(seen.processed_at)}",
             )
         try:
-            cases = load_cases(raw, load_geography(), now_uk().date())
+            cases = pipeline.validate(self.context, raw, now_uk().date())
         except PatchbotError as error:
             return Check(ERROR, str(error))
         week = cases.weeks[-1].isoformat()
@@ -276,7 +277,7 @@ class Service:
                 f"{last.release or '(undated)'} (week to {last.week_ending}) already processed",
             )
         try:
-            drafts = pipeline.draft_cases(self.settings, cases)
+            drafts = pipeline.draft_cases(self.context, cases)
         except PatchbotError as error:
             return Check(ERROR, str(error))
         step(
@@ -287,7 +288,9 @@ class Service:
             failed=len(drafts.failed),
         )
         try:
-            report = pipeline.deliver_drafts(self.settings, drafts, ledger, stop=self.stop.is_set)
+            report = pipeline.deliver_drafts(
+                self.settings, self.context, drafts, ledger, stop=self.stop.is_set
+            )
         except PatchbotError as error:  # a wrong token or channel: delivery alerted ops
             return Check(POST_FAILED, str(error))
         step(

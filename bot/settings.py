@@ -16,9 +16,9 @@ from typing import TypeVar
 
 from dotenv import dotenv_values
 
-from bot.datasource import PHE_API_URL, HttpPolicy
 from bot.errors import PatchbotError
 from bot.rendering import DEFAULT_TEMPLATES_DIR
+from bot.sources import HttpPolicy, SourceOptions
 from bot.state import default_state_dir
 
 T = TypeVar("T")
@@ -83,7 +83,7 @@ class Settings:
             source=values.get("PATCHBOT_SOURCE") or None,
             patch=values.get("PATCHBOT_PATCH") or None,
             templates_dir=get("PATCHBOT_TEMPLATES_DIR", Path, DEFAULT_TEMPLATES_DIR),
-            phe_api_url=get("PATCHBOT_PHE_API_URL", _http_url, PHE_API_URL),
+            phe_api_url=get("PATCHBOT_PHE_API_URL", _http_url, SourceOptions().phe_api_url),
             http=HttpPolicy(
                 timeout=get("PATCHBOT_HTTP_TIMEOUT", _positive, defaults.timeout),
                 retries=get("PATCHBOT_HTTP_RETRIES", _count, defaults.retries),

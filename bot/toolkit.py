@@ -21,19 +21,14 @@ import pandas as pd
 from jinja2 import meta, nodes
 
 from bot import rules
-from bot.datasource import bundled_sample
+from bot.cases import AreaStatus, CaseData
 from bot.errors import PatchbotError
 from bot.geography import Geography, Patch, load_geography
 from bot.rendering import Renderer
-from bot.stories import (
-    STORIES,
-    StorySettings,
-    load_story_settings,
-    story_facts,
-    story_meta,
-    template_context,
-)
-from bot.validate import CaseData, load_cases
+from bot.sources import SourceOptions, open_source
+from bot.stories import STORIES
+from bot.stories.drafting import story_facts, story_meta, template_context
+from bot.stories.settings import StorySettings, load_story_settings
 
 EXAMPLE_PATCH = "north-east-and-north-yorkshire"
 
@@ -60,7 +55,9 @@ class Fixture:
 
 def _bundled() -> tuple[CaseData, Geography]:
     geography = load_geography()
-    return load_cases(bundled_sample(), geography, dt.date.today()), geography
+    bundled = open_source("bundled", SourceOptions())
+    raw = bundled.fetch(geography.england(), geography)
+    return bundled.parse(raw, geography, dt.date.today()), geography
 
 
 def fixtures(cases: CaseData, geography: Geography) -> Iterator[Fixture]:
@@ -71,14 +68,14 @@ def fixtures(cases: CaseData, geography: Geography) -> Iterator[Fixture]:
     yield Fixture("a typical week", typical, rules.patch_week(cases, geography, typical, week))
 
     empty = dict.fromkeys(["cases", "rate", "change", "change_pct", "previous_cases"], pd.NA)
-    reported = base[base["status"] == rules.REPORTED]
+    reported = base[base["status"] == AreaStatus.REPORTED]
     one = base.copy()
     first, second = reported.index[0], base.index[base.index != reported.index[0]][0]
     others = ~one.index.isin([first, second])
     one.loc[others, list(empty)] = pd.NA
-    one.loc[others, "status"] = rules.NO_DATA
+    one.loc[others, "status"] = AreaStatus.NO_DATA
     one.loc[second, list(empty)] = pd.NA
-    one.loc[second, "status"] = rules.SUPPRESSED
+    one.loc[second, "status"] = AreaStatus.SUPPRESSED
     one.loc[first, ["cases", "rate", "change", "change_pct", "previous_cases"]] = [
         12,
         150.0,
@@ -89,7 +86,7 @@ def fixtures(cases: CaseData, geography: Geography) -> Iterator[Fixture]:
     yield Fixture("one area", york, one)
 
     tied = base.copy()
-    mask = tied["status"] == rules.REPORTED
+    mask = tied["status"] == AreaStatus.REPORTED
     signs = pd.Series([1 if i % 2 else -1 for i in range(int(mask.sum()))], index=tied.index[mask])
     tied.loc[mask, ["cases", "rate", "previous_cases"]] = [10, 100.0, 10]
     tied.loc[mask, "change"] = signs * 5
@@ -99,7 +96,7 @@ def fixtures(cases: CaseData, geography: Geography) -> Iterator[Fixture]:
 
     suppressed = base.copy()
     suppressed[list(empty)] = pd.NA
-    suppressed["status"] = rules.SUPPRESSED
+    suppressed["status"] = AreaStatus.SUPPRESSED
     yield Fixture("all suppressed", york, suppressed.astype(base.dtypes.to_dict()))
 
     england = geography.england()
@@ -108,7 +105,7 @@ def fixtures(cases: CaseData, geography: Geography) -> Iterator[Fixture]:
 
     nothing = base.copy()
     nothing[list(empty)] = pd.NA
-    nothing["status"] = rules.NO_DATA
+    nothing["status"] = AreaStatus.NO_DATA
     yield Fixture("nothing to report", york, nothing.astype(base.dtypes.to_dict()))
 
 

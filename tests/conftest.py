@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from bot.cases import CaseData
 from bot.cli import cli
-from bot.datasource import RawData
 from bot.geography import Geography, load_geography
-from bot.validate import CaseData, load_cases
+from bot.sources import RawData
+from bot.sources.phe import load_cases
 from tests.fakes.slack_api import FakeSlack, Message
 
 DATA = Path(__file__).parent / "data"

@@ -10,16 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.datasource import (
-    PHE_API,
-    PHE_METRICS,
-    HttpPolicy,
-    NoDataError,
-    fetch,
-    fetch_url,
-    phe_api_urls,
-)
 from bot.errors import PatchbotError
+from bot.geography import load_geography
+from bot.sources import HttpPolicy, NoDataError, RawData, SourceOptions, open_source
+from bot.sources.fetching import fetch_url
+from bot.sources.phe import PHE_API, PHE_METRICS, api_urls
 from tests.fakes.phe_api import FakePheApi
 
 EXCERPT = Path(__file__).parent / "data" / "msoa_2020-11-30_excerpt.csv"
@@ -40,7 +35,14 @@ def published(api: FakePheApi) -> FakePheApi:
 
 
 def url_for(api: FakePheApi, code: str = DARLINGTON) -> str:
-    return phe_api_urls([code], api.base_url)[0]
+    return api_urls([code], api.base_url)[0]
+
+
+def fetch(source: str, patch: str, base_url: str = "http://127.0.0.1:9/") -> RawData:
+    """What ``--source SOURCE --patch PATCH`` fetches."""
+    geography = load_geography()
+    opened = open_source(source, SourceOptions(http=FAST, phe_api_url=base_url))
+    return opened.fetch(geography.resolve_patch(patch), geography)
 
 
 def must_not_sleep(seconds: float) -> None:
@@ -188,7 +190,7 @@ def test_an_html_error_page_is_passed_on_for_validation_to_reject(published: Fak
 
 
 def test_phe_api_makes_one_request_per_area_and_joins_the_csvs(published: FakePheApi) -> None:
-    raw = fetch(PHE_API, lambda: [DARLINGTON, HARTLEPOOL], FAST, published.base_url)
+    raw = fetch(PHE_API, "Darlington, Hartlepool", published.base_url)
     assert raw.content == excerpt_rows("LtlaCode", DARLINGTON, HARTLEPOOL)
     assert raw.content.count(b"regionCode") == 1
     assert raw.release == dt.date(2020, 11, 30)
@@ -206,7 +208,7 @@ def test_phe_api_makes_one_request_per_area_and_joins_the_csvs(published: FakePh
 
 def test_fetch_an_http_url_as_given(published: FakePheApi) -> None:
     url = url_for(published, HARTLEPOOL)
-    raw = fetch(url, lambda: pytest.fail("area codes are only for phe-api"), FAST)
+    raw = fetch(url, "York")
     assert raw.content == excerpt_rows("LtlaCode", HARTLEPOOL)
     assert raw.origin == url
 

@@ -13,10 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import rules
-from bot.datasource import RawData
+from bot.cases import AreaStatus
 from bot.errors import PatchbotError
 from bot.geography import load_geography
-from bot.validate import COLUMNS, load_cases
+from bot.sources import RawData
+from bot.sources.phe import load_cases
+from bot.sources.phe_csv import COLUMNS
+from bot.stories.changes import ChangeParams, largest_falls, largest_rises
+from bot.stories.quiet import no_new_cases
+from bot.stories.rates import HighestRatesParams, highest_rates
+from bot.stories.roundup import RoundupParams, weekly_roundup
 from tests.conftest import cases_from, read_rows
 
 ROWS = read_rows()
@@ -122,9 +128,9 @@ def week_tables(draw: st.DrawFn) -> pd.DataFrame:
 @given(table=week_tables(), top=st.integers(1, 12), minimum=st.integers(3, 30))
 def test_rule_invariants(table: pd.DataFrame, top: int, minimum: int) -> None:
     everyone = set(table["area_code"])
-    listed = rules.weekly_roundup(table, rules.RoundupParams(min_cases=3))
-    quiet = rules.no_new_cases(table)
-    missing = set(table.loc[table["status"] == rules.NO_DATA, "area_code"])
+    listed = weekly_roundup(table, RoundupParams(min_cases=3))
+    quiet = no_new_cases(table)
+    missing = set(table.loc[table["status"] == AreaStatus.NO_DATA, "area_code"])
     # Each area of the patch is exactly one of listed / suppressed / no data.
     groups = [set(listed.areas["area_code"]), set(quiet.areas["area_code"]), missing]
     assert set().union(*groups) == everyone
@@ -137,15 +143,15 @@ def test_rule_invariants(table: pd.DataFrame, top: int, minimum: int) -> None:
         everyone
     )
     # Ranks are ordered; the top is the top (ties with the last kept, nothing better left out).
-    rates = rules.highest_rates(table, rules.HighestRatesParams(top=top))
+    rates = highest_rates(table, HighestRatesParams(top=top))
     ranked = list(rates.areas["rate"])
     assert ranked == sorted(ranked, reverse=True)
     if ranked:
         assert len(ranked) >= min(top, int(table["rate"].notna().sum()))
         assert all(r <= ranked[-1] for r in table["rate"].dropna() if r not in ranked)
         assert rates.figures[0]["patch_cases"] == int(table["cases"].sum())
-    for rule, sign in ((rules.largest_rises, 1), (rules.largest_falls, -1)):
-        found = rule(table, rules.ChangeParams(top=top, min_previous_cases=minimum))
+    for rule, sign in ((largest_rises, 1), (largest_falls, -1)):
+        found = rule(table, ChangeParams(top=top, min_previous_cases=minimum))
         changes = [sign * c for c in found.areas["change"]]
         assert changes == sorted(changes, reverse=True)
         assert all(c > 0 for c in changes)

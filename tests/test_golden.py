@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot import pipeline
+from bot.context import RunContext
 from bot.settings import Settings
 from bot.stories import STORIES
 
@@ -22,7 +23,7 @@ WEEK = dt.date(2020, 11, 25)  # bundled data, default patch (North East and Nort
 
 @pytest.mark.parametrize("story", list(STORIES))
 def test_story_matches_its_golden_file(story: str) -> None:
-    drafts = pipeline.draft(Settings.load(environ={}), week_ending=WEEK, only=[story])
+    drafts = pipeline.draft(RunContext.build(Settings.load(environ={})), WEEK, only=[story])
     (draft,) = drafts.drafts
     copy = f"{draft.headline}\n\n{draft.text}\n"
     golden = GOLDEN / f"{story}.txt"

@@ -25,6 +25,7 @@ from matplotlib import image as mpimg
 from matplotlib.path import Path as MplPath
 
 from bot import pictures, pipeline, rules
+from bot.context import RunContext
 from bot.geography import Geography
 from bot.housestyle import num
 from bot.settings import Settings
@@ -52,9 +53,8 @@ def week_table(
 
 @functools.cache
 def excerpt_drafts(patch: str) -> DraftSet:
-    return pipeline.draft(
-        Settings.load(environ={}), source=str(EXCERPT), patch_spec=patch, week_ending=WEEK
-    )
+    run = RunContext.build(Settings.load(environ={}), source=str(EXCERPT), patch=patch)
+    return pipeline.draft(run, week_ending=WEEK)
 
 
 def story(drafts: DraftSet, name: str) -> Draft:

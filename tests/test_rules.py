@@ -10,8 +10,13 @@ import pandas as pd
 import pytest
 
 from bot import rules
+from bot.cases import AreaStatus
 from bot.errors import PatchbotError
 from bot.geography import Geography
+from bot.stories.changes import ChangeParams, largest_falls, largest_rises
+from bot.stories.quiet import no_new_cases
+from bot.stories.rates import HighestRatesParams, highest_rates
+from bot.stories.roundup import RoundupParams, weekly_roundup
 from tests.conftest import cases_from, read_rows, suppress_all
 
 WEEK = dt.date(2020, 11, 25)
@@ -34,7 +39,7 @@ def test_patch_week_has_every_msoa_of_the_patch_with_a_status(geography: Geograp
         geography.areas["ltla_name"].isin(["York", "Richmondshire", "Ryedale"])
     ]
     assert sorted(table["area_code"]) == sorted(expected["area_code"])
-    suppressed = table[table["status"] == rules.SUPPRESSED]
+    suppressed = table[table["status"] == AreaStatus.SUPPRESSED]
     assert sorted(suppressed["area_name"]) == [
         "Bishopthorpe & Copmanthorpe",
         "Catterick & Brompton-on-Swale",
@@ -45,7 +50,7 @@ def test_patch_week_has_every_msoa_of_the_patch_with_a_status(geography: Geograp
 
 
 def test_no_new_cases_lists_suppressed_areas_by_council(geography: Geography) -> None:
-    finding = rules.no_new_cases(week_table(geography, "York,Richmondshire,Ryedale"))
+    finding = no_new_cases(week_table(geography, "York,Richmondshire,Ryedale"))
     assert list(zip(finding.areas["ltla_name"], finding.areas["area_name"], strict=True)) == [
         ("Richmondshire", "Catterick & Brompton-on-Swale"),
         ("Ryedale", "Helmsley & Ampleforth"),
@@ -57,7 +62,7 @@ def test_no_new_cases_lists_suppressed_areas_by_council(geography: Geography) ->
 
 
 def test_no_new_cases_finds_nothing_when_nothing_is_suppressed(geography: Geography) -> None:
-    finding = rules.no_new_cases(week_table(geography, "Darlington"))
+    finding = no_new_cases(week_table(geography, "Darlington"))
     assert finding.areas.empty
 
 
@@ -69,11 +74,11 @@ def test_an_area_with_no_row_is_no_data_not_suppressed(geography: Geography) -> 
     ]
     table = week_table(geography, "York", rows)
     status = dict(zip(table["area_name"], table["status"], strict=True))
-    assert status["New Earswick"] == rules.NO_DATA
-    finding = rules.no_new_cases(table)
+    assert status["New Earswick"] == AreaStatus.NO_DATA
+    finding = no_new_cases(table)
     assert names(finding) == ["Bishopthorpe & Copmanthorpe"]
     assert finding.figures[0]["no_data_count"] == 1
-    roundup = rules.weekly_roundup(table, rules.RoundupParams())
+    roundup = weekly_roundup(table, RoundupParams())
     assert "New Earswick" not in names(roundup)
     assert roundup.figures[0]["no_data_count"] == 1
 
@@ -81,20 +86,18 @@ def test_an_area_with_no_row_is_no_data_not_suppressed(geography: Geography) -> 
 def test_all_suppressed_patch(geography: Geography) -> None:
     rows = suppress_all(read_rows(), "Ryedale")
     table = week_table(geography, "Ryedale", rows)
-    assert len(rules.no_new_cases(table).areas) == 6
-    assert rules.highest_rates(table, rules.HighestRatesParams()).areas.empty
-    assert rules.largest_rises(table, rules.ChangeParams()).areas.empty
-    assert rules.largest_falls(table, rules.ChangeParams()).areas.empty
-    assert rules.weekly_roundup(table, rules.RoundupParams()).areas.empty
+    assert len(no_new_cases(table).areas) == 6
+    assert highest_rates(table, HighestRatesParams()).areas.empty
+    assert largest_rises(table, ChangeParams()).areas.empty
+    assert largest_falls(table, ChangeParams()).areas.empty
+    assert weekly_roundup(table, RoundupParams()).areas.empty
 
 
 def test_highest_rates_ranks_and_flags_against_patch_average(geography: Geography) -> None:
     rows = [
         r for r in read_rows() if r["date"] == "2020-11-25" and r["LtlaName"] in ("York", "Ryedale")
     ]
-    finding = rules.highest_rates(
-        week_table(geography, "York,Ryedale"), rules.HighestRatesParams(top=3)
-    )
+    finding = highest_rates(week_table(geography, "York,Ryedale"), HighestRatesParams(top=3))
     # Independent arithmetic from the CSV and ONS population: suppressed rows count as zero.
     population = geography.areas.set_index("area_code")["population"]
     total = sum(int(r["newCasesBySpecimenDateRollingSum"] or 0) for r in rows)
@@ -123,13 +126,13 @@ def test_highest_rates_keeps_areas_tied_with_the_last_place(geography: Geography
     # the week table: a file saying so would fail validation, the rate not matching the cases).
     table = week_table(geography, "Hartlepool")
     table.loc[table["area_name"] == "Seaton Carew", "rate"] = 344.5
-    finding = rules.highest_rates(table, rules.HighestRatesParams(top=2))
+    finding = highest_rates(table, HighestRatesParams(top=2))
     assert names(finding) == ["Clavering", "Headland & West View", "Seaton Carew"]
 
 
 def test_largest_falls_with_real_ties_and_tiny_bases(geography: Geography) -> None:
     # Darlington, week to 2020-11-25: Hummersknott -20, then three areas at -15.
-    finding = rules.largest_falls(week_table(geography, "Darlington"), rules.ChangeParams(top=2))
+    finding = largest_falls(week_table(geography, "Darlington"), ChangeParams(top=2))
     assert names(finding) == [
         "Hummersknott",
         "Albert Hill & Red Hall",
@@ -142,7 +145,7 @@ def test_largest_falls_with_real_ties_and_tiny_bases(geography: Geography) -> No
 
 def test_largest_rises_skip_tiny_bases_and_unknown_changes(geography: Geography) -> None:
     table = week_table(geography, "York")
-    finding = rules.largest_rises(table, rules.ChangeParams(top=10, min_previous_cases=5))
+    finding = largest_rises(table, ChangeParams(top=10, min_previous_cases=5))
     # Real York rises to 2020-11-25: Heworth South & The Groves +6 (from 10), York City Centre
     # +4 (from 13), Westfield +3 (from 15). Suppressed New Earswick and Bishopthorpe have no
     # change to rank.
@@ -151,7 +154,7 @@ def test_largest_rises_skip_tiny_bases_and_unknown_changes(geography: Geography)
         "York City Centre",
         "Westfield, Chapelfields & Foxwood",
     ]
-    strict = rules.largest_rises(table, rules.ChangeParams(top=10, min_previous_cases=11))
+    strict = largest_rises(table, ChangeParams(top=10, min_previous_cases=11))
     assert names(strict) == ["York City Centre", "Westfield, Chapelfields & Foxwood"]
 
 
@@ -161,9 +164,7 @@ def test_weekly_roundup_lists_every_area_with_three_or_more(geography: Geography
         for r in read_rows()
         if r["date"] == "2020-11-25" and r["LtlaName"] in ("York", "Richmondshire")
     ]
-    finding = rules.weekly_roundup(
-        week_table(geography, "York,Richmondshire"), rules.RoundupParams()
-    )
+    finding = weekly_roundup(week_table(geography, "York,Richmondshire"), RoundupParams())
     expected = sorted(
         (r["LtlaName"], r["areaName"], int(r["newCasesBySpecimenDateRollingSum"]))
         for r in rows

@@ -1,19 +1,31 @@
-"""Where things are: every England MSOA with its council, county, region and population, and
-the newsroom's *patch* (the councils it covers), resolved from names, codes or a preset."""
+"""Where things are: the areas a source reports on, with their councils, counties, regions and
+populations, and the newsroom's *patch* (the councils it covers), resolved from names, codes or
+a preset.
+
+A geography is one module that registers a loader by name (``register_geography``): the 2011
+neighbourhoods (``msoa.py``) and today's councils (``councils.py``). Every geography is the same
+``Geography`` over its own table of areas, so a patch, a preset or a council name resolves the
+same way against either.
+"""
 
 from __future__ import annotations
 
 import difflib
 import functools
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib import resources
 
 import pandas as pd
 
+from bot.cases import Level
 from bot.errors import PatchbotError
 
 DEFAULT_PRESET = "north-east-and-north-yorkshire"
+AREA_COLUMNS = (
+    "area_code", "area_name", "ltla_code", "ltla_name", "utla_code", "utla_name",
+    "region_code", "region_name", "population",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -67,31 +79,33 @@ class Patch:
         return tuple(c.name for c in self.councils)
 
 
-def clean_names(names: pd.Series) -> pd.Series:
-    """Names as copy prints them: single spaces, no space before a comma (one HCL name,
-    "Little Shelford , Foxton & Haslingfield", has one)."""
-    tidy = {name: " ".join(name.split()).replace(" ,", ",") for name in names.unique()}
-    if all(name == clean for name, clean in tidy.items()):
-        return names
-    cleaned: pd.Series = names.map(tidy)
-    return cleaned
-
-
 def slug(name: str) -> str:
     """A patch's name for file names: "North East and North Yorkshire" -> "north-east-and-..."."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def _key(text: str) -> str:
+def match_key(text: str) -> str:
     """Forgiving match key: case, '&' vs 'and', punctuation and spacing don't matter."""
     text = text.lower().replace("&", " and ")
     return re.sub(r"[^a-z0-9]+", " ", text).strip()
 
 
 class Geography:
-    """The bundled MSOA lookup (HCL names 1.14, PHE's MSOA relations, ONS mid-2019 population)."""
+    """One geography's areas (a table with ``AREA_COLUMNS``) and how patches resolve in it.
 
-    def __init__(self, areas: pd.DataFrame) -> None:
+    ``aliases`` are further names a patch may use, each standing for some of its councils
+    (a district merged since 2019 stands for the council that replaced it).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        level: Level,
+        areas: pd.DataFrame,
+        aliases: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        self.name = name
+        self.level = level
         self.areas = areas
         councils = areas.drop_duplicates("ltla_code").sort_values("ltla_name")
         self.councils: dict[str, Council] = {
@@ -106,18 +120,28 @@ class Geography:
             for row in councils.astype(str).to_dict("records")
         }
         # Every name or code a patch may be given as, mapped to the councils it stands for.
-        self._groups: dict[str, tuple[str, ...]] = {}
-        for level in ("region", "utla", "ltla"):  # narrower names win a clash
-            for (code, name), group in areas.groupby([f"{level}_code", f"{level}_name"]):
+        self._groups: dict[str, tuple[str, ...]] = {
+            match_key(alias): codes for alias, codes in (aliases or {}).items()
+        }
+        for level_name in ("region", "utla", "ltla"):  # narrower names win a clash
+            for (code, group_name), group in areas.groupby(
+                [f"{level_name}_code", f"{level_name}_name"]
+            ):
                 members = tuple(sorted(set(group["ltla_code"])))
-                self._groups[_key(str(code))] = members
-                self._groups[_key(str(name))] = members
+                self._groups[match_key(str(code))] = members
+                self._groups[match_key(str(group_name))] = members
         self._regions = set(areas["region_name"].unique())
         self._display = {
-            _key(v): str(v)
-            for level in ("region", "utla", "ltla")
-            for v in areas[f"{level}_name"].unique()
+            match_key(v): str(v)
+            for level_name in ("region", "utla", "ltla")
+            for v in areas[f"{level_name}_name"].unique()
         }
+
+    @functools.cached_property
+    def population(self) -> pd.Series:
+        """People by area code (ONS mid-2019)."""
+        people: pd.Series = self.areas.set_index("area_code")["population"]
+        return people
 
     def resolve_patch(self, spec: str | None) -> Patch:
         """A patch from a preset name, or a comma-separated list of councils (names or codes;
@@ -125,7 +149,7 @@ class Geography:
         if spec is not None and not spec.strip(" ,"):
             raise PatchbotError("patch: no councils given")
         spec = (spec or DEFAULT_PRESET).strip()
-        preset = PRESETS.get(spec) or PRESETS.get(_key(spec).replace(" ", "-"))
+        preset = PRESETS.get(spec) or PRESETS.get(match_key(spec).replace(" ", "-"))
         if preset is not None:
             return Patch(preset.name, preset.place, self._councils(preset.councils))
         items = [item.strip() for item in spec.split(",") if item.strip()]
@@ -133,8 +157,8 @@ class Geography:
             raise PatchbotError("patch: no councils given")
         councils = self._councils(items)
         names = [c.name for c in councils]
-        if len(items) == 1 and _key(items[0]) in self._display:
-            name = self._display[_key(items[0])]
+        if len(items) == 1 and match_key(items[0]) in self._display:
+            name = self._display[match_key(items[0])]
             if name in self._regions and name != "London":  # "across the North East"
                 return Patch(name, "the " + name.replace(" The ", " the "), councils)
         else:
@@ -144,14 +168,14 @@ class Geography:
     def _councils(self, items: tuple[str, ...] | list[str]) -> tuple[Council, ...]:
         codes: list[str] = []
         for item in items:
-            members = self._groups.get(_key(item))
+            members = self._groups.get(match_key(item))
             if members is None:
                 raise PatchbotError(self._unknown(item))
             codes.extend(code for code in members if code not in codes)
         return tuple(self.councils[code] for code in codes)
 
     def _unknown(self, item: str) -> str:
-        key = _key(item)
+        key = match_key(item)
         starting = [name for name in self._display if key and name.startswith(key)]
         close = starting[:3] or difflib.get_close_matches(key, self._display, n=3, cutoff=0.6)
         hint = f"; did you mean {' or '.join(repr(self._display[c]) for c in close)}?"
@@ -164,24 +188,33 @@ class Geography:
     def england(self) -> Patch:
         return Patch("England", "England", tuple(self.councils.values()))
 
-    def area_codes_for_api(self, patch: Patch) -> list[str]:
-        """The fewest region/county/council codes whose MSOAs cover exactly the patch
-        (the PHE API takes one areaCode per request, and throttled at 10 in 100 seconds)."""
-        wanted = set(patch.council_codes)
-        codes: list[str] = []
-        for level in ("region", "utla"):
-            for code, group in self.areas.groupby(f"{level}_code"):
-                members = set(group["ltla_code"])
-                if members <= wanted:
-                    codes.append(str(code))
-                    wanted -= members
-        return codes + sorted(wanted)
+
+GeographyLoader = Callable[[], Geography]
+GEOGRAPHIES: dict[str, GeographyLoader] = {}
+
+
+def register_geography(name: str) -> Callable[[GeographyLoader], GeographyLoader]:
+    """Register a geography's loader under ``name`` (its module is imported below)."""
+
+    def register(loader: GeographyLoader) -> GeographyLoader:
+        GEOGRAPHIES[name] = loader
+        return loader
+
+    return register
 
 
 @functools.cache
-def load_geography() -> Geography:
-    """The bundled lookup, read once per process."""
-    path = resources.files("bot") / "data" / "msoa_lookup.csv.gz"
-    with resources.as_file(path) as file:
-        areas = pd.read_csv(file, dtype={"population": "Int64"}, dtype_backend="numpy_nullable")
-    return Geography(areas.assign(area_name=clean_names(areas["area_name"])))
+def load_geography(name: str = "msoa-2011") -> Geography:
+    """A registered geography, loaded once per process."""
+    try:
+        loader = GEOGRAPHIES[name]
+    except KeyError:
+        raise PatchbotError(
+            f"geography: unknown {name!r}; known: {', '.join(sorted(GEOGRAPHIES))}"
+        ) from None
+    return loader()
+
+
+# The built-in geographies register themselves on import.
+from bot.geography import councils as council_geography  # noqa: E402, F401
+from bot.geography import msoa as msoa_geography  # noqa: E402, F401

@@ -1,9 +1,8 @@
-"""Fetch PHE's MSOA case CSV: from the bundled sample, a local file, or over HTTP.
+"""Getting a source's bytes: a local file, or an HTTP GET that is retried with care.
 
-Returns raw bytes plus what the source says about its release; parsing and validation happen in
-``bot.validate``. The HTTP client follows redirects (the API answered 303 to a cached file),
-treats 204 as "no data", honours 429 + Retry-After, and retries timeouts, dropped connections and
-server errors a bounded number of times before stopping with a clear error.
+The HTTP client follows redirects (PHE's API answered 303 to a cached file), treats 204 as "no
+data", honours 429 + Retry-After, and retries timeouts, dropped connections and server errors a
+bounded number of times before stopping with a clear error.
 """
 
 from __future__ import annotations
@@ -13,50 +12,20 @@ import email.utils
 import logging
 import re
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from importlib import resources
+from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import requests
 
 from bot import __version__
 from bot.errors import PatchbotError
+from bot.sources import HttpPolicy, NoDataError, RawData
 
 log = logging.getLogger(__name__)
 
-BUNDLED = "bundled"
-PHE_API = "phe-api"
-PHE_API_URL = "https://api.coronavirus.data.gov.uk/v2/data"
-PHE_METRICS = (
-    "newCasesBySpecimenDateRollingSum",
-    "newCasesBySpecimenDateRollingRate",
-    "newCasesBySpecimenDateChange",
-    "newCasesBySpecimenDateChangePercentage",
-)
 UK = ZoneInfo("Europe/London")
 _RELEASE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
-
-
-class NoDataError(PatchbotError):
-    """The source answered, but has no data (PHE's API said 204 No Content)."""
-
-
-@dataclass(frozen=True)
-class RawData:
-    content: bytes
-    origin: str  # where it came from, for messages: a path, a URL, "bundled sample"
-    release: dt.date | None  # the publication date, where the source gives one
-
-
-@dataclass(frozen=True)
-class HttpPolicy:
-    timeout: float = 30.0
-    retries: int = 3
-    backoff: float = 2.0  # seconds before the first retry, doubling each time
-    max_wait: float = 300.0  # the longest Retry-After Patchbot will sit out
 
 
 def release_from_name(name: str) -> dt.date | None:
@@ -70,12 +39,6 @@ def release_from_name(name: str) -> dt.date | None:
         return None
 
 
-def bundled_sample() -> RawData:
-    folder = resources.files("bot") / "data" / "sample"
-    sample = next(item for item in folder.iterdir() if item.name.endswith(".csv.gz"))
-    return RawData(sample.read_bytes(), "bundled sample", release_from_name(sample.name))
-
-
 def read_file(path: Path) -> RawData:
     try:
         content = path.read_bytes()
@@ -84,17 +47,6 @@ def read_file(path: Path) -> RawData:
     except OSError as error:
         raise PatchbotError(f"source: cannot read {path}: {error.strerror}") from None
     return RawData(content, str(path), release_from_name(path.name))
-
-
-def phe_api_urls(area_codes: Sequence[str], base_url: str = PHE_API_URL) -> list[str]:
-    """One request per area code: the API took a single areaCode per call."""
-    urls = []
-    for code in area_codes:
-        query = [("areaType", "msoa"), ("areaCode", code)]
-        query += [("metric", metric) for metric in PHE_METRICS]
-        query.append(("format", "csv"))
-        urls.append(f"{base_url}?{urlencode(query)}")
-    return urls
 
 
 def _release_from_response(response: requests.Response) -> dt.date | None:
@@ -129,10 +81,11 @@ def fetch_url(
     policy: HttpPolicy,
     session: requests.Session | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    accept: str = "text/csv",
 ) -> RawData:
-    """GET one CSV, retrying what is worth retrying; every failure ends in a PatchbotError."""
+    """GET one file, retrying what is worth retrying; every failure ends in a PatchbotError."""
     session = session or requests.Session()
-    headers = {"User-Agent": f"patchbot/{__version__}", "Accept": "text/csv"}
+    headers = {"User-Agent": f"patchbot/{__version__}", "Accept": accept}
     attempts = policy.retries + 1
     problem = ""
     for attempt in range(1, attempts + 1):
@@ -173,36 +126,3 @@ def fetch_url(
             )  # fmt: skip
             sleep(wait)
     raise PatchbotError(f"source: {url} failed after {attempts} attempts: {problem}")
-
-
-def _join_csvs(parts: list[RawData], origin: str) -> RawData:
-    """Several API answers (one per area code) as one CSV with a single header."""
-    content = parts[0].content.rstrip(b"\r\n")
-    for part in parts[1:]:
-        _header, _, body = part.content.partition(b"\n")
-        if body.strip():
-            content += b"\n" + body.rstrip(b"\r\n")
-    releases = [part.release for part in parts if part.release is not None]
-    return RawData(content + b"\n", origin, max(releases) if releases else None)
-
-
-def fetch(
-    source: str | None,
-    api_area_codes: Callable[[], Sequence[str]],
-    policy: HttpPolicy,
-    api_base_url: str = PHE_API_URL,
-) -> RawData:
-    """Fetch from ``source``: None or "bundled", "phe-api", an http(s) URL, or a file path.
-
-    ``api_area_codes`` is only called for "phe-api", to build the URLs from the patch.
-    """
-    if source is None or source == BUNDLED:
-        return bundled_sample()
-    if source == PHE_API:
-        urls = phe_api_urls(api_area_codes(), api_base_url)
-        session = requests.Session()
-        parts = [fetch_url(url, policy, session) for url in urls]
-        return _join_csvs(parts, f"PHE API ({api_base_url})")
-    if source.startswith(("http://", "https://")):
-        return fetch_url(source, policy)
-    return read_file(Path(source).expanduser())

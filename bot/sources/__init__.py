@@ -1,0 +1,91 @@
+"""Data sources: where the figures come from, each one module behind the ``Source`` protocol.
+
+A source fetches its raw bytes (saying what release they are) and parses them, with its own
+checks and its own notion of a suppressed or missing figure, into the tidy table of
+``bot.cases``. Sources register a factory by name (``register_source``), so ``--source NAME``,
+``PATCHBOT_SOURCE`` and the service find them without knowing any of them; a ``--source`` that
+is no registered name is a location (a URL or a file) for the ``LOCATION`` source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.cases import CaseData
+from bot.errors import PatchbotError
+from bot.geography import Geography, Patch
+
+DEFAULT_SOURCE = "bundled"
+LOCATION = "phe-csv"  # a URL or a file path given as --source
+
+
+class NoDataError(PatchbotError):
+    """The source answered, but has no data yet (PHE's API said 204 No Content)."""
+
+
+@dataclass(frozen=True)
+class RawData:
+    content: bytes
+    origin: str  # where it came from, for messages: a path, a URL, "bundled sample"
+    release: dt.date | None  # the publication date, where the source gives one
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    timeout: float = 30.0
+    retries: int = 3
+    backoff: float = 2.0  # seconds before the first retry, doubling each time
+    max_wait: float = 300.0  # the longest Retry-After Patchbot will sit out
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    """What sources may need from the settings."""
+
+    http: HttpPolicy = field(default_factory=HttpPolicy)
+    phe_api_url: str = "https://api.coronavirus.data.gov.uk/v2/data"
+
+
+class Source(Protocol):
+    """One kind of data: fetch it for a patch, then parse it into the tidy table."""
+
+    @property
+    def name(self) -> str:
+        """How logs and the ledger name the source ("bundled", "phe-api", a URL...)."""
+
+    @property
+    def geography(self) -> str:
+        """The registered geography its areas belong to (``bot.geography``)."""
+
+    def fetch(self, patch: Patch, geography: Geography) -> RawData:
+        """The raw data covering at least ``patch``; raises NoDataError when there is none
+        yet, PatchbotError on any other failure."""
+
+    def parse(self, raw: RawData, geography: Geography, today: dt.date) -> CaseData:
+        """The validated tidy table, or a PatchbotError naming the first problem."""
+
+
+SourceFactory = Callable[[str, SourceOptions], Source]  # (--source as given, options)
+SOURCES: dict[str, SourceFactory] = {}
+
+
+def register_source(name: str) -> Callable[[SourceFactory], SourceFactory]:
+    def register(factory: SourceFactory) -> SourceFactory:
+        SOURCES[name] = factory
+        return factory
+
+    return register
+
+
+def open_source(spec: str | None, options: SourceOptions) -> Source:
+    """The source ``--source`` names: a registered name, else a URL or file (``LOCATION``)."""
+    spec = spec or DEFAULT_SOURCE
+    factory = SOURCES.get(spec) or SOURCES[LOCATION]
+    return factory(spec, options)
+
+
+# The built-in sources register themselves on import.
+from bot.sources import phe  # noqa: E402, F401

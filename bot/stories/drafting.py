@@ -1,0 +1,269 @@
+"""Drafting: run each story's rule on a week's table, turn its finding into facts, render and
+fact-check the draft.
+
+The facts are what the copy is built from and what ``--format json`` shows: the areas a story
+names, in its order, with suppressed or unknown figures as ``None``, plus the story's figures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NotRequired, TypedDict
+
+import pandas as pd
+
+from bot import factcheck
+from bot.cases import AreaStatus, CaseData
+from bot.errors import PatchbotError
+from bot.geography import Patch
+from bot.rendering import Renderer
+from bot.rules import PATCH, Finding
+from bot.stories import STORIES
+from bot.stories.settings import StorySettings
+
+AREA_FIELDS = (
+    "area_code", "area_name", "ltla_name", "cases", "rate", "change", "change_pct",
+    "previous_cases", "status",
+)  # fmt: skip
+
+
+class AreaFacts(TypedDict):
+    """One area a story names; a figure is None where it was suppressed or is unknown."""
+
+    area_code: str
+    area_name: str
+    ltla_name: str
+    cases: int | None
+    rate: float | None
+    change: int | None
+    change_pct: float | None
+    previous_cases: int | None
+    status: AreaStatus
+    suppressed: bool
+    above_threshold: NotRequired[bool]  # highest_rates only
+
+
+# What a story asserts: ``areas`` (a list of AreaFacts) beside its own figures TypedDict.
+Facts = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Draft:
+    story: str
+    headline: str
+    text: str
+    facts: Facts
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "story": self.story,
+            "headline": self.headline,
+            "text": self.text,
+            "facts": self.facts,
+        }
+
+
+@dataclass(frozen=True)
+class DraftSet:
+    patch: Patch
+    week_ending: dt.date
+    release: dt.date | None
+    origin: str
+    drafts: list[Draft]
+    skipped: list[tuple[str, str]]  # (story, why there is none)
+    failed: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (story, error)
+    held: dict[str, Draft] = dataclasses.field(default_factory=dict)  # failed the fact check
+    table: pd.DataFrame | None = dataclasses.field(default=None, repr=False)  # the week's table
+    number: int = 0  # this patch's number in ``table``
+
+    def councils_without_figures(self) -> list[str]:
+        """Councils of the patch with no row at all in the data this week."""
+        if self.table is None:
+            return []
+        rows = self.patch_table()
+        empty = rows.groupby("ltla_name")["status"].agg(
+            lambda s: bool((s == AreaStatus.NO_DATA).all())
+        )
+        return sorted(str(name) for name, none in empty.items() if none)
+
+    def patch_table(self) -> pd.DataFrame:
+        """This patch's rows of the week table (every area, with its status), for the map."""
+        assert self.table is not None
+        rows: pd.DataFrame = self.table[self.table[PATCH] == self.number]
+        return rows
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "patch": {"name": self.patch.name, "councils": list(self.patch.council_names)},
+            "week_ending": self.week_ending.isoformat(),
+            "release": self.release.isoformat() if self.release else None,
+            "stories": [draft.as_json() for draft in self.drafts],
+        }
+
+
+def area_records(areas: pd.DataFrame) -> dict[int, list[AreaFacts]]:
+    """The areas of a finding as plain Python records (None where suppressed or unknown),
+    grouped by patch number, in the story's order."""
+    columns = [c for c in (*AREA_FIELDS, "above_threshold") if c in areas.columns]
+    # pandas-stubs lack na_value=None, which pandas documents and which gives plain None
+    values = [areas[c].to_numpy(dtype=object, na_value=None) for c in columns]  # type: ignore[call-overload]
+    grouped: dict[int, list[AreaFacts]] = {}
+    for patch, *row in zip(areas[PATCH].tolist(), *values, strict=True):
+        record: Any = dict(zip(columns, row, strict=True))
+        record["suppressed"] = record["status"] == AreaStatus.SUPPRESSED
+        grouped.setdefault(patch, []).append(record)
+    return grouped
+
+
+def choose_week(cases: CaseData, week_ending: dt.date | None) -> dt.date:
+    weeks = cases.weeks
+    if week_ending is None:
+        return weeks[-1]
+    if week_ending not in weeks:
+        shown = ", ".join(week.isoformat() for week in weeks[-8:])
+        raise PatchbotError(
+            f"--week-ending {week_ending.isoformat()}: not in {cases.origin} (weeks: {shown})"
+        )
+    return week_ending
+
+
+def story_meta(
+    patch: Patch, week: dt.date, release: dt.date | None, latest: bool = True
+) -> dict[str, Any]:
+    """The variables every template gets, whatever the story."""
+    return {
+        "patch": {
+            "name": patch.name,
+            "place": patch.place,
+            "councils": list(patch.council_names),
+        },
+        "week_ending": week,
+        "week_start": week - dt.timedelta(days=6),
+        "previous_week_ending": week - dt.timedelta(days=7),
+        "published": release,
+        "is_latest_week": latest,
+    }
+
+
+def story_facts(name: str, table: pd.DataFrame, params: Any) -> Facts | None:
+    """What a story asserts for a one-patch table (its areas and figures), or None when it has
+    nothing to report."""
+    finding = STORIES[name].rule(table, params)
+    areas = area_records(finding.areas).get(0)
+    return {"areas": areas, **finding.figures[0]} if areas else None
+
+
+def template_context(story: str, meta: dict[str, Any], facts: Facts) -> dict[str, Any]:
+    """Everything a story's template may use (besides ``headline`` and ``intro``), including
+    ``leaders``: the areas sharing first place, so the copy never crowns one of a tie."""
+    top = facts["areas"][0]
+    key = STORIES[story].lead_by
+    leaders = [a for a in facts["areas"] if a[key] == top[key]] if key else [top]
+    return {**meta, **facts, "top_area": top, "leaders": leaders}
+
+
+@dataclass(frozen=True)
+class _Week:
+    """What every patch's drafts share: the week, its findings, and the check's inputs."""
+
+    week: dt.date
+    cases: CaseData
+    renderer: Renderer
+    settings: dict[str, StorySettings]
+    names: list[str]
+    findings: dict[str, Finding]
+    records: dict[str, dict[int, list[AreaFacts]]]
+    literals: set[float]  # numbers typed into the templates themselves
+
+
+def draft_patches(
+    table: pd.DataFrame,
+    patches: Sequence[Patch],
+    week: dt.date,
+    cases: CaseData,
+    renderer: Renderer,
+    settings: dict[str, StorySettings],
+    only: Sequence[str] = (),
+) -> list[DraftSet]:
+    """Every enabled story (or just ``only``) for every patch of a week table
+    (``rules.patches_week``): each rule runs once for all patches.
+
+    A story whose template fails is reported in ``failed``; the other stories still go out.
+    """
+    names = list(only) or [name for name in STORIES if settings[name].enabled]
+    disabled = [
+        (name, "disabled in stories.toml") for name in STORIES if not only and name not in names
+    ]
+    findings = {name: STORIES[name].rule(table, settings[name].params) for name in names}
+    snippets = [
+        text for name in names for text in (*settings[name].headlines, *settings[name].intros)
+    ]
+    shared = _Week(
+        week, cases, renderer, settings, names, findings,
+        {name: area_records(finding.areas) for name, finding in findings.items()},
+        factcheck.literal_numbers([*renderer.sources(), *snippets]),
+    )  # fmt: skip
+    has_rows = set(table.loc[table["status"] != AreaStatus.NO_DATA, PATCH].unique().tolist())
+    sets = []
+    for number, patch in enumerate(patches):
+        drafted = _draft_patch(shared, number, patch, list(disabled), number not in has_rows)
+        sets.append(dataclasses.replace(drafted, table=table, number=number))
+    return sets
+
+
+def _draft_patch(
+    shared: _Week, number: int, patch: Patch, skipped: list[tuple[str, str]], empty: bool
+) -> DraftSet:
+    """One patch's drafts: rendered, fact-checked, or the reason each story has none."""
+    cases, week = shared.cases, shared.week
+    meta = story_meta(patch, week, cases.release, latest=week == cases.weeks[-1])
+    drafts: list[Draft] = []
+    failed: list[tuple[str, str]] = []
+    held: dict[str, Draft] = {}
+    for name in shared.names:
+        areas = shared.records[name].get(number)
+        if not areas:
+            nothing = f"nothing to report: {STORIES[name].nothing}"
+            skipped.append((name, "no figures in the data" if empty else nothing))
+            continue
+        facts: Facts = {"areas": areas, **shared.findings[name].figures[number]}
+        try:
+            draft = _render(shared, name, meta, facts, patch)
+        except PatchbotError as error:
+            failed.append((name, str(error)))
+            continue
+        dates = (
+            meta["week_ending"],
+            meta["week_start"],
+            meta["previous_week_ending"],
+            cases.release,
+        )
+        problems = factcheck.check(
+            draft.headline,
+            draft.text,
+            facts,
+            (*dates, cases.release),
+            shared.literals,
+            patch.council_names,
+        )
+        if problems:
+            failed.append((name, f"held by the fact check: {'; '.join(problems)}"))
+            held[name] = draft
+            continue
+        drafts.append(draft)
+    return DraftSet(patch, week, cases.release, cases.origin, drafts, skipped, failed, held)
+
+
+def _render(shared: _Week, name: str, meta: dict[str, Any], facts: Facts, patch: Patch) -> Draft:
+    settings = shared.settings[name]
+    headline, text = shared.renderer.render(
+        name,
+        template_context(name, meta, facts),
+        headlines=settings.headlines,
+        intros=settings.intros,
+        variant_key=f"{name}|{shared.week.isoformat()}|{patch.name}",
+    )
+    return Draft(name, headline, text, facts)

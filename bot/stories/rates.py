@@ -1,0 +1,108 @@
+"""``highest_rates``: areas ranked by rate, those above a multiple of the patch average marked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, TypedDict
+
+import pandas as pd
+
+from bot.cases import AreaStatus
+from bot.rules import PATCH, Finding, one_decimal, per_patch, top
+from bot.stories import Story, register_story
+
+
+@dataclass(frozen=True)
+class HighestRatesParams:
+    top: int = 20  # areas listed (more when tied with the last)
+    above_average_multiple: float = 2.0  # flag areas above this multiple of the patch average
+
+
+class RatesFigures(TypedDict):
+    patch_average: Annotated[
+        float,
+        "the patch's rate per 100,000: total cases / total population; suppressed areas count "
+        "as zero",
+    ]
+    patch_cases: Annotated[int, "total cases in the patch (suppressed areas count as zero)"]
+    patch_population: Annotated[int, "the population of the areas with figures (ONS mid-2019)"]
+    above_average_multiple: Annotated[
+        float, "stories.toml: areas above this multiple of the average are marked"
+    ]
+    threshold: Annotated[
+        float, "the rate above which an area is marked: the average times the multiple"
+    ]
+    above_threshold_count: Annotated[
+        int, "how many areas of the whole patch are above the threshold"
+    ]
+    listed_above_threshold_count: Annotated[
+        int, "how many listed areas are above the threshold (marked *)"
+    ]
+    suppressed_count: Annotated[
+        int, "how many areas had their count suppressed (zero to two cases)"
+    ]
+    suppressed_counted_as: Annotated[int, "what a suppressed area counts as in the average (0)"]
+    no_data_count: Annotated[int, "how many areas had no figures in the data at all"]
+    top: Annotated[int, "stories.toml: how many areas to list (more when tied with the last)"]
+
+
+def _averages(table: pd.DataFrame, multiple: Decimal) -> dict[int, tuple[float, float, int, int]]:
+    """Per patch: (average, threshold, cases, population) over the areas with a row;
+    suppressed areas count as zero cases (their true 0-2 is unknown), areas with no row are
+    left out of both totals."""
+    counted = table[table["status"] != AreaStatus.NO_DATA]
+    totals = counted.groupby(PATCH)[["cases", "population"]].sum()  # NA cases count as zero
+    averages = {}
+    for patch, cases, population in totals.itertuples():
+        cases, population = int(cases), int(population)
+        average = one_decimal(Decimal(cases * 100_000) / population) if population else 0.0
+        threshold = one_decimal(Decimal(str(average)) * multiple)
+        averages[int(patch)] = (average, threshold, cases, population)
+    return averages
+
+
+def highest_rates(table: pd.DataFrame, params: HighestRatesParams) -> Finding:
+    """Areas ranked by rate, flagged when above a multiple of the patch average
+    (total cases / total population x 100,000)."""
+    averages = _averages(table, Decimal(str(params.above_average_multiple)))
+    thresholds = {patch: values[1] for patch, values in averages.items()}
+    ranked = table[table["rate"].notna()].sort_values(
+        [PATCH, "rate", "cases", "area_name"], ascending=[True, False, False, True], kind="stable"
+    )
+    areas = top(ranked, "rate", params.top)
+    areas = areas.assign(above_threshold=areas["rate"] > areas[PATCH].map(thresholds))
+    # Counted over the whole patch: more areas can be above the line than the list shows.
+    flagged = (ranked["rate"] > ranked[PATCH].map(thresholds)).groupby(ranked[PATCH]).sum()
+    listed_flagged = areas.groupby(PATCH)["above_threshold"].sum()
+
+    def figures(patch: int, counts: dict[str, int]) -> RatesFigures:
+        average, threshold, cases, population = averages.get(patch, (0.0, 0.0, 0, 0))
+        return RatesFigures(
+            patch_average=average,
+            patch_cases=cases,
+            patch_population=population,
+            above_average_multiple=params.above_average_multiple,
+            threshold=threshold,
+            above_threshold_count=int(flagged.get(patch, 0)),
+            listed_above_threshold_count=int(listed_flagged.get(patch, 0)),
+            suppressed_count=counts[AreaStatus.SUPPRESSED],
+            suppressed_counted_as=0,
+            no_data_count=counts[AreaStatus.NO_DATA],
+            top=params.top,
+        )
+
+    return Finding(areas, per_patch(table, figures))
+
+
+register_story(
+    Story(
+        name="highest_rates",
+        rule=highest_rates,
+        params_type=HighestRatesParams,
+        figures_type=RatesFigures,
+        nothing="no area has a published rate",
+        lead_by="rate",
+        chart="highest_rates",
+    )
+)

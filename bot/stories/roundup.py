@@ -1,0 +1,79 @@
+"""``weekly_roundup``: every area with at least ``min_cases`` cases, grouped by council."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, TypedDict
+
+import pandas as pd
+
+from bot.cases import AreaStatus
+from bot.rules import PATCH, Finding, by_council, per_patch
+from bot.stories import Story, register_story
+
+
+@dataclass(frozen=True)
+class RoundupParams:
+    min_cases: int = 3  # list areas with at least this many cases
+
+
+class CouncilTotals(TypedDict):
+    ltla_name: str
+    area_count: int
+    cases: int
+
+
+class RoundupFigures(TypedDict):
+    min_cases: Annotated[
+        int, "stories.toml: the round-up lists areas with at least this many cases"
+    ]
+    listed_count: Annotated[int, "how many areas the round-up lists"]
+    listed_cases: Annotated[int, "the total cases of the listed areas"]
+    unlisted_reported_count: Annotated[int, "areas with figures but below `min_cases`"]
+    suppressed_count: Annotated[
+        int, "how many areas had their count suppressed (zero to two cases)"
+    ]
+    no_data_count: Annotated[int, "how many areas had no figures in the data at all"]
+    area_count: Annotated[int, "how many neighbourhoods the patch has"]
+    councils: Annotated[
+        list[CouncilTotals],
+        "per council: `ltla_name`, `area_count` and `cases` of its listed areas",
+    ]
+
+
+def weekly_roundup(table: pd.DataFrame, params: RoundupParams) -> Finding:
+    """Every area with at least ``min_cases`` cases, grouped by council."""
+    areas = by_council(table[table["cases"] >= params.min_cases])
+    per_council = areas.groupby([PATCH, "ltla_name"], sort=False)["cases"].agg(["size", "sum"])
+    councils: dict[int, list[CouncilTotals]] = {}
+    for (patch, name), size, total in per_council.itertuples():
+        councils.setdefault(int(patch), []).append(
+            CouncilTotals(ltla_name=name, area_count=int(size), cases=int(total))
+        )
+    listed = areas.groupby(PATCH)["cases"].agg(["size", "sum"]).to_dict("index")
+
+    def figures(patch: int, counts: dict[str, int]) -> RoundupFigures:
+        count, cases = listed[patch].values() if patch in listed else (0, 0)
+        return RoundupFigures(
+            min_cases=params.min_cases,
+            listed_count=int(count),
+            listed_cases=int(cases),
+            unlisted_reported_count=counts[AreaStatus.REPORTED] - int(count),
+            suppressed_count=counts[AreaStatus.SUPPRESSED],
+            no_data_count=counts[AreaStatus.NO_DATA],
+            area_count=counts["total"],
+            councils=councils.get(patch, []),
+        )
+
+    return Finding(areas, per_patch(table, figures))
+
+
+register_story(
+    Story(
+        name="weekly_roundup",
+        rule=weekly_roundup,
+        params_type=RoundupParams,
+        figures_type=RoundupFigures,
+        nothing="no area reached the round-up's minimum count",
+    )
+)

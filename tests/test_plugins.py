@@ -1,0 +1,247 @@
+"""The seams: a story, a data source and a geography are each one registry entry, and a new
+one is drafted through the same pipeline as the built-in ones, CLI included."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, TypedDict
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from bot.cases import CaseData, Level, Measure
+from bot.geography import Geography, Patch, load_geography
+from bot.rendering import DEFAULT_TEMPLATES_DIR
+from bot.rules import PATCH, Finding, per_patch, top
+from bot.sources import SOURCES, RawData, SourceOptions, register_source
+from bot.stories import STORIES, Story, register_story, unregister_story
+from tests.conftest import EXCERPT, CliResult, read_rows
+
+Run = Callable[..., CliResult]
+WEEK = "2020-11-25"
+CASES = "newCasesBySpecimenDateRollingSum"
+
+
+# -- a sixth story, written as a newsroom would: a rule, a registry entry, a template
+
+
+@dataclass(frozen=True)
+class MostCasesParams:
+    top: int = 3  # areas listed (more when tied with the last)
+
+
+class MostCasesFigures(TypedDict):
+    top: Annotated[int, "stories.toml: how many areas to list"]
+    reported_count: Annotated[int, "how many areas had a published count"]
+
+
+def most_cases(table: pd.DataFrame, params: MostCasesParams) -> Finding:
+    """The areas with the most cases this week."""
+    ranked = table[table["cases"].notna()].sort_values(
+        [PATCH, "cases", "area_name"], ascending=[True, False, True], kind="stable"
+    )
+    return Finding(
+        top(ranked, "cases", params.top),
+        per_patch(
+            table,
+            lambda _patch, counts: MostCasesFigures(
+                top=params.top, reported_count=counts["reported"]
+            ),
+        ),
+    )
+
+
+MOST_CASES_TEMPLATE = """{{ headline }}
+{{ intro }}
+
+{{ areas|length|plural("This is", "These are") }} the {{ areas|length|counted("area") }} of the {{ reported_count|num }} with published figures that recorded the most cases.
+
+{% for area in areas %}
+{{ area.area_name }}, {{ area.ltla_name }}
+{{ area.cases|counted("new case", digits=True) }}
+
+{% endfor %}
+{% include "partials/source.j2" %}
+"""
+MOST_CASES_SETTINGS = """
+[most_cases]
+top = 3
+headlines = ['The {{ areas|length|counted("area", digits=True) }} of {{ patch.place }} with the most new Covid-19 cases']
+intros = ['{{ top_area.area_name|upper }} in {{ top_area.ltla_name }} recorded the most new Covid-19 cases in {{ patch.place }} in the week to {{ week_ending|uk_date }}, according to Public Health England data: {{ top_area.cases|figure }}.']
+"""
+
+
+@pytest.fixture
+def sixth_story(tmp_path: Path) -> Iterator[Path]:
+    """The story registered for the test, and a templates folder that has its template."""
+    register_story(
+        Story(
+            name="most_cases",
+            rule=most_cases,
+            params_type=MostCasesParams,
+            figures_type=MostCasesFigures,
+            nothing="no area has a published count",
+            lead_by="cases",
+        )
+    )
+    templates = tmp_path / "templates"
+    shutil.copytree(DEFAULT_TEMPLATES_DIR, templates, ignore=shutil.ignore_patterns("README.md"))
+    (templates / "most_cases.j2").write_text(MOST_CASES_TEMPLATE, encoding="utf-8")
+    with (templates / "stories.toml").open("a", encoding="utf-8") as toml:
+        toml.write(MOST_CASES_SETTINGS)
+    yield templates
+    unregister_story("most_cases")
+
+
+def test_a_story_registered_from_outside_is_drafted_with_figures_from_the_data(
+    run_cli: Run, sixth_story: Path
+) -> None:
+    env = {"PATCHBOT_TEMPLATES_DIR": str(sixth_story)}
+    result = run_cli(
+        "draft", "--source", str(EXCERPT), "--patch", "York", "--story", "most_cases", env=env
+    )
+    assert result.exit_code == 0, result.stderr
+    york = [r for r in read_rows() if r["date"] == WEEK and r["LtlaName"] == "York"]
+    counted = [r for r in york if r["newCasesBySpecimenDateRollingSum"]]
+    ranked = sorted(
+        counted, key=lambda r: (-int(r["newCasesBySpecimenDateRollingSum"]), r["areaName"])
+    )
+    first, third = ranked[0], ranked[2]
+    # The top three, and any area tied with the third (the list keeps ties at the cut-off).
+    listed = [r for r in ranked if int(r[CASES]) >= int(third[CASES])]
+    assert len(listed) == 4  # the excerpt has a tie for third place
+    assert result.stdout.startswith(
+        "==== most_cases ====\nThe 4 areas of York with the most new Covid-19 cases\n"
+    )
+    assert (
+        f"{first['areaName'].upper()} in York recorded the most new Covid-19 cases in York in the "
+        f"week to November 25, according to Public Health England data: "
+        f"{first['newCasesBySpecimenDateRollingSum']}." in result.stdout
+    )
+    assert f"the four areas of the {len(counted)} with published figures" in result.stdout
+    for row in listed:
+        cases = row["newCasesBySpecimenDateRollingSum"]
+        assert f"\n{row['areaName']}, York\n{cases} new cases\n" in result.stdout
+    assert "1 story drafted for York" in result.stderr
+
+
+def test_every_tool_knows_a_registered_story(run_cli: Run, sixth_story: Path) -> None:
+    env = {"PATCHBOT_TEMPLATES_DIR": str(sixth_story)}
+    checked = run_cli("templates", "check", "--templates-dir", str(sixth_story))
+    assert checked.exit_code == 0, checked.stdout
+    preview = run_cli("preview", "most_cases", "--source", str(EXCERPT), "--patch", "York", env=env)
+    assert preview.exit_code == 0, preview.stderr
+    assert "The 4 areas of York with the most new Covid-19 cases" in preview.stdout
+    unknown = run_cli("draft", "--story", "least_cases", env=env)
+    assert unknown.exit_code == 2
+    assert "'least_cases' is not a story; stories: " in unknown.stderr
+    assert "most_cases" in unknown.stderr
+
+
+def test_a_registered_story_with_a_mistake_is_named_by_the_check(
+    run_cli: Run, sixth_story: Path
+) -> None:
+    template = sixth_story / "most_cases.j2"
+    template.write_text(template.read_text().replace("area.cases|counted", "area.cses|counted"))
+    checked = run_cli("templates", "check", "--templates-dir", str(sixth_story))
+    assert checked.exit_code == 1
+    assert "most_cases.j2:8: " in checked.stdout  # the line with the mistake
+
+
+# -- a data source registered from the test: a tiny council-level dataset
+
+
+TINY = {  # council -> (cases this week, cases the week before)
+    "Darlington": (120, 100),
+    "Hartlepool": (40, 55),
+    "Stockton-on-Tees": (None, 8),  # suppressed this week
+}
+TINY_WEEKS = (dt.date(2023, 11, 9), dt.date(2023, 11, 16))
+
+
+class TinySource:
+    """Council-level figures held in memory: no file, no network."""
+
+    name = "tiny"
+    geography = "councils"
+
+    def __init__(self, spec: str, options: SourceOptions) -> None:
+        self.spec = spec
+
+    def fetch(self, patch: Patch, geography: Geography) -> RawData:
+        return RawData(b"tiny", "the tiny test source", dt.date(2023, 11, 20))
+
+    def parse(self, raw: RawData, geography: Geography, today: dt.date) -> CaseData:
+        people = geography.population
+        codes = {c.name: c.code for c in geography.councils.values()}
+        rows = []
+        for name, weeks in TINY.items():
+            previous, current = weeks[1], weeks[0]
+            for week, cases, before in (
+                (TINY_WEEKS[0], previous, None),
+                (TINY_WEEKS[1], current, previous),
+            ):
+                rate = (
+                    None if cases is None else round(cases * 100_000 / int(people[codes[name]]), 1)
+                )
+                change = None if cases is None or before is None else cases - before
+                rows.append({
+                    "area_code": codes[name], "area_name": name, "ltla_code": codes[name],
+                    "ltla_name": name, "week_ending": week, "cases": cases, "rate": rate,
+                    "change": change,
+                    "change_pct": None if change is None or not before else round(100 * change / before, 1),
+                })  # fmt: skip
+        table = pa.Table.from_pylist(rows)
+        return CaseData(table, raw.origin, raw.release, people, Level.COUNCIL, Measure.CASES)
+
+
+@pytest.fixture
+def tiny_source() -> Iterator[None]:
+    register_source("tiny")(TinySource)
+    yield
+    SOURCES.pop("tiny")
+
+
+def test_a_source_registered_from_outside_is_drafted_at_council_level(
+    run_cli: Run, tiny_source: None
+) -> None:
+    result = run_cli(
+        "draft", "--source", "tiny", "--patch", "Darlington, Hartlepool, Stockton-on-Tees",
+        "--format", "json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    document = result.json()
+    assert document["week_ending"] == "2023-11-16"
+    assert document["release"] == "2023-11-20"
+    stories = {story["story"]: story for story in document["stories"]}
+    quiet = stories["no_new_cases"]["facts"]["areas"]
+    assert [(a["area_name"], a["cases"], a["status"]) for a in quiet] == [
+        ("Stockton-on-Tees", None, "suppressed")
+    ]
+    rises = stories["largest_rises"]["facts"]["areas"]
+    assert [(a["area_name"], a["cases"], a["change"]) for a in rises] == [("Darlington", 120, 20)]
+    falls = stories["largest_falls"]["facts"]["areas"]
+    assert [(a["area_name"], a["cases"], a["change"]) for a in falls] == [("Hartlepool", 40, -15)]
+    councils = load_geography("councils")
+    people = councils.population
+    rates = stories["highest_rates"]["facts"]
+    darlington = round(120 * 100_000 / int(people["E06000005"]), 1)
+    assert rates["areas"][0]["area_name"] == "Darlington"
+    assert rates["areas"][0]["rate"] == darlington
+    assert f"{darlington:,}" in stories["highest_rates"]["text"]
+    assert "DARLINGTON" in stories["largest_rises"]["text"]
+    assert stories["weekly_roundup"]["facts"]["listed_cases"] == 160
+
+
+def test_the_built_in_registries(run_cli: Run) -> None:
+    assert list(STORIES) == [
+        "no_new_cases", "highest_rates", "largest_rises", "largest_falls", "weekly_roundup"
+    ]  # fmt: skip
+    assert {"bundled", "phe-api", "phe-csv"} <= set(SOURCES)
+    assert load_geography("councils").level is Level.COUNCIL
+    assert load_geography().level is Level.NEIGHBOURHOOD
