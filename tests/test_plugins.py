@@ -20,7 +20,7 @@ from bot.rendering import DEFAULT_TEMPLATES_DIR
 from bot.rules import PATCH, Finding, per_patch, top
 from bot.sources import SOURCES, RawData, SourceOptions, register_source
 from bot.stories import STORIES, Story, register_story, unregister_story
-from tests.conftest import EXCERPT, CliResult, read_rows
+from tests.conftest import DATA, EXCERPT, CliResult, read_rows
 
 Run = Callable[..., CliResult]
 WEEK = "2020-11-25"
@@ -56,24 +56,7 @@ def most_cases(table: pd.DataFrame, params: MostCasesParams) -> Finding:
     )
 
 
-MOST_CASES_TEMPLATE = """{{ headline }}
-{{ intro }}
-
-{{ areas|length|plural("This is", "These are") }} the {{ areas|length|counted("area") }} of the {{ reported_count|num }} with published figures that recorded the most cases.
-
-{% for area in areas %}
-{{ area.area_name }}, {{ area.ltla_name }}
-{{ area.cases|counted("new case", digits=True) }}
-
-{% endfor %}
-{% include "partials/source.j2" %}
-"""
-MOST_CASES_SETTINGS = """
-[most_cases]
-top = 3
-headlines = ['The {{ areas|length|counted("area", digits=True) }} of {{ patch.place }} with the most new Covid-19 cases']
-intros = ['{{ top_area.area_name|upper }} in {{ top_area.ltla_name }} recorded the most new Covid-19 cases in {{ patch.place }} in the week to {{ week_ending|uk_date }}, according to Public Health England data: {{ top_area.cases|figure }}.']
-"""
+MOST_CASES = DATA / "most_cases"  # its template, and its section of stories.toml
 
 
 @pytest.fixture
@@ -91,9 +74,9 @@ def sixth_story(tmp_path: Path) -> Iterator[Path]:
     )
     templates = tmp_path / "templates"
     shutil.copytree(DEFAULT_TEMPLATES_DIR, templates, ignore=shutil.ignore_patterns("README.md"))
-    (templates / "most_cases.j2").write_text(MOST_CASES_TEMPLATE, encoding="utf-8")
+    shutil.copy(MOST_CASES / "most_cases.j2", templates)
     with (templates / "stories.toml").open("a", encoding="utf-8") as toml:
-        toml.write(MOST_CASES_SETTINGS)
+        toml.write("\n" + (MOST_CASES / "stories.toml").read_text(encoding="utf-8"))
     yield templates
     unregister_story("most_cases")
 
@@ -156,7 +139,7 @@ def test_a_registered_story_with_a_mistake_is_named_by_the_check(
 # -- a data source registered from the test: a tiny council-level dataset
 
 
-TINY = {  # council -> (cases this week, cases the week before)
+TINY: dict[str, tuple[int | None, int]] = {  # council -> (this week, the week before)
     "Darlington": (120, 100),
     "Hartlepool": (40, 55),
     "Stockton-on-Tees": (None, 8),  # suppressed this week
@@ -180,24 +163,22 @@ class TinySource:
         people = geography.population
         codes = {c.name: c.code for c in geography.councils.values()}
         rows = []
-        for name, weeks in TINY.items():
-            previous, current = weeks[1], weeks[0]
-            for week, cases, before in (
-                (TINY_WEEKS[0], previous, None),
-                (TINY_WEEKS[1], current, previous),
-            ):
-                rate = (
-                    None if cases is None else round(cases * 100_000 / int(people[codes[name]]), 1)
-                )
-                change = None if cases is None or before is None else cases - before
+        for name, (current, previous) in TINY.items():
+            for week, cases in zip(TINY_WEEKS, (previous, current), strict=True):
+                change = None if cases is None or week == TINY_WEEKS[0] else cases - previous
                 rows.append({
                     "area_code": codes[name], "area_name": name, "ltla_code": codes[name],
-                    "ltla_name": name, "week_ending": week, "cases": cases, "rate": rate,
+                    "ltla_name": name, "week_ending": week, "cases": cases,
+                    "rate": None if cases is None else per_100k(cases, int(people[codes[name]])),
                     "change": change,
-                    "change_pct": None if change is None or not before else round(100 * change / before, 1),
+                    "change_pct": None if change is None else round(100 * change / previous, 1),
                 })  # fmt: skip
         table = pa.Table.from_pylist(rows)
         return CaseData(table, raw.origin, raw.release, people, Level.COUNCIL, Measure.CASES)
+
+
+def per_100k(cases: int, people: int) -> float:
+    return round(cases * 100_000 / people, 1)
 
 
 @pytest.fixture
@@ -230,7 +211,7 @@ def test_a_source_registered_from_outside_is_drafted_at_council_level(
     councils = load_geography("councils")
     people = councils.population
     rates = stories["highest_rates"]["facts"]
-    darlington = round(120 * 100_000 / int(people["E06000005"]), 1)
+    darlington = per_100k(120, int(people["E06000005"]))
     assert rates["areas"][0]["area_name"] == "Darlington"
     assert rates["areas"][0]["rate"] == darlington
     assert f"{darlington:,}" in stories["highest_rates"]["text"]
