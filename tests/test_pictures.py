@@ -36,7 +36,7 @@ WEEK = dt.date(2020, 11, 25)
 FIVE = "Darlington, Hartlepool, Richmondshire, Ryedale, York"  # every council in the excerpt
 ROOT = Path(__file__).resolve().parent.parent
 
-# PHE dashboard map colours, written out here independently of bot/pictures.py.
+# PHE dashboard map colours, written out here independently of bot/pictures/.
 PURPLE, BLUE, TEAL, WHITE = "#53084a", "#2067ab", "#399384", "#ffffff"
 YORK_CITY_CENTRE, NEW_EARSWICK, CLIFTON_NORTH = "E02002784", "E02002775", "E02002780"
 MALTON, CLAVERING = "E02006870", "E02002483"
@@ -276,7 +276,8 @@ def test_highest_rates_chart_and_its_alt_text_from_the_csv(geography: Geography)
 
     drafts = excerpt_drafts("York")
     draft = story(drafts, "highest_rates")
-    picture = pictures.story_chart(draft, drafts.patch.name, drafts.week_ending)
+    spec = pictures.CHART_SPECS[draft.story]
+    picture = pictures.story_chart(draft, spec, drafts.patch.name, drafts.week_ending)
     assert picture is not None
     assert picture.story == "highest_rates"
     assert picture.filename == "2020-11-25_highest_rates_york.png"
@@ -299,7 +300,8 @@ def test_change_charts_carry_the_changes_from_the_csv(name: str, word: str) -> N
     by_name = {r["areaName"]: r for r in csv_rows(FIVE)}
     drafts = excerpt_drafts(FIVE)
     draft = story(drafts, name)
-    picture = pictures.story_chart(draft, drafts.patch.name, drafts.week_ending)
+    spec = pictures.CHART_SPECS[draft.story]
+    picture = pictures.story_chart(draft, spec, drafts.patch.name, drafts.week_ending)
     assert picture is not None
     assert png_size(picture.png) == (
         pictures.CHART_WIDTH, pictures.chart_height(len(draft.facts["areas"])),
@@ -320,7 +322,8 @@ def test_change_charts_carry_the_changes_from_the_csv(name: str, word: str) -> N
 @pytest.mark.parametrize("name", ["no_new_cases", "weekly_roundup"])
 def test_list_stories_have_no_chart(name: str) -> None:
     drafts = excerpt_drafts(FIVE)
-    assert pictures.story_chart(story(drafts, name), drafts.patch.name, WEEK) is None
+    spec = pictures.CHART_SPECS.get(name)
+    assert pictures.story_chart(story(drafts, name), spec, drafts.patch.name, WEEK) is None
 
 
 def test_long_ties_are_capped_in_the_chart_and_the_alt_text() -> None:
@@ -333,7 +336,7 @@ def test_long_ties_are_capped_in_the_chart_and_the_alt_text() -> None:
     ]
     assert len(areas) > pictures.CHART_MAX_BARS
     many = Draft(draft.story, draft.headline, draft.text, {**draft.facts, "areas": areas})
-    picture = pictures.story_chart(many, drafts.patch.name, WEEK)
+    picture = pictures.story_chart(many, pictures.CHART_SPECS[many.story], drafts.patch.name, WEEK)
     assert picture is not None
     assert png_size(picture.png) == (
         pictures.CHART_WIDTH, pictures.chart_height(pictures.CHART_MAX_BARS),

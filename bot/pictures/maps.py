@@ -1,0 +1,188 @@
+"""The patch map: every MSOA of the patch coloured by its rate band, with council boundaries
+and names, England around it in pale grey, a key and the sources."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.figure import Figure
+
+from bot import housestyle
+from bot.geography import Patch
+from bot.pictures.boundaries import Boundaries, boundaries, council_lines
+from bot.pictures.colours import (
+    BANDS,
+    BOUNDARY_SOURCE,
+    CONTEXT_COLOUR,
+    COUNCIL_LINE,
+    DASH,
+    EDGE_COLOUR,
+    NO_DATA_COLOUR,
+    SOURCE,
+    SUPPRESSED_COLOUR,
+    Band,
+    fill_colour,
+)
+from bot.pictures.drawing import (
+    LegendEntry,
+    Picture,
+    footer,
+    header,
+    legend,
+    new_figure,
+    picture_filename,
+    png_bytes,
+    shorten,
+)
+from bot.pictures.frame import MapFrame, map_frame
+from bot.pictures.labels import name_councils
+
+MAP_STORY = "patch_map"  # what a map's ``Picture.story`` and file name say
+
+
+def patch_map(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> Picture:
+    """A map of every MSOA of the patch coloured by its rate band in the week's ``table``
+    (``bot.rules.patch_week``), with council boundaries and names, legend and source."""
+    geo = boundaries()
+    table = table[table["area_code"].isin(geo.codes)]
+    if table.empty:
+        raise ValueError(f"no boundaries for the areas of {patch.name}")
+    codes = [str(code) for code in table["area_code"]]
+    frame = map_frame(codes)
+    figure = new_figure(*frame.size)
+    ax = figure.add_axes(frame.rect)
+    ax.set_axis_off()
+    ax.set_xlim(*frame.lon)
+    ax.set_ylim(*frame.lat)
+
+    _draw_surroundings(ax, geo, frame, set(codes))
+    rates = [None if pd.isna(r) else float(r) for r in table["rate"]]
+    fills = [fill_colour(str(s), r) for s, r in zip(table["status"], rates, strict=True)]
+    _draw_areas(ax, geo, codes, fills)
+    council_of = dict(zip(codes, (str(name) for name in table["ltla_name"]), strict=True))
+    _draw_council_lines(ax, geo, council_of)
+    name_councils(figure, ax, geo, council_of, frame)
+
+    title = _frame_map(figure, patch, week_ending, fills)
+    return Picture(
+        MAP_STORY,
+        picture_filename(week_ending, MAP_STORY, patch.name),
+        png_bytes(figure),
+        _map_alt_text(table, patch, week_ending),
+        title,
+    )
+
+
+def _draw_surroundings(ax: Axes, geo: Boundaries, frame: MapFrame, ours: set[str]) -> None:
+    """England around the patch, in pale grey, for context."""
+    around = [code for code in geo.within(frame.lon, frame.lat) if code not in ours]
+    ax.add_collection(
+        PathCollection(
+            [geo.path(code) for code in around], facecolors=CONTEXT_COLOUR,
+            edgecolors=CONTEXT_COLOUR, linewidths=0.3,
+        )
+    )  # fmt: skip
+
+
+def _draw_areas(ax: Axes, geo: Boundaries, codes: list[str], fills: list[str]) -> None:
+    """The patch's MSOAs in their fills: band colours outlined in white, then the white
+    (suppressed) and hatched grey (no figures) ones, outlined in grey so they show."""
+    banded = [i for i, fill in enumerate(fills) if fill not in (SUPPRESSED_COLOUR, NO_DATA_COLOUR)]
+    white = [i for i, fill in enumerate(fills) if fill == SUPPRESSED_COLOUR]
+    grey = [i for i, fill in enumerate(fills) if fill == NO_DATA_COLOUR]
+    layers = ((banded, "white", 0.4, None), (white, EDGE_COLOUR, 0.5, None),
+              (grey, EDGE_COLOUR, 0.5, "///"))  # fmt: skip
+    for chosen, edge, width, hatch in layers:
+        if chosen:
+            ax.add_collection(
+                PathCollection(
+                    [geo.path(codes[i]) for i in chosen], facecolors=[fills[i] for i in chosen],
+                    edgecolors=edge, linewidths=width, hatch=hatch,
+                )
+            )  # fmt: skip
+
+
+def _draw_council_lines(ax: Axes, geo: Boundaries, council_of: dict[str, str]) -> None:
+    """Council boundaries and the patch's edge: a dark line on a white casing, so they show
+    on every colour."""
+    inner, edge = council_lines(geo, council_of)
+    for lines, width in ((inner, 1.2), (edge, 1.7)):
+        ax.add_collection(LineCollection(lines, colors="white", linewidths=width + 2.2))
+        ax.add_collection(LineCollection(lines, colors=COUNCIL_LINE, linewidths=width))
+
+
+def _frame_map(figure: Figure, patch: Patch, week_ending: dt.date, fills: list[str]) -> str:
+    """The title, subtitle (and a note when every count is suppressed), key and sources around
+    the map of ``fills``; the title."""
+    week = housestyle.uk_date(week_ending, year=True)
+    title = f"Covid-19 case rates by neighbourhood, week to {week}"
+    areas = housestyle.counted(len(fills), "neighbourhood")
+    subtitle = (
+        f"{patch.name}: cases per 100,000 people in the seven days to "
+        f"{housestyle.uk_date(week_ending)}, {areas} (MSOAs)"
+    )
+    note = None
+    if all(fill == SUPPRESSED_COLOUR for fill in fills):
+        note = f"All {areas} had 0-2 cases this week: Public Health England suppressed every count."
+    header(figure, title, subtitle, note)
+    entries: list[LegendEntry] = [(b.label, b.colour, None) for b in BANDS]
+    entries.append((f"0{DASH}2 cases", SUPPRESSED_COLOUR, None))
+    if NO_DATA_COLOUR in fills:
+        entries.append(("No figures", NO_DATA_COLOUR, "///"))
+    legend(figure, entries, "Cases per 100,000:")
+    footer(figure, [SOURCE, BOUNDARY_SOURCE])
+    return title
+
+
+def _band_counts(table: pd.DataFrame) -> list[tuple[Band, int]]:
+    reported = table[(table["status"] == "reported") & table["rate"].notna()]
+    rates = reported["rate"].astype("float64").to_numpy()
+    counts = []
+    for band in BANDS:
+        inside = rates >= band.low
+        if band.high is not None:
+            inside &= rates < band.high
+        counts.append((band, int(inside.sum())))
+    return counts
+
+
+def _map_alt_text(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> str:
+    total = len(table)
+    suppressed = int((table["status"] == "suppressed").sum())
+    unknown = (
+        total - suppressed - int(((table["status"] == "reported") & table["rate"].notna()).sum())
+    )
+    week = housestyle.uk_date(week_ending)
+    areas = housestyle.counted(total, "neighbourhood")
+    if suppressed == total:
+        return (
+            f"Map of the {areas} of {patch.name} in the week to {week}: all "
+            f"{housestyle.num(total)} had 0 to 2 cases, so Public Health England suppressed "
+            "every count; all are white."
+        )
+    parts = [
+        f"{housestyle.num(count)} {band.words}"
+        for band, count in reversed(_band_counts(table))
+        if count
+    ]
+    if parts:
+        parts[0] += " cases per 100,000 people"
+    if suppressed:
+        parts.append(f"{housestyle.num(suppressed)} suppressed (0 to 2 cases)")
+    if unknown:
+        parts.append(f"{housestyle.num(unknown)} with no figures published")
+    text = (
+        f"Map of the {areas} of {patch.name} coloured by case rate in the week to {week}: "
+        f"{housestyle.listing(parts)}."
+    )
+    ranked = table[table["rate"].notna()].sort_values("rate", ascending=False, kind="stable")
+    if len(ranked):
+        top = ranked.iloc[0]
+        text += (
+            f" The highest rate is in {top['area_name']}, {top['ltla_name']}: "
+            f"{housestyle.rate(float(top['rate']))}."
+        )
+    return shorten(text)
