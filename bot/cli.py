@@ -284,8 +284,8 @@ def templates() -> None:
 def templates_check(ctx: click.Context, templates_dir: Path | None) -> None:
     """Check every template and stories.toml: syntax, unknown variables and filters, and the
     copy rendered against edge cases (one area, ties, all suppressed, a very long list)."""
+    from bot.editors import check
     from bot.settings import Settings
-    from bot.toolkit import check
 
     folder = templates_dir or Settings.load(ctx.obj["env_file"]).templates_dir
     problems = check(folder)
@@ -307,8 +307,8 @@ def templates_check(ctx: click.Context, templates_dir: Path | None) -> None:
 @click.pass_context
 def templates_docs(ctx: click.Context, write: bool) -> None:
     """The editors' guide with every variable and filter, generated from the code."""
+    from bot.editors import editors_guide
     from bot.rendering import DEFAULT_TEMPLATES_DIR
-    from bot.toolkit import editors_guide
 
     guide = editors_guide()
     if write:
@@ -338,8 +338,8 @@ def preview(
     from bot import pipeline
     from bot.context import RunContext
     from bot.delivery import ledger_draft, plain_copy
+    from bot.editors import slack_preview
     from bot.settings import Settings
-    from bot.toolkit import slack_preview
 
     settings = Settings.load(ctx.obj["env_file"])
     overrides = {story: template} if template else None

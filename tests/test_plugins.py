@@ -15,6 +15,7 @@ import pyarrow as pa
 import pytest
 
 from bot.cases import CaseData, Level, Measure
+from bot.editors import editors_guide
 from bot.geography import Geography, Patch, load_geography
 from bot.rendering import DEFAULT_TEMPLATES_DIR
 from bot.rules import PATCH, Finding, per_patch, top
@@ -120,6 +121,10 @@ def test_every_tool_knows_a_registered_story(run_cli: Run, sixth_story: Path) ->
     preview = run_cli("preview", "most_cases", "--source", str(EXCERPT), "--patch", "York", env=env)
     assert preview.exit_code == 0, preview.stderr
     assert "The 4 areas of York with the most new Covid-19 cases" in preview.stdout
+    guide = editors_guide(sixth_story)
+    assert "### most_cases\n" in guide
+    assert "| `reported_count` | whole number | " in guide
+    assert "how many areas had a published count |" in guide
     unknown = run_cli("draft", "--story", "least_cases", env=env)
     assert unknown.exit_code == 2
     assert "'least_cases' is not a story; stories: " in unknown.stderr

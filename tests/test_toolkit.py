@@ -10,8 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.editors import check as check_templates
+from bot.editors import editors_guide, fixtures
+from bot.editors.guide import VARIABLE_HELP
 from bot.rendering import DEFAULT_TEMPLATES_DIR, variant_index
-from bot.toolkit import editors_guide
+from bot.stories import STORIES
+from bot.stories.settings import load_story_settings
 from tests.conftest import EXCERPT, CliResult
 
 Run = Callable[..., CliResult]
@@ -138,6 +142,23 @@ def test_guide_documents_every_variable() -> None:
     assert "| `area.cases` | whole number | " in guide
     assert "| `counted` | A count with its noun in house style |" in guide
     assert "one area / three areas / 29 new cases" in guide
+
+
+def test_each_story_has_help_for_exactly_its_own_variables() -> None:
+    data = fixtures.bundled_data()
+    settings = load_story_settings(DEFAULT_TEMPLATES_DIR)
+    examples = fixtures.story_variables(data, fixtures.typical_week(data), settings)
+    assert set(STORIES) == set(examples)
+    for story, context in examples.items():
+        helped = set(VARIABLE_HELP) - {"headline", "intro"} | set(STORIES[story].figure_help())
+        assert set(context) == helped, story
+
+
+def test_the_check_and_the_guide_read_the_bundled_data_once() -> None:
+    fixtures.bundled_data.cache_clear()
+    assert check_templates(DEFAULT_TEMPLATES_DIR) == []
+    editors_guide()
+    assert fixtures.bundled_data.cache_info().misses == 1
 
 
 def test_preview_shows_slack_and_plain_text(run_cli: Run) -> None:

@@ -12,6 +12,7 @@ alt text that carries the figures. ``pictures_for`` gives the pictures that go w
 
 from __future__ import annotations
 
+from bot.cases import Level
 from bot.pictures.bar_chart import chart_height
 from bot.pictures.boundaries import BOUNDARIES_FILE, Boundaries, boundaries
 from bot.pictures.charts import CHART_SPECS, ChartSpec, story_chart
@@ -36,7 +37,7 @@ from bot.pictures.sizes import (
     MAP_WIDTH,
     SUBTITLE_TOP_PX,
 )
-from bot.stories import Draft, DraftSet
+from bot.stories import STORIES, Draft, DraftSet
 
 __all__ = [
     "ALT_TEXT_LIMIT",
@@ -72,11 +73,12 @@ __all__ = [
 def pictures_for(drafts: DraftSet, draft: Draft) -> list[Picture]:
     """The pictures that go with a story: its chart, if it has one; the patch map goes with
     the round-up (every neighbourhood's figures)."""
+    story = STORIES[draft.story]
     found = []
-    spec = CHART_SPECS.get(draft.story)
+    spec = CHART_SPECS.get(story.chart) if story.chart else None
     chart = story_chart(draft, spec, drafts.patch.name, drafts.week_ending)
     if chart is not None:
         found.append(chart)
-    if draft.story == "weekly_roundup":
+    if story.patch_map and drafts.level is Level.NEIGHBOURHOOD:  # the boundaries are MSOAs
         found.append(patch_map(drafts.patch_table(), drafts.patch, drafts.week_ending))
     return found

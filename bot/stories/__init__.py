@@ -28,7 +28,8 @@ class Story:
     figures_type: type[Any]  # TypedDict of its story-level figures, each Annotated with help
     nothing: str  # why a week can have no such story, for the run's log
     lead_by: str | None = None  # the area field its list is ranked by: ties share first place
-    chart: str | None = None  # the chart drawn beside it (``bot.pictures``), if any
+    chart: str | None = None  # the chart drawn beside it (``bot.pictures.CHART_SPECS``)
+    patch_map: bool = False  # the map of every area's figures goes with it
 
     def figure_help(self) -> dict[str, str]:
         """Each story-level figure's help text, from its ``Annotated`` type."""

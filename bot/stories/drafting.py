@@ -16,7 +16,7 @@ from typing import Any, NotRequired, TypedDict
 import pandas as pd
 
 from bot import factcheck
-from bot.cases import AreaStatus, CaseData
+from bot.cases import AreaStatus, CaseData, Level
 from bot.errors import PatchbotError
 from bot.geography import Patch
 from bot.rendering import Renderer
@@ -78,6 +78,7 @@ class DraftSet:
     held: dict[str, Draft] = dataclasses.field(default_factory=dict)  # failed the fact check
     table: pd.DataFrame | None = dataclasses.field(default=None, repr=False)  # the week's table
     number: int = 0  # this patch's number in ``table``
+    level: Level = Level.NEIGHBOURHOOD  # how fine the data's areas are
 
     def councils_without_figures(self) -> list[str]:
         """Councils of the patch with no row at all in the data this week."""
@@ -254,7 +255,9 @@ def _draft_patch(
             held[name] = draft
             continue
         drafts.append(draft)
-    return DraftSet(patch, week, cases.release, cases.origin, drafts, skipped, failed, held)
+    return DraftSet(
+        patch, week, cases.release, cases.origin, drafts, skipped, failed, held, level=cases.level
+    )
 
 
 def _render(shared: _Week, name: str, meta: dict[str, Any], facts: Facts, patch: Patch) -> Draft:

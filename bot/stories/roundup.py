@@ -75,5 +75,6 @@ register_story(
         params_type=RoundupParams,
         figures_type=RoundupFigures,
         nothing="no area reached the round-up's minimum count",
+        patch_map=True,
     )
 )
