@@ -6,8 +6,8 @@ object ``geog`` of 7,201 England and Wales MSOAs) and keeps England's 6,791 (cod
 *as a topology*: each shared edge (arc) is stored once, and each MSOA's rings are lists of
 arc references. Keeping the topology is what lets the maps draw council boundaries without a
 GIS library: an arc that two MSOAs of different councils share is a council boundary, and an
-arc that only one MSOA of a patch uses is the patch's edge (see ``bot/pictures/boundaries.py``), whatever
-council lookup is in force when the map is drawn.
+arc that only one MSOA of a patch uses is the patch's edge (see
+``bot/pictures/boundaries.py``), whatever council lookup is in force when the map is drawn.
 
 The TopoJSON is decoded here, with no GIS dependency: an arc is a list of quantised positions,
 the first absolute and the rest deltas from the one before; position ``(x, y)`` is at
