@@ -20,7 +20,7 @@ from bot.geography import Geography, Patch, load_geography
 from bot.rendering import DEFAULT_TEMPLATES_DIR
 from bot.rules import PATCH, Finding, per_patch, top
 from bot.sources import SOURCES, RawData, SourceOptions, register_source
-from bot.stories import STORIES, Story, register_story, unregister_story
+from bot.stories import STORIES, Story, register_story
 from tests.conftest import DATA, EXCERPT, CliResult, read_rows
 
 Run = Callable[..., CliResult]
@@ -79,7 +79,7 @@ def sixth_story(tmp_path: Path) -> Iterator[Path]:
     with (templates / "stories.toml").open("a", encoding="utf-8") as toml:
         toml.write("\n" + (MOST_CASES / "stories.toml").read_text(encoding="utf-8"))
     yield templates
-    unregister_story("most_cases")
+    STORIES.pop("most_cases")
 
 
 def test_a_story_registered_from_outside_is_drafted_with_figures_from_the_data(

@@ -20,6 +20,7 @@ import pandas as pd
 
 from bot.cases import Level
 from bot.errors import PatchbotError
+from bot.registry import Registry
 
 DEFAULT_PRESET = "north-east-and-north-yorkshire"
 AREA_COLUMNS = (
@@ -190,29 +191,14 @@ class Geography:
 
 
 GeographyLoader = Callable[[], Geography]
-GEOGRAPHIES: dict[str, GeographyLoader] = {}
-
-
-def register_geography(name: str) -> Callable[[GeographyLoader], GeographyLoader]:
-    """Register a geography's loader under ``name`` (its module is imported below)."""
-
-    def register(loader: GeographyLoader) -> GeographyLoader:
-        GEOGRAPHIES[name] = loader
-        return loader
-
-    return register
+GEOGRAPHIES: Registry[GeographyLoader] = Registry("geography")
+register_geography = GEOGRAPHIES.register
 
 
 @functools.cache
 def load_geography(name: str = "msoa-2011") -> Geography:
     """A registered geography, loaded once per process."""
-    try:
-        loader = GEOGRAPHIES[name]
-    except KeyError:
-        raise PatchbotError(
-            f"geography: unknown {name!r}; known: {', '.join(sorted(GEOGRAPHIES))}"
-        ) from None
-    return loader()
+    return GEOGRAPHIES.find(name, "geography")()
 
 
 # The built-in geographies register themselves on import.

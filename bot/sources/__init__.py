@@ -17,6 +17,7 @@ from typing import Protocol
 from bot.cases import CaseData
 from bot.errors import PatchbotError
 from bot.geography import Geography, Patch
+from bot.registry import Registry
 
 DEFAULT_SOURCE = "bundled"
 LOCATION = "phe-csv"  # a URL or a file path given as --source
@@ -69,15 +70,8 @@ class Source(Protocol):
 
 
 SourceFactory = Callable[[str, SourceOptions], Source]  # (--source as given, options)
-SOURCES: dict[str, SourceFactory] = {}
-
-
-def register_source(name: str) -> Callable[[SourceFactory], SourceFactory]:
-    def register(factory: SourceFactory) -> SourceFactory:
-        SOURCES[name] = factory
-        return factory
-
-    return register
+SOURCES: Registry[SourceFactory] = Registry("source")
+register_source = SOURCES.register
 
 
 def open_source(spec: str | None, options: SourceOptions) -> Source:

@@ -17,6 +17,7 @@ from typing import Any, get_type_hints
 
 import pandas as pd
 
+from bot.registry import Registry
 from bot.rules import Finding
 
 
@@ -37,18 +38,11 @@ class Story:
         return {name: str(hint.__metadata__[0]) for name, hint in hints.items()}
 
 
-STORIES: dict[str, Story] = {}
+STORIES: Registry[Story] = Registry("story")  # drafted and posted in registration order
 
 
 def register_story(story: Story) -> Story:
-    """Add a story; stories are drafted and listed in the order they were registered."""
-    STORIES[story.name] = story
-    return story
-
-
-def unregister_story(name: str) -> None:
-    """Remove a story (a test that registered its own story cleans up after itself)."""
-    STORIES.pop(name, None)
+    return STORIES.register(story.name)(story)
 
 
 # The built-in stories register themselves on import, in the order drafts are posted.
@@ -58,4 +52,4 @@ from bot.stories import quiet, rates, changes, roundup  # noqa: E402, F401
 # isort: on
 from bot.stories.drafting import Draft, DraftSet  # noqa: E402
 
-__all__ = ["STORIES", "Draft", "DraftSet", "Story", "register_story", "unregister_story"]
+__all__ = ["STORIES", "Draft", "DraftSet", "Story", "register_story"]
