@@ -290,7 +290,7 @@ def check(templates_dir: Path) -> list[Problem]:
 
 def slack_preview(draft: dict[str, Any], channel: str) -> str:
     """A text picture of the Block Kit messages ``bot.slack`` would post."""
-    from bot.slack import build_messages
+    from bot.delivery.slack import build_messages
 
     main, thread = build_messages(draft)
     lines = [f"┌─ Slack, {channel} " + "─" * 40]
