@@ -16,29 +16,13 @@ from bot.delivery.courier import (
     register,
 )
 from bot.delivery.slack import Slack, SlackFailure
-from bot.delivery.target import (
-    TARGETS,
-    Attachment,
-    DeliveryFailure,
-    Message,
-    Notice,
-    NoticeKind,
-    PartKey,
-    Target,
-    register_target,
-    target_for,
-)
+from bot.delivery.target import TARGETS, DeliveryFailure, Target, register_target, target_for
 
 __all__ = [
     "TARGETS",
-    "Attachment",
     "Courier",
     "DeliveryFailure",
     "DeliveryReport",
-    "Message",
-    "Notice",
-    "NoticeKind",
-    "PartKey",
     "Slack",
     "SlackFailure",
     "Target",

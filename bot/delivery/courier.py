@@ -10,15 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.backoff import Backoff
-from bot.delivery.target import (
-    Attachment,
-    DeliveryFailure,
-    Message,
-    Notice,
-    NoticeKind,
-    PartKey,
-    Target,
-)
+from bot.delivery.target import Attachment, DeliveryFailure, Message, Notice, PartKey, Place, Target
 from bot.errors import PatchbotError
 from bot.geography import slug
 from bot.state import Ledger, Post, PostKind, PostStatus, StoredPicture, content_hash
@@ -131,24 +123,19 @@ class Courier:
         raise AssertionError("unreachable")
 
     def _message(
-        self,
-        part: PartKey,
-        destination_id: str,
-        message: Message,
-        thread: str | None,
-        broadcast: bool = False,
+        self, part: PartKey, place: Place, message: Message, broadcast: bool = False
     ) -> str:
         return self._once(
             part,
-            lambda: self.target.send(destination_id, message, part, thread, broadcast),
-            lambda since: self.target.find_sent(destination_id, part, thread, since),
+            lambda: self.target.send(place, message, part, broadcast),
+            lambda since: self.target.find_sent(place, part, since),
         )
 
-    def _file(self, part: PartKey, destination_id: str, thread: str, file: Attachment) -> str:
+    def _file(self, part: PartKey, place: Place, file: Attachment) -> str:
         return self._once(
             part,
-            lambda: self.target.upload(destination_id, thread, file),
-            lambda since: self.target.find_file(destination_id, thread, file.filename, since),
+            lambda: self.target.upload(place, file),
+            lambda since: self.target.find_file(place, file.filename, since),
         )
 
     def send(self, post: Post) -> None:
@@ -157,28 +144,26 @@ class Courier:
         draft = post.draft
         original = self.ledger.get(post.corrects) if post.corrects else None
         notice = None
-        if original is not None:
-            if not (original.channel_id and original.ts):  # still on its way: it goes first
-                raise DeliveryFailure("the original has not reached Slack yet")
-            destination_id, parent = original.channel_id, original.ts
-            notice = Notice(NoticeKind.CORRECTION, draft.get("release"))
-        else:
-            destination_id, parent = self.target.destination_id(post.channel), None
+        if original is None:
+            place = Place(self.target.destination_id(post.channel))
+        elif original.channel_id and original.ts:  # a correction goes in the original's thread
+            place = Place(original.channel_id, original.ts)
+            notice = Notice.correction(draft.get("release"))
+        else:  # the original is still on its way: it goes first
+            raise DeliveryFailure("the original has not reached Slack yet")
         main, continued = self.target.compose(draft, notice)
         main_id = self._message(
-            PartKey(post.id, "main"), destination_id, main, parent, broadcast=original is not None
+            PartKey(post.id, "main"), place, main, broadcast=original is not None
         )
-        self.ledger.set_main(post.id, destination_id, main_id)
-        thread = parent or main_id
+        self.ledger.set_main(post.id, place.destination_id, main_id)
+        thread = Place(place.destination_id, place.thread or main_id)
         for number, message in enumerate(continued, start=2):
-            self._message(PartKey(post.id, f"thread-{number}"), destination_id, message, thread)
+            self._message(PartKey(post.id, f"thread-{number}"), thread, message)
         copy = Attachment(file_name(post), plain_copy(draft).encode(), draft["headline"])
-        self._file(PartKey(post.id, "file"), destination_id, thread, copy)
+        self._file(PartKey(post.id, "file"), thread, copy)
         for picture in self.ledger.pictures(post.id):
             file = Attachment(picture.filename, picture.png, picture.title, picture.alt_text)
-            self._file(
-                PartKey(post.id, f"picture:{picture.filename}"), destination_id, thread, file
-            )
+            self._file(PartKey(post.id, f"picture:{picture.filename}"), thread, file)
         if original is not None:
             for earlier in self.ledger.versions(post.story, post.patch, post.week_ending):
                 posted = earlier.status == PostStatus.POSTED
@@ -191,7 +176,7 @@ class Courier:
         publishes its figures; safe to repeat."""
         assert earlier.channel_id
         assert earlier.ts
-        notice = Notice(NoticeKind.REVISED, correction.draft.get("release"))
+        notice = Notice.revised(correction.draft.get("release"))
         main, _continued = self.target.compose(earlier.draft, notice)
         destination_id, message_id = earlier.channel_id, earlier.ts
 

@@ -30,6 +30,7 @@ from bot.delivery.target import (
     Notice,
     NoticeKind,
     PartKey,
+    Place,
     register_target,
 )
 from bot.errors import PatchbotError
@@ -277,16 +278,9 @@ class Slack:
     ) -> tuple[Message, list[Message]]:
         return build_messages(draft, banner(notice) if notice else None)
 
-    def send(
-        self,
-        destination_id: str,
-        message: Message,
-        part: PartKey,
-        thread: str | None = None,
-        broadcast: bool = False,
-    ) -> str:
+    def send(self, place: Place, message: Message, part: PartKey, broadcast: bool = False) -> str:
         """Post a message (or thread reply) marked as this part; its ts."""
-        return self._post(destination_id, message, marker(part), thread, broadcast)
+        return self._post(place.destination_id, message, marker(part), place.thread, broadcast)
 
     def _post(
         self,
@@ -325,35 +319,35 @@ class Slack:
         metadata = {"event_type": ALERT_EVENT, "event_payload": {"at": stamp}}
         self._post(self.destination_id(destination), message, metadata)
 
-    def find_sent(
-        self, destination_id: str, part: PartKey, thread: str | None, since: float | None
-    ) -> str | None:
+    def find_sent(self, place: Place, part: PartKey, since: float | None) -> str | None:
         """The ts of an earlier message marked as this part, if Slack has one (looking back
         to ``since``, a Unix time, when the attempt started)."""
         payload = marker(part)["event_payload"]
-        for message in self._recent(destination_id, thread, since):
+        for message in self._recent(place, since):
             if message.get("metadata", {}).get("event_payload") == payload:
                 return str(message["ts"])
         return None
 
-    def find_file(
-        self, destination_id: str, thread: str, filename: str, since: float | None
-    ) -> str | None:
-        """The id of a file with this name already shared in the thread, if any."""
-        for message in self._recent(destination_id, thread, since):
+    def find_file(self, place: Place, filename: str, since: float | None) -> str | None:
+        """The id of a file with this name already shared there, if any."""
+        for message in self._recent(place, since):
             for shared in message.get("files", []):
                 if shared.get("name") == filename:
                     return str(shared["id"])
         return None
 
     def _recent(
-        self, channel_id: str, thread_ts: str | None, since: float | None, pages: int = 20
+        self, place: Place, since: float | None, pages: int = 20
     ) -> Iterator[dict[str, Any]]:
         """Messages of the channel (or thread) since a time, page by page."""
-        method = "conversations.replies" if thread_ts else "conversations.history"
-        query: dict[str, Any] = {"channel": channel_id, "include_all_metadata": True, "limit": 200}
-        if thread_ts:
-            query["ts"] = thread_ts
+        method = "conversations.replies" if place.thread else "conversations.history"
+        query: dict[str, Any] = {
+            "channel": place.destination_id,
+            "include_all_metadata": True,
+            "limit": 200,
+        }
+        if place.thread:
+            query["ts"] = place.thread
         if since is not None:
             query["oldest"] = f"{since - 60:.6f}"  # a minute's grace for clocks
         for _page in range(pages):
@@ -364,13 +358,13 @@ class Slack:
                 return
             query["cursor"] = cursor
 
-    def upload(self, destination_id: str, thread: str, attachment: Attachment) -> str:
+    def upload(self, place: Place, attachment: Attachment) -> str:
         """Upload a file (the plain copy, a chart, a map) into the thread; the file's id."""
         extra = {"alt_txt": attachment.alt_text} if attachment.alt_text else {}
         response = self._call(
             "files.upload_v2",
-            channel=destination_id,
-            thread_ts=thread,
+            channel=place.destination_id,
+            thread_ts=place.thread,
             filename=attachment.filename,
             content=attachment.content,
             title=attachment.title,

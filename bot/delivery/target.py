@@ -49,6 +49,22 @@ class Notice:
     kind: NoticeKind
     release: str | None  # the data release with the new figures, where known
 
+    @classmethod
+    def correction(cls, release: str | None) -> Notice:
+        return cls(NoticeKind.CORRECTION, release)
+
+    @classmethod
+    def revised(cls, release: str | None) -> Notice:
+        return cls(NoticeKind.REVISED, release)
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where in a target: a destination (by the target's id), and a thread in it, if any."""
+
+    destination_id: str
+    thread: str | None = None  # the message id the thread hangs from
+
 
 @dataclass(frozen=True)
 class PartKey:
@@ -82,29 +98,18 @@ class Target(Protocol):
         """A draft (the ledger's copy) as its main message and the continuations that go in
         the main message's thread."""
 
-    def send(
-        self,
-        destination_id: str,
-        message: Message,
-        part: PartKey,
-        thread: str | None = None,
-        broadcast: bool = False,
-    ) -> str:
-        """Send one part (into ``thread``, a message id, if given; ``broadcast`` shows a
-        thread reply in the destination too); its message id."""
+    def send(self, place: Place, message: Message, part: PartKey, broadcast: bool = False) -> str:
+        """Send one part (``broadcast``: a thread reply shown in the destination too); its
+        message id."""
 
-    def find_sent(
-        self, destination_id: str, part: PartKey, thread: str | None, since: float | None
-    ) -> str | None:
+    def find_sent(self, place: Place, part: PartKey, since: float | None) -> str | None:
         """The message id of this part if it was sent since ``since`` (a Unix time)."""
 
-    def upload(self, destination_id: str, thread: str, attachment: Attachment) -> str:
-        """Upload a file into a thread; the file's id."""
+    def upload(self, place: Place, attachment: Attachment) -> str:
+        """Upload a file; the file's id."""
 
-    def find_file(
-        self, destination_id: str, thread: str, filename: str, since: float | None
-    ) -> str | None:
-        """The id of a file of this name already in the thread (since ``since``), if any."""
+    def find_file(self, place: Place, filename: str, since: float | None) -> str | None:
+        """The id of a file of this name already there (since ``since``), if any."""
 
     def update(self, destination_id: str, message_id: str, message: Message) -> None:
         """Replace a message sent earlier."""
