@@ -14,7 +14,6 @@ message before trying again, so a dropped connection never leaves a duplicate.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -38,8 +37,6 @@ from bot.housestyle import uk_date
 
 if TYPE_CHECKING:
     from bot.settings import Settings
-
-log = logging.getLogger(__name__)
 
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000

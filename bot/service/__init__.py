@@ -12,21 +12,18 @@ catching up; ``run``: ``run --once`` and the scheduler; ``status``: ``patchbot s
 """
 
 from bot.logs import UK
-from bot.service.check import FINAL, Check, Checker, CheckOutcome
+from bot.service.check import Check, CheckOutcome
 from bot.service.daily import Service
 from bot.service.run import run_once, serve
-from bot.service.schedule import Schedule, now_uk
+from bot.service.schedule import Schedule
 from bot.service.status import status_lines
 
 __all__ = [
-    "FINAL",
     "UK",
     "Check",
     "CheckOutcome",
-    "Checker",
     "Schedule",
     "Service",
-    "now_uk",
     "run_once",
     "serve",
     "status_lines",
