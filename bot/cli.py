@@ -248,12 +248,9 @@ def post(
     run = RunContext.build(settings, source, patch)  # bad settings stop us before fetching
     drafts = pipeline.draft(run, week_ending, stories)
     _say_drafted(drafts)
-    with state_lock(settings.state_dir):  # two posting at once could post a story twice
-        ledger = Ledger(settings.state_dir)
-        try:
-            report = pipeline.deliver_drafts(settings, run, drafts, ledger)
-        finally:
-            ledger.close()
+    # Two posting at once could post a story twice.
+    with state_lock(settings.state_dir), Ledger(settings.state_dir) as ledger:
+        report = pipeline.deliver_drafts(settings, run, drafts, ledger)
     click.echo(f"patchbot: Slack: {report.summary()}", err=True)
     for name in report.settings_changed:
         click.echo(
@@ -365,24 +362,21 @@ def preview(
 def history(ctx: click.Context, limit: int) -> None:
     """List what was posted to Slack, newest first."""
     from bot.settings import Settings
-    from bot.state import Ledger
+    from bot.state import Ledger, PostKind, PostStatus
 
     settings = Settings.load(ctx.obj["env_file"])
-    ledger = Ledger(settings.state_dir)
-    try:
+    with Ledger(settings.state_dir) as ledger:
         posts = ledger.history(limit)
-    finally:
-        ledger.close()
     if not posts:
         click.echo(f"Nothing posted yet (ledger: {ledger.path}).")
         return
     rows = [("#", "posted (UTC)", "story", "week", "release", "status", "where")]
     for item in posts:
         status = "revised" if item.revised else item.status
-        if item.kind == "correction":
+        if item.kind == PostKind.CORRECTION:
             status = f"correction of #{item.corrects}" + (", revised" if item.revised else "")
         where = f"{item.channel} ts={item.ts}" if item.ts else item.channel
-        if item.last_error and item.status != "posted":
+        if item.last_error and item.status != PostStatus.POSTED:
             where += f" (last error: {item.last_error})"
         rows.append(
             (f"#{item.id}", item.posted_at or "-", item.story, item.week_ending,
@@ -437,11 +431,11 @@ def run(ctx: click.Context, once: bool) -> None:
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
     click.echo(f"patchbot: run --once: {result.outcome}: {result.detail}", err=True)
-    if result.outcome in (service.ERROR, service.POST_FAILED):
+    if result.outcome in (service.CheckOutcome.ERROR, service.CheckOutcome.POST_FAILED):
         ctx.exit(1)
     if result.failed:
         ctx.exit(4)
-    if result.outcome == service.KEPT:
+    if result.outcome == service.CheckOutcome.KEPT:
         ctx.exit(3)
 
 

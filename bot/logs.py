@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import re
 import sys
+from zoneinfo import ZoneInfo
+
+UK = ZoneInfo("Europe/London")  # the newsroom's clock: the schedule and every time shown
+# The service's step lines have always come from this logger; operators filter on its name.
+_steps = logging.getLogger("bot.service")
 
 # Slack tokens (bot, user, app, config, refresh) and webhook paths.
 _SECRET = re.compile(r"xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|hooks\.slack\.com/\S+")
@@ -32,3 +39,25 @@ def configure(verbose: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def kv(**fields: object) -> str:
+    """``key=value`` pairs for a log line; values with spaces or quotes are JSON-quoted."""
+    parts = []
+    for key, value in fields.items():
+        text = value.isoformat() if isinstance(value, dt.date | dt.time) else str(value)
+        if not text or any(char in text for char in ' "=\n'):
+            text = json.dumps(text, ensure_ascii=False)
+        parts.append(f"{key}={text}")
+    return " ".join(parts)
+
+
+def step(name: str, level: int = logging.INFO, **fields: object) -> None:
+    """One ``step=NAME key=value ...`` line."""
+    _steps.log(level, "%s", kv(step=name, **fields))
+
+
+def uk_time(stamp: str | dt.datetime) -> str:
+    """A ledger timestamp (UTC ISO) or a datetime, as UK time: 'Mon 30 Nov 2020 16:00 GMT'."""
+    when = dt.datetime.fromisoformat(stamp) if isinstance(stamp, str) else stamp
+    return f"{when.astimezone(UK):%a %d %b %Y %H:%M %Z}"

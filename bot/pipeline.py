@@ -88,12 +88,10 @@ def deliver_drafts(
     """Post the drafts to Slack through the ledger (each story once; corrections for revised
     figures; failures kept for the next run), as ``patchbot post`` and ``patchbot run`` do.
     ``stop`` is asked before each story: once it says yes, the rest stay pending."""
-    from bot.delivery import Courier, deliver
-    from bot.slack import Slack
+    from bot.delivery import Courier, deliver, target_for
 
-    token = require_slack_token(settings)
-    slack = Slack(token, settings.slack_api_url, settings.http.timeout)
-    courier = Courier(ledger, slack, backoff=settings.http.backoff)
+    require_slack_token(settings)
+    courier = Courier(ledger, target_for(settings), settings.slack_retries, settings.slack_backoff)
     return deliver(
         drafts,
         ledger,

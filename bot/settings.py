@@ -38,6 +38,11 @@ class Settings:
     slack_ops_channel: str | None = None
     slack_api_url: str = SLACK_API_URL
     story_channels: dict[str, str] = field(default_factory=dict)  # SLACK_CHANNEL_<STORY>
+    # Slack calls: seconds to wait for an answer; how many times to retry one that failed
+    # on Slack's side, waiting slack_backoff seconds before the first retry (doubling).
+    slack_timeout: float = 30.0
+    slack_retries: int = 2
+    slack_backoff: float = 2.0
     # `patchbot run`: when to look for a new release (UK time), on which days (a cron
     # day-of-week expression), how often to look again, and until when.
     run_at: dt.time = dt.time(16)
@@ -96,6 +101,9 @@ class Settings:
             slack_ops_channel=values.get("SLACK_OPS_CHANNEL", "").strip() or None,
             slack_api_url=get("SLACK_API_URL", _base_url, SLACK_API_URL),
             story_channels=story_channels,
+            slack_timeout=get("SLACK_TIMEOUT", _positive, cls.slack_timeout),
+            slack_retries=get("SLACK_RETRIES", _count, cls.slack_retries),
+            slack_backoff=get("SLACK_BACKOFF", _non_negative, cls.slack_backoff),
             run_at=get("PATCHBOT_RUN_AT", _clock, dt.time(16)),
             run_days=get("PATCHBOT_RUN_DAYS", _days, "mon-fri"),
             poll_minutes=get("PATCHBOT_POLL_MINUTES", _positive, 5.0),

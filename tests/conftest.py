@@ -80,6 +80,7 @@ def env(slack: FakeSlack, tmp_path: Path) -> dict[str, str]:
         "SLACK_API_URL": slack.base_url,
         "PATCHBOT_STATE_DIR": str(tmp_path / "state"),
         "PATCHBOT_HTTP_BACKOFF": "0",
+        "SLACK_BACKOFF": "0",
     }
 
 

@@ -1,4 +1,4 @@
-"""bot.datasource's HTTP client against a fake PHE API speaking the real protocol over HTTP."""
+"""The PHE sources' HTTP client (bot.sources.fetching) against a fake PHE API speaking the real protocol over HTTP."""
 
 from __future__ import annotations
 

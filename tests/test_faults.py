@@ -112,7 +112,7 @@ def slack_env(slack: FakeSlack, state: Path) -> dict[str, str]:
     return {
         "SLACK_BOT_TOKEN": TOKEN, "SLACK_CHANNEL": "#newsroom", "SLACK_OPS_CHANNEL": "#ops",
         "SLACK_API_URL": slack.base_url, "PATCHBOT_STATE_DIR": str(state),
-        "PATCHBOT_HTTP_BACKOFF": "0", "PATCHBOT_HTTP_TIMEOUT": "2",
+        "SLACK_BACKOFF": "0", "SLACK_TIMEOUT": "2",
     }  # fmt: skip
 
 

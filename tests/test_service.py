@@ -21,7 +21,7 @@ import time_machine
 
 from bot.service import UK, Schedule, Service, serve
 from bot.settings import Settings
-from bot.state import Ledger, state_lock
+from bot.state import Journal, Ledger, state_lock
 from tests.conftest import (
     CHANNELS,
     EXCERPT,
@@ -62,6 +62,7 @@ def env(api: FakePheApi, slack: FakeSlack, tmp_path: Path) -> dict[str, str]:
         "PATCHBOT_STATE_DIR": str(tmp_path / "state"),
         "PATCHBOT_HTTP_BACKOFF": "0",
         "PATCHBOT_HTTP_RETRIES": "0",
+        "SLACK_BACKOFF": "0",
         "PATCHBOT_POLL_MINUTES": "0.005",
         "SLACK_BOT_TOKEN": TOKEN,
         "SLACK_CHANNEL": "#newsroom",
@@ -102,11 +103,8 @@ def wait_for(condition: Callable[[], object], timeout: float = 8.0) -> None:
 
 
 def run_day(env: dict[str, str], day: str) -> tuple[str | None, str | None] | None:
-    ledger = Ledger(Path(env["PATCHBOT_STATE_DIR"]))
-    try:
-        return ledger.run_day(day)
-    finally:
-        ledger.close()
+    with Journal(Path(env["PATCHBOT_STATE_DIR"])) as journal:
+        return journal.run_day(day)
 
 
 def finished_at(env: dict[str, str], day: str = "2020-11-30") -> str | None:
@@ -309,12 +307,10 @@ def test_stop_finishes_the_story_being_posted_and_posts_nothing_more(
     assert 1 <= len(sent) < 5
     copies = [f for f in slack.files.values() if f.shares and f.filename.endswith(".txt")]
     assert len(copies) == len(sent)  # each story sent is complete, with its copy
-    ledger = Ledger(Path(env["PATCHBOT_STATE_DIR"]))
-    try:
+    state = Path(env["PATCHBOT_STATE_DIR"])
+    with Ledger(state) as ledger, Journal(state) as journal:
         assert len(ledger.pending()) == 5 - len(sent)
-        assert ledger.last_release() is None  # not processed: the next run resumes
-    finally:
-        ledger.close()
+        assert journal.last_release() is None  # not processed: the next run resumes
     assert Service(settings_from(env)).check().outcome == "posted"
     assert_each_story_once(slack)
 

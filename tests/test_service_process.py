@@ -48,6 +48,7 @@ def test_patchbot_run_posts_a_release_published_while_it_runs(
             "PATCHBOT_PATCH": "York",  # area code E06000014, which the fake filters by
             "PATCHBOT_STATE_DIR": str(tmp_path / "state"),
             "PATCHBOT_HTTP_BACKOFF": "0",
+            "SLACK_BACKOFF": "0",
             # Every day (CI may run at the weekend), from midnight: the run time has passed,
             # so the service catches up at once, and polls every 0.5 s until 23:59:59.
             "PATCHBOT_RUN_DAYS": "mon-sun",

@@ -42,7 +42,7 @@ def test_killed_mid_run_then_rerun(tmp_path: Path, method: str, nth: int) -> Non
             "SLACK_CHANNEL": "#newsroom",
             "SLACK_API_URL": slack.base_url,
             "PATCHBOT_STATE_DIR": str(tmp_path / "state"),
-            "PATCHBOT_HTTP_BACKOFF": "0",
+            "SLACK_BACKOFF": "0",
         }
         slack.script(*["ok"] * (nth - 1), "hang_after", method=method)
         run = patchbot_process("post", env=env, cwd=tmp_path)

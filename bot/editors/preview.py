@@ -6,8 +6,10 @@ from typing import Any
 
 
 def slack_preview(draft: dict[str, Any], channel: str) -> str:
-    """A text picture of the Block Kit messages ``bot.slack`` would post."""
-    from bot.slack import build_messages  # slack_sdk loads for previews only, not for every check
+    """A text picture of the Block Kit messages ``bot.delivery.slack`` would post."""
+    from bot.delivery.slack import (
+        build_messages,  # slack_sdk loads for previews only, not for every check
+    )
 
     main, thread = build_messages(draft)
     lines = [f"┌─ Slack, {channel} " + "─" * 40]

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import requests
 
 from bot import __version__
+from bot.backoff import Backoff
 from bot.errors import PatchbotError
 from bot.sources import HttpPolicy, NoDataError, RawData
 
@@ -89,7 +90,7 @@ def fetch_url(
     attempts = policy.retries + 1
     problem = ""
     for attempt in range(1, attempts + 1):
-        wait = policy.backoff * 2 ** (attempt - 1)
+        wait = Backoff(policy.backoff).wait(attempt)
         try:
             response = session.get(url, headers=headers, timeout=policy.timeout)
             content = response.content  # reads the body: a cut-off body raises here

@@ -1,4 +1,5 @@
-"""Slack: Block Kit messages for a draft, and the few Web API calls Patchbot makes.
+"""Slack, the first delivery target: Block Kit messages for a draft, and the few Web API calls
+Patchbot makes.
 
 Messages keep within Slack's limits (a header of at most 150 characters, sections of at most
 3,000, at most 50 blocks): a long story continues in the thread, never cut. Text from the data
@@ -6,25 +7,36 @@ is escaped for mrkdwn (``&``, ``<``, ``>``) and sent ``verbatim``, so no area na
 mention, a channel ping or a link.
 
 Only rate limits are retried inside slack-sdk (a 429 means Slack did nothing). Every other
-failure comes back to ``bot.delivery``, which checks Slack for the message before trying
-again, so a dropped connection never leaves a duplicate.
+failure comes back to the courier (``bot.delivery.courier``), which checks Slack for the
+message before trying again, so a dropped connection never leaves a duplicate.
 """
 
 from __future__ import annotations
 
-import logging
+import datetime as dt
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot.delivery.target import (
+    Attachment,
+    DeliveryFailure,
+    Message,
+    Notice,
+    NoticeKind,
+    PartKey,
+    Place,
+    register_target,
+)
 from bot.errors import PatchbotError
 from bot.housestyle import uk_date
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
@@ -32,24 +44,38 @@ BLOCK_LIMIT = 50
 MAIN_SECTIONS = 5  # sections in the channel message; the rest continue in the thread
 THREAD_SECTIONS = 40  # sections per thread reply
 METADATA_EVENT = "patchbot_story_part"
+ALERT_EVENT = "patchbot_alert"
+RATE_LIMIT_RETRIES = 3  # a 429 means Slack did nothing: safe to retry inside slack-sdk
 AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 CHANNEL_ERRORS = {"channel_not_found", "not_in_channel", "is_archived"}
 # Worth another try in the same run; anything else (say invalid_blocks) is kept for the next.
 TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 
-Message = dict[str, Any]  # chat.postMessage arguments: text, blocks, metadata
 
-
-class SlackFailure(Exception):
-    """A Slack call that failed: ``fatal`` stops the run (auth, channel); ``transient`` is
-    worth retrying at once (server errors, dropped connections)."""
+class SlackFailure(DeliveryFailure):
+    """A Slack call that failed, with Slack's error code: a bad token or channel is fatal;
+    server errors and dropped connections are transient."""
 
     def __init__(self, message: str, code: str, status: int | None = None) -> None:
-        super().__init__(message)
+        super().__init__(
+            message,
+            fatal=code in AUTH_ERRORS or code in CHANNEL_ERRORS,
+            transient=code in TRANSIENT_ERRORS or code == "connection" or (status or 0) >= 500,
+        )
         self.code = code
-        self.fatal = code in AUTH_ERRORS or code in CHANNEL_ERRORS
-        self.transient = code in TRANSIENT_ERRORS or code == "connection" or (status or 0) >= 500
+
+    def explain(self) -> str:
+        if self.code in AUTH_ERRORS:
+            return f"SLACK_BOT_TOKEN: Slack refused the token ({self.code}); check it in .env"
+        if self.code in CHANNEL_ERRORS:
+            return (
+                f"SLACK_CHANNEL: {self} — check the channel name and invite the bot "
+                "(/invite @Patchbot)"
+            )
+        if self.code == "missing_scope":
+            return f"{self}: the Slack app lacks a scope (see README, 'Slack setup')"
+        return str(self)
 
 
 def escape(text: str) -> str:
@@ -57,32 +83,36 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _chunks(text: str, limit: int) -> Iterator[str]:
-    """Split text into pieces of at most ``limit`` characters, at paragraph, then line, then
-    word boundaries; every character of the text ends up in exactly one piece."""
-    piece = ""
-    for paragraph in text.split("\n\n"):
-        candidate = f"{piece}\n\n{paragraph}" if piece else paragraph
-        if len(candidate) <= limit:
-            piece = candidate
+def _pack(text: str, limit: int, separators: tuple[str, ...]) -> tuple[list[str], str]:
+    """Pieces of at most ``limit`` characters, joining what fits with the first separator and
+    splitting what does not at the next ones (words last); the last piece stays open, for the
+    text that follows."""
+    if not separators:  # at word boundaries, each cut keeping its space
+        done = []
+        while len(text) > limit:
+            cut = text.rfind(" ", 0, limit) + 1 or limit
+            done.append(text[:cut])
+            text = text[cut:]
+        return done, text
+    separator, finer = separators[0], separators[1:]
+    done, piece = [], ""
+    for block in text.split(separator):
+        joined = f"{piece}{separator}{block}" if piece else block
+        if len(joined) <= limit:
+            piece = joined
             continue
         if piece:
-            yield piece
-        piece = ""
-        for line in paragraph.split("\n"):
-            candidate = f"{piece}\n{line}" if piece else line
-            if len(candidate) <= limit:
-                piece = candidate
-                continue
-            if piece:
-                yield piece
-            while len(line) > limit:
-                cut = line.rfind(" ", 0, limit) + 1 or limit
-                yield line[:cut]
-                line = line[cut:]
-            piece = line
-    if piece:
-        yield piece
+            done.append(piece)
+        whole, piece = _pack(block, limit, finer)
+        done += whole
+    return done, piece
+
+
+def _chunks(text: str, limit: int) -> list[str]:
+    """Split text into pieces of at most ``limit`` characters, at paragraph, then line, then
+    word boundaries; every character of the text ends up in exactly one piece."""
+    done, last = _pack(text, limit, ("\n\n", "\n"))
+    return [*done, last] if last else done
 
 
 def _section(text: str) -> dict[str, Any]:
@@ -141,15 +171,36 @@ def build_messages(
     return main, thread
 
 
-def marker(post_id: int, part: str) -> dict[str, Any]:
+def banner(notice: Notice) -> str:
+    """The mrkdwn banner over a corrected or a revised story."""
+    if notice.kind == NoticeKind.CORRECTION:
+        return (
+            f":warning: *CORRECTION*: Public Health England revised these figures (data "
+            f"published {escape(notice.release or 'a later date')}). This corrected draft "
+            "replaces the one above."
+        )
+    return (
+        f":warning: *REVISED*: Public Health England revised these figures (data published "
+        f"{escape(notice.release or 'later')}). Do not publish this version: see the latest "
+        "correction in the thread."
+    )
+
+
+def marker(part: PartKey) -> dict[str, Any]:
     """Message metadata that lets a resumed run recognise a part it already sent."""
-    return {"event_type": METADATA_EVENT, "event_payload": {"post": post_id, "part": part}}
+    return {
+        "event_type": METADATA_EVENT,
+        "event_payload": {"post": part.post_id, "part": part.part},
+    }
 
 
 class Slack:
-    """The Slack Web API calls Patchbot makes, with errors turned into ``SlackFailure``."""
+    """The Slack Web API calls Patchbot makes, with errors turned into ``SlackFailure``: a
+    delivery ``Target`` (channels are its destinations, a message's ts its id)."""
 
-    def __init__(self, token: str, base_url: str, timeout: float = 30.0, retries: int = 3) -> None:
+    def __init__(
+        self, token: str, base_url: str, timeout: float = 30.0, retries: int = RATE_LIMIT_RETRIES
+    ) -> None:
         # Only rate limits are retried here: slack-sdk's default connection-error retry could
         # post a message twice when a connection drops after Slack took it.
         self.client = WebClient(
@@ -176,24 +227,24 @@ class Slack:
         data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
         return data
 
-    def check(self, channels: list[str]) -> None:
+    def check(self, destinations: Sequence[str]) -> None:
         """Before anything is posted: the token works and every channel exists."""
         try:
             self._call("auth.test")
-            for channel in channels:
-                self.channel_id(channel)
+            for channel in destinations:
+                self.destination_id(channel)
         except SlackFailure as failure:
-            raise PatchbotError(explain(failure)) from None
+            raise PatchbotError(failure.explain()) from None
 
-    def channel_id(self, channel: str) -> str:
+    def destination_id(self, destination: str) -> str:
         """Slack's ID for a channel given as an ID, 'name' or '#name'."""
-        if channel in self._channel_ids:
-            return self._channel_ids[channel]
-        if _CHANNEL_ID.match(channel):
-            found = self._call("conversations.info", channel=channel)["channel"]["id"]
+        if destination in self._channel_ids:
+            return self._channel_ids[destination]
+        if _CHANNEL_ID.match(destination):
+            found = self._call("conversations.info", channel=destination)["channel"]["id"]
         else:
-            found = self._find_channel(channel.removeprefix("#"))
-        self._channel_ids[channel] = found
+            found = self._find_channel(destination.removeprefix("#"))
+        self._channel_ids[destination] = found
         return str(found)
 
     def _find_channel(self, name: str) -> str:
@@ -219,7 +270,16 @@ class Slack:
             if not cursor:
                 raise SlackFailure(f"channel #{name} not found", "channel_not_found")
 
-    def post(
+    def compose(
+        self, draft: dict[str, Any], notice: Notice | None = None
+    ) -> tuple[Message, list[Message]]:
+        return build_messages(draft, banner(notice) if notice else None)
+
+    def send(self, place: Place, message: Message, part: PartKey, broadcast: bool = False) -> str:
+        """Post a message (or thread reply) marked as this part; its ts."""
+        return self._post(place.destination_id, message, marker(part), place.thread, broadcast)
+
+    def _post(
         self,
         channel_id: str,
         message: Message,
@@ -227,7 +287,6 @@ class Slack:
         thread_ts: str | None = None,
         broadcast: bool = False,
     ) -> str:
-        """Post a message (or thread reply); its ts."""
         extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
         if broadcast:
             extra["reply_broadcast"] = True
@@ -243,41 +302,49 @@ class Slack:
         )
         return str(response["ts"])
 
-    def update(self, channel_id: str, ts: str, message: Message) -> None:
-        self._call("chat.update", channel=channel_id, ts=ts, **message)
+    def update(self, destination_id: str, message_id: str, message: Message) -> None:
+        self._call("chat.update", channel=destination_id, ts=message_id, **message)
 
-    def find_sent(
-        self,
-        channel_id: str,
-        metadata: dict[str, Any],
-        thread_ts: str | None = None,
-        since: float | None = None,
-    ) -> str | None:
-        """The ts of an earlier message carrying this metadata, if Slack has one (looking back
+    def alert(self, destination: str, text: str) -> None:
+        """A mrkdwn message, marked as an alert with the time it was sent."""
+        mrkdwn = escape(text)
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        message = {
+            "text": mrkdwn,
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}],
+        }
+        metadata = {"event_type": ALERT_EVENT, "event_payload": {"at": stamp}}
+        self._post(self.destination_id(destination), message, metadata)
+
+    def find_sent(self, place: Place, part: PartKey, since: float | None) -> str | None:
+        """The ts of an earlier message marked as this part, if Slack has one (looking back
         to ``since``, a Unix time, when the attempt started)."""
-        for message in self._recent(channel_id, thread_ts, since):
-            if message.get("metadata", {}).get("event_payload") == metadata["event_payload"]:
+        payload = marker(part)["event_payload"]
+        for message in self._recent(place, since):
+            if message.get("metadata", {}).get("event_payload") == payload:
                 return str(message["ts"])
         return None
 
-    def find_file(
-        self, channel_id: str, thread_ts: str, filename: str, since: float | None = None
-    ) -> str | None:
-        """The id of a file with this name already shared in the thread, if any."""
-        for message in self._recent(channel_id, thread_ts, since):
+    def find_file(self, place: Place, filename: str, since: float | None) -> str | None:
+        """The id of a file with this name already shared there, if any."""
+        for message in self._recent(place, since):
             for shared in message.get("files", []):
                 if shared.get("name") == filename:
                     return str(shared["id"])
         return None
 
     def _recent(
-        self, channel_id: str, thread_ts: str | None, since: float | None, pages: int = 20
+        self, place: Place, since: float | None, pages: int = 20
     ) -> Iterator[dict[str, Any]]:
         """Messages of the channel (or thread) since a time, page by page."""
-        method = "conversations.replies" if thread_ts else "conversations.history"
-        query: dict[str, Any] = {"channel": channel_id, "include_all_metadata": True, "limit": 200}
-        if thread_ts:
-            query["ts"] = thread_ts
+        method = "conversations.replies" if place.thread else "conversations.history"
+        query: dict[str, Any] = {
+            "channel": place.destination_id,
+            "include_all_metadata": True,
+            "limit": 200,
+        }
+        if place.thread:
+            query["ts"] = place.thread
         if since is not None:
             query["oldest"] = f"{since - 60:.6f}"  # a minute's grace for clocks
         for _page in range(pages):
@@ -288,39 +355,25 @@ class Slack:
                 return
             query["cursor"] = cursor
 
-    def upload(
-        self,
-        channel_id: str,
-        thread_ts: str,
-        filename: str,
-        content: bytes,
-        title: str,
-        alt_text: str | None = None,
-    ) -> str:
+    def upload(self, place: Place, attachment: Attachment) -> str:
         """Upload a file (the plain copy, a chart, a map) into the thread; the file's id."""
-        extra = {"alt_txt": alt_text} if alt_text else {}
+        extra = {"alt_txt": attachment.alt_text} if attachment.alt_text else {}
         response = self._call(
             "files.upload_v2",
-            channel=channel_id,
-            thread_ts=thread_ts,
-            filename=filename,
-            content=content,
-            title=title,
+            channel=place.destination_id,
+            thread_ts=place.thread,
+            filename=attachment.filename,
+            content=attachment.content,
+            title=attachment.title,
             **extra,
         )
         files = response.get("files") or [response.get("file") or {}]
         return str(files[0].get("id", ""))
 
 
-def explain(failure: SlackFailure) -> str:
-    """A one-line, actionable message for the errors an operator can fix."""
-    if failure.code in AUTH_ERRORS:
-        return f"SLACK_BOT_TOKEN: Slack refused the token ({failure.code}); check it in .env"
-    if failure.code in CHANNEL_ERRORS:
-        return (
-            f"SLACK_CHANNEL: {failure} — check the channel name and invite the bot "
-            "(/invite @Patchbot)"
-        )
-    if failure.code == "missing_scope":
-        return f"{failure}: the Slack app lacks a scope (see README, 'Slack setup')"
-    return str(failure)
+@register_target("slack")
+def slack_target(settings: Settings) -> Slack:
+    """Slack as configured: SLACK_BOT_TOKEN, SLACK_API_URL, SLACK_TIMEOUT."""
+    if not settings.slack_token:
+        raise PatchbotError("SLACK_BOT_TOKEN: not set; posting to Slack needs a bot token")
+    return Slack(settings.slack_token, settings.slack_api_url, settings.slack_timeout)

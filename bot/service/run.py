@@ -1,0 +1,95 @@
+"""Running the service: ``run --once`` (one check now) and ``run`` (the schedule).
+
+Design choices:
+
+- ``coalesce=True`` and ``max_instances=1`` make missed or overlapping runs one run, and a
+  ``misfire_grace_time`` up to the poll deadline lets a run delayed while the process was
+  suspended still happen the same day.
+- Catching up after a restart is an explicit check at start-up, not a persistent job store: if
+  today's run time has passed, the poll deadline has not, and the journal has no finished run
+  for today, the job runs at once. A persistent store (SQLAlchemyJobStore) would pickle the job
+  and its arguments -- settings with the Slack token -- into the state directory, would need
+  the job to be kept rather than replaced at start-up (so a changed PATCHBOT_RUN_AT would be
+  ignored), and would know only that a fire time was missed, not whether the day's work was
+  done.
+- One service per state directory: the state lock (``bot.state.lock``), held for the life of
+  the process.
+- Stopping: SIGTERM/SIGINT only set an event. A watcher thread then shuts the scheduler down,
+  waiting for a running job; the job stops polling at once and delivery finishes the story
+  being posted and leaves the rest pending in the ledger, so the next run sends them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any
+
+from bot.logs import UK, step
+from bot.service.check import Check
+from bot.service.daily import Service
+from bot.service.schedule import now_uk
+from bot.settings import Settings
+from bot.state import state_lock
+
+JOB_ID = "daily"
+
+
+def run_once(settings: Settings, stop: threading.Event | None = None) -> Check:
+    """``patchbot run --once``: one check now (post if new), under the state lock."""
+    service = Service(settings, stop)
+    with state_lock(settings.state_dir):
+        step("start", mode="once", state_dir=settings.state_dir, source=service.source)
+        return service.check()
+
+
+def serve(settings: Settings, stop: threading.Event) -> None:
+    """``patchbot run``: the schedule, until ``stop`` is set (SIGTERM/SIGINT)."""
+    from apscheduler.events import EVENT_SCHEDULER_STARTED
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    service = Service(settings, stop)
+    with state_lock(settings.state_dir):
+        now = now_uk()
+        catch_up = service.missed_today(now)
+        scheduler = BlockingScheduler(timezone=UK)
+        first: dict[str, Any] = {"next_run_time": now} if catch_up else {}
+        scheduler.add_job(
+            service.daily_job,
+            service.trigger,
+            id=JOB_ID,
+            name="patchbot daily check",
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=service.schedule.grace_seconds,
+            **first,
+        )
+        watcher = threading.Thread(
+            target=_shut_down_when_stopped, args=(scheduler, stop), name="patchbot-stop"
+        )
+        scheduler.add_listener(lambda _event: watcher.start(), EVENT_SCHEDULER_STARTED)
+        step(
+            "start",
+            state_dir=settings.state_dir,
+            source=service.source,
+            patch=service.patch.name,
+            schedule=service.schedule.describe(),
+            catch_up="yes" if catch_up else "no",
+            next_run=now if catch_up else service.schedule.next_run(now) or "-",
+        )
+        try:
+            scheduler.start()  # returns once the watcher has shut the scheduler down
+        finally:
+            stop.set()
+            if watcher.is_alive():
+                watcher.join()
+    step("stop", outcome="stopped")
+
+
+def _shut_down_when_stopped(scheduler: Any, stop: threading.Event) -> None:
+    from apscheduler.schedulers import SchedulerNotRunningError
+
+    stop.wait()
+    step("stop", outcome="stopping", detail="finishing the story being posted, if any")
+    with contextlib.suppress(SchedulerNotRunningError):
+        scheduler.shutdown(wait=True)  # waits for a running job to return

@@ -1,0 +1,57 @@
+"""``patchbot status``: the service, its schedule, the last check and release, the stories."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.delivery import label
+from bot.logs import uk_time
+from bot.service.schedule import Schedule, now_uk
+from bot.settings import Settings
+from bot.state import EventKind, Journal, Ledger, PostStatus, lock_holder
+
+
+def status_lines(settings: Settings, now: dt.datetime | None = None) -> list[str]:
+    now = now or now_uk()
+    schedule = Schedule.of(settings)
+    holder = lock_holder(settings.state_dir)
+    next_run = schedule.next_run(now)
+    with Journal(settings.state_dir) as journal, Ledger(settings.state_dir) as ledger:
+        checks = journal.events(EventKind.CHECK, 1)
+        last = journal.last_release()
+        today = journal.run_day(now.date().isoformat())
+        errors = journal.events(EventKind.ERROR, 3)
+        counts = ledger.counts()
+        pending = ledger.pending()
+    lines = [
+        f"state:         {settings.state_dir}",
+        f"service:       {f'running (pid {holder})' if holder else 'not running'}",
+        f"schedule:      {schedule.describe()}",
+        f"next run:      {uk_time(next_run) if next_run else 'never (no run days)'}",
+    ]
+    if today is not None:
+        finished, outcome = today
+        lines.append(
+            f"today's run:   {f'{outcome} at {uk_time(finished)}' if finished else 'not finished'}"
+        )
+    if checks:
+        at, detail = checks[0]
+        lines.append(f"last check:    {uk_time(at)}: {detail}")
+    else:
+        lines.append("last check:    none yet")
+    if last is not None:
+        lines.append(
+            f"last release:  {last.release or '(undated)'} (week to {last.week_ending}, "
+            f"{last.patch}, {last.source}), processed {uk_time(last.processed_at)}: {last.outcome}"
+        )
+    else:
+        lines.append("last release:  none processed yet")
+    posted, waiting = counts.get(PostStatus.POSTED, 0), counts.get(PostStatus.PENDING, 0)
+    lines.append(f"stories:       {posted} posted, {waiting} pending")
+    lines += [f"  pending:     {label(post)}: {post.last_error or 'not sent'}" for post in pending]
+    if errors:
+        lines.append("last errors:")
+        lines += [f"  {uk_time(at)}: {detail}" for at, detail in errors]
+    else:
+        lines.append("last errors:   none")
+    return lines
