@@ -1,4 +1,4 @@
-"""The PHE sources' HTTP client (bot.sources.fetching) against a fake PHE API speaking the real protocol over HTTP."""
+"""The HTTP client (bot.sources.fetching) against a fake PHE API speaking the real protocol."""
 
 from __future__ import annotations
 
