@@ -44,7 +44,9 @@ def test_bad_slack_settings_name_themselves(name: str, value: str) -> None:
 
 
 def test_an_unknown_target_is_one_clear_line() -> None:
-    with pytest.raises(PatchbotError, match="delivery target 'pigeon': unknown"):
+    with pytest.raises(
+        PatchbotError, match="delivery target: unknown delivery target 'pigeon'; known: slack"
+    ):
         target_for(Settings.load(environ={}), "pigeon")
 
 

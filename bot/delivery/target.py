@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.errors import PatchbotError
+from bot.registry import Registry
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -120,22 +120,10 @@ class Target(Protocol):
 
 
 TargetFactory = Callable[["Settings"], Target]
-TARGETS: dict[str, TargetFactory] = {}
-
-
-def register_target(name: str) -> Callable[[TargetFactory], TargetFactory]:
-    """Make a target available by name: ``@register_target("slack")`` on its factory."""
-
-    def register(factory: TargetFactory) -> TargetFactory:
-        TARGETS[name] = factory
-        return factory
-
-    return register
+TARGETS: Registry[TargetFactory] = Registry("delivery target")
+register_target = TARGETS.register  # ``@register_target("slack")`` on a target's factory
 
 
 def target_for(settings: Settings, name: str = "slack") -> Target:
     """The named target, set up from the settings."""
-    factory = TARGETS.get(name)
-    if factory is None:
-        raise PatchbotError(f"delivery target {name!r}: unknown (known: {', '.join(TARGETS)})")
-    return factory(settings)
+    return TARGETS.find(name, "delivery target")(settings)
