@@ -1,0 +1,68 @@
+"""The ``patchbot`` command line: the command group here, one module per group of commands.
+
+Heavy libraries (pandas, requests, Jinja2) are imported inside the commands, so that
+``patchbot --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.errors import PatchbotError
+from bot.logs import redact
+
+log = logging.getLogger("bot")
+
+
+class PatchbotGroup(click.Group):
+    """Turns a PatchbotError into one line on stderr and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PatchbotError as error:
+            click.echo(f"patchbot: error: {redact(str(error))}", err=True)
+            ctx.exit(1)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as error:  # a bug: say so plainly; --debug shows the traceback
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(
+                f"patchbot: internal error: {type(error).__name__}: {redact(str(error))} "
+                "(run with --debug for details)",
+                err=True,
+            )
+            ctx.exit(70)
+
+
+@click.group(cls=PatchbotGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Settings file to read instead of ./.env.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log each step to stderr.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+@click.version_option(package_name="patchbot")
+@click.pass_context
+def cli(ctx: click.Context, env_file: Path | None, verbose: bool, debug: bool) -> None:
+    """Patchbot drafts local Covid-19 neighbourhood stories from Public Health England data."""
+    from bot.logs import configure
+
+    configure(verbose)
+    ctx.obj = {"env_file": env_file, "debug": debug}
+
+
+def main() -> None:
+    cli(prog_name="patchbot")
+
+
+# The commands register themselves on the group when imported.
+# isort: off
+from bot.cli import drafting, posting, service, templates  # noqa: E402, F401
+# isort: on
