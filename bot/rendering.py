@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from importlib import resources
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -22,7 +23,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from bot.errors import PatchbotError
 from bot.housestyle import FILTERS
 
-DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "story_templates"
+# The templates Patchbot ships: story_templates/ in a clone, bot/story_templates when installed.
+DEFAULT_TEMPLATES_DIR = Path(str(resources.files("bot.story_templates")))
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
