@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from importlib import resources
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any
