@@ -30,6 +30,8 @@ VARIABLE_HELP = {
     "top_area": "the first of `areas`",
     "leaders": "the areas sharing first place: one, unless there is a tie",
     "is_latest_week": 'true when the week is the newest in the data ("the latest")',
+    "provisional_areas": "the names of the areas whose figures the publisher says may still "
+    "change (UKHSA: in its reporting delay); empty for PHE",
 }
 
 AREA_HELP = {
@@ -43,6 +45,9 @@ AREA_HELP = {
     "previous_cases": "cases the week before",
     "status": '"reported", "suppressed" or "no_data"',
     "suppressed": "true when the count was withheld (zero to two cases)",
+    "value": "the week's figure, whatever the data counts: the same as `cases`",
+    "county_or_region": "UKHSA's council-level data only: the council's county, or its region "
+    "when no county is above it (the round-up groups by it)",
     "above_threshold": "highest_rates only: true when above the marked threshold",
 }
 FILTER_EXAMPLES = [

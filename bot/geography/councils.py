@@ -37,6 +37,16 @@ SPLIT = {
 }
 
 
+def predecessors() -> dict[str, dict[str, str]]:
+    """Each council formed from districts merged since 2019: its code -> {district code: the
+    district's name}, as data published before the merger names them."""
+    names = lookup().drop_duplicates("ltla_code").set_index("ltla_code")["ltla_name"]
+    return {
+        code: {district: str(names[district]) for district in districts}
+        for (code, _name), districts in MERGED.items()
+    }
+
+
 def _split(msoas: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
     """The MSOA table with the combined councils split, and their combined names as aliases."""
     msoas = msoas.copy()

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bot.cases import CaseData, Level, Measure
+from bot.cases import CaseData, Dataset, Level, Measure
 from bot.geography import Geography, Patch
 from bot.geography import msoa as msoa_geography
 from bot.sources import LOCATION, RawData, SourceOptions, register_source
@@ -42,16 +42,20 @@ class PheCsv:
         raise NotImplementedError
 
     def parse(self, raw: RawData, geography: Geography, today: dt.date) -> CaseData:
-        return load_cases(raw, geography, today)
+        return load_cases(raw, geography, today, self.name)
 
 
-def load_cases(raw: RawData, geography: Geography, today: dt.date) -> CaseData:
+def load_cases(
+    raw: RawData, geography: Geography, today: dt.date, source: str = BUNDLED
+) -> CaseData:
     """PHE's CSV, every field and every cross-row rule checked, as the tidy table."""
     table = read_rows(raw, today)
     check_consistency(table, raw, geography)
+    dataset = Dataset(source, "Public Health England", "COVID-19", PHE_METRICS[0], "MSOA")
     return CaseData(
-        table, raw.origin, raw.release, geography.population, Level.NEIGHBOURHOOD, Measure.CASES
-    )
+        table, raw.origin, raw.release, geography.population, Level.NEIGHBOURHOOD,
+        Measure.CASES, dataset,
+    )  # fmt: skip
 
 
 @register_source(BUNDLED)

@@ -83,6 +83,10 @@ def _params(path: Path, story: str, params_type: type[Any], section: dict[str, A
                 f"{path}: [{story}] has no setting {key!r}; settings: enabled, {', '.join(fields)}"
             )
         expected = type(getattr(defaults, key))
+        if expected is bool:
+            if not isinstance(value, bool):
+                raise PatchbotError(f"{path}: [{story}] {key} must be true or false")
+            continue
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise PatchbotError(f"{path}: [{story}] {key} must be a number, got {value!r}")
         if expected is int and not isinstance(value, int):
