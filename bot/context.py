@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.errors import PatchbotError
 from bot.geography import Geography, Patch, load_geography
 from bot.rendering import Renderer
 from bot.settings import Settings
-from bot.errors import PatchbotError
 from bot.sources import Source, SourceOptions, open_source, profile_of
 from bot.stories.settings import StorySettings, load_story_settings
 
@@ -42,7 +42,8 @@ class RunContext:
             chosen = geography.resolve_patch(settings.patch if patch is None else patch)
         templates = templates_for(opened, settings.templates_dir)
         renderer = Renderer(templates, template_overrides)
-        return cls(opened, geography, chosen, renderer, load_story_settings(templates))
+        stories = load_story_settings(templates, every_story=templates == settings.templates_dir)
+        return cls(opened, geography, chosen, renderer, stories)
 
 
 def templates_for(source: Source, templates_dir: Path) -> Path:

@@ -19,16 +19,17 @@ def check(templates_dir: Path) -> list[Problem]:
     (``ukhsa-deaths/``...), each rendered against its own data; an empty list means all is
     well."""
     profile = _profile_of_folder(templates_dir)
-    problems = _check_folder(templates_dir, profile.sample)
+    problems = _check_folder(templates_dir, profile.sample, every_story=not profile.templates)
     if profile.templates:  # a data's own folder, checked on its own
         return problems
     for other in profiles():
         folder = templates_dir / other.templates
         if other.templates and (folder / "stories.toml").is_file():
             problems += [
+                problem if problem.where.startswith(str(folder)) else
                 Problem(f"{other.templates}/{problem.where}", problem.message)
-                for problem in _check_folder(folder, other.sample)
-            ]
+                for problem in _check_folder(folder, other.sample, every_story=False)
+            ]  # fmt: skip
     return problems
 
 
@@ -38,10 +39,10 @@ def _profile_of_folder(templates_dir: Path) -> SourceProfile:
     return named.get(templates_dir.name, SourceProfile())
 
 
-def _check_folder(templates_dir: Path, sample: str) -> list[Problem]:
+def _check_folder(templates_dir: Path, sample: str, every_story: bool) -> list[Problem]:
     try:
         renderer = Renderer(templates_dir)
-        settings = load_story_settings(templates_dir)
+        settings = load_story_settings(templates_dir, every_story)
     except PatchbotError as error:
         where, _, message = str(error).partition(": ")
         return [Problem(where, message)]

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.editors.fixtures import EXAMPLE_PATCH, bundled_data, story_variables, typical_week
 from bot.rendering import DEFAULT_TEMPLATES_DIR, Renderer
+from bot.sources import DEFAULT_SOURCE
 from bot.stories import STORIES
 from bot.stories.settings import load_story_settings
 
@@ -77,7 +78,7 @@ def variable_help(story: str, name: str) -> str:
 def editors_guide(templates_dir: Path = DEFAULT_TEMPLATES_DIR) -> str:
     """The whole guide as Markdown: the hand-written part, then the generated tables for the
     stories of ``templates_dir``."""
-    data = bundled_data()
+    data = bundled_data(DEFAULT_SOURCE)  # the same key as the check's, so it is read once
     settings = load_story_settings(templates_dir)
     examples = story_variables(data, typical_week(data), settings)
     guide = resources.files("bot").joinpath("data/editors_guide.md").read_text(encoding="utf-8")

@@ -22,7 +22,8 @@ COPY_RULES = [
     (re.compile(r"(?<![\d.,])\b(?:1|one|ONE) (areas|cases|neighbourhoods|councils|deaths)\b"),
      "a count of one with a plural noun"),
     (re.compile(r"(?<![\d.,-])\b(?:[02-9]|\d{2,}|\d{1,3}(?:,\d{3})+|two|three|four|five|six|seven|eight|nine"
-                r"|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE) (area|case|neighbourhood|council|death)\b"),
+                r"|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE) "
+                r"(area|case|neighbourhood|council|death)\b"),
      "a count above one with a singular noun"),
     (re.compile(r"\b(?:These are|Here are) the (?:one|1) \b"), "a plural verb for one"),
     (re.compile(r"(?<![\d.,])\b0 (?:new )?cases?\b"),

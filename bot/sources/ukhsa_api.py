@@ -39,7 +39,9 @@ MAX_PAGES = 40  # a series longer than this many pages is not what Patchbot aske
 MAX_ANSWER_BYTES = 8 * 1024 * 1024  # a page of 365 rows is about 170 kB
 REQUESTS_PER_WINDOW = 1000  # the firewall blocks at about 2,000 per address in five minutes
 WINDOW_SECONDS = 300.0
-FIREWALL = "403 Forbidden: the API's firewall blocks an address after about 2,000 requests in five minutes"
+FIREWALL = (
+    "403 Forbidden: the API's firewall blocks an address after about 2,000 requests in five minutes"
+)
 
 
 class Pacer:
@@ -121,7 +123,9 @@ class UkhsaClient:
         if items is None or not all(
             isinstance(item, dict) and isinstance(item.get("name"), str) for item in items
         ):
-            raise PatchbotError(f"UKHSA API: {url} did not answer a list of names ({_shape(answer)})")
+            raise PatchbotError(
+                f"UKHSA API: {url} did not answer a list of names ({_shape(answer)})"
+            )
         return [item["name"] for item in items]
 
     def series(self, url: str, filters: Mapping[str, str | int]) -> list[dict[str, Any]]:

@@ -103,15 +103,15 @@ def check_row(row: object, expected: dict[str, str], where: str, today: dt.date)
         raise PatchbotError(f"{where}: a date in the future (today is {today.isoformat()})")
     if row.get("year") not in (None, day.year):
         raise PatchbotError(f"{where}: year {row.get('year')!r} is not the date's year")
-    value = row.get("metric_value")
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise PatchbotError(f"{where}: metric_value {value!r} is not a number")
-    if value < 0 or value != int(value) or value > MAX_WEEKLY_DEATHS:
-        raise PatchbotError(f"{where}: metric_value {value!r} is not a count of deaths")
+    count = row.get("metric_value")
+    if isinstance(count, bool) or not isinstance(count, int | float) or not math.isfinite(count):
+        raise PatchbotError(f"{where}: metric_value {count!r} is not a number")
+    if count < 0 or count != int(count) or count > MAX_WEEKLY_DEATHS:
+        raise PatchbotError(f"{where}: metric_value {count!r} is not a count of deaths")
     delayed = row.get("in_reporting_delay_period", False)
     if not isinstance(delayed, bool):
         raise PatchbotError(f"{where}: in_reporting_delay_period {delayed!r} is not true/false")
-    return Figure(row["geography_code"], day, int(value), delayed)
+    return Figure(row["geography_code"], day, int(count), delayed)
 
 
 def read_figures(raw: RawData, today: dt.date) -> tuple[dict[str, str], str, list[Figure]]:

@@ -239,10 +239,10 @@ def provisional_areas(table: pd.DataFrame) -> dict[int, list[str]]:
     if "provisional" not in table.columns:
         return {}
     flagged = table[table["provisional"].eq(True).to_numpy()]
-    return {
-        int(patch): sorted(str(name) for name in group["area_name"])
-        for patch, group in flagged.groupby(PATCH)
-    }
+    found: dict[int, list[str]] = {}
+    for patch, name in zip(flagged[PATCH].tolist(), flagged["area_name"].tolist(), strict=True):
+        found.setdefault(int(patch), []).append(str(name))
+    return {patch: sorted(names) for patch, names in found.items()}
 
 
 def _draft_patch(
