@@ -13,8 +13,9 @@ What the live source asks, for a patch of N councils (about N + 8 requests):
    a council with neither is not fetched at all ("no figures published");
 3. the metrics of the first of those geographies: a metric that is not listed is an error
    naming the metrics that are, so a renamed metric is an alert, not silence;
-4. each geography's series for the newest year with figures (found on the first geography,
-   from this year back), and the year before too when the newest has fewer than two weeks.
+4. the year of the newest figure (the first geography's last row: two small requests), then
+   each geography's series for that year (one page), and the year before too when the newest
+   year has fewer than two weeks.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from bot.sources.ukhsa_rows import HEADLINE, load_deaths
 LIVE = "ukhsa"
 SAMPLE = "ukhsa-sample"
 SAMPLE_FOLDER = "ukhsa"  # bot/data/ukhsa/
-YEARS_BACK = 6  # how far back from this year to look for the newest figures (COVID-19: 2020)
 PROFILE = SourceProfile(templates="ukhsa-deaths", sample=SAMPLE, run_days="thu", publisher="UKHSA")
 
 
@@ -83,7 +83,7 @@ class UkhsaLive(UkhsaDeaths):
                 f"by {options.geography_type}"
             )
         check_metric(client, route, names[0], options.metric)
-        series = fetch_series(client, route, names, options.metric, dt.date.today())
+        series = fetch_series(client, route, names, options.metric)
         document = {"route": dataclasses.asdict(route), "metric": options.metric,
                     "series": series}  # fmt: skip
         content = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
@@ -143,19 +143,13 @@ def check_metric(client: UkhsaClient, route: Route, geography: str, metric: str)
 
 
 def fetch_series(
-    client: UkhsaClient, route: Route, names: list[str], metric: str, today: dt.date
+    client: UkhsaClient, route: Route, names: list[str], metric: str
 ) -> list[dict[str, Any]]:
-    """Each geography's rows for the newest year with figures (found on the first), with the
+    """Each geography's rows for the newest year with figures (the first geography's), with the
     year before when the newest has fewer than two weeks (this week's change needs last week)."""
     first = names[0]
-    for year in range(today.year, today.year - YEARS_BACK, -1):
-        newest = _year(client, route, first, metric, year)
-        if newest:
-            break
-    else:
-        raise PatchbotError(
-            f"UKHSA API: no {metric} figures for {first} since {today.year - YEARS_BACK + 1}"
-        )
+    year = newest_year(client, series_url(client, route, first, metric))
+    newest = _year(client, route, first, metric, year)
     years = [year - 1, year] if len({row.get("date") for row in newest}) < 2 else [year]
     series = []
     for name in names:
@@ -167,6 +161,31 @@ def fetch_series(
     return series
 
 
+def newest_year(client: UkhsaClient, url: str) -> int:
+    """The year of a series' newest row: the last of its rows, one to a page (two requests,
+    whatever the date today)."""
+    query: dict[str, str | int] = {"format": "json", "page_size": 1, **HEADLINE}
+    first = client.get_json(url, query)
+    count = first.get("count") if isinstance(first, dict) else None
+    if not isinstance(count, int) or count < 0:
+        raise PatchbotError(f"UKHSA API: {url} is not a page of a time series (no count)")
+    if count == 0:
+        raise PatchbotError(f"UKHSA API: {url} has no figures")
+    last = client.get_json(url, {**query, "page": count})
+    rows = last.get("results") if isinstance(last, dict) else None
+    year = (
+        rows[-1].get("year")
+        if isinstance(rows, list) and rows and isinstance(rows[-1], dict)
+        else None
+    )
+    if not isinstance(year, int) or isinstance(year, bool):
+        raise PatchbotError(f"UKHSA API: {url}: the newest row has no year")
+    return year
+
+
+def series_url(client: UkhsaClient, route: Route, geography: str, metric: str) -> str:
+    return client.url(*route.names(), "geographies", geography, "metrics", metric)
+
+
 def _year(client: UkhsaClient, route: Route, geography: str, metric: str, year: int) -> list[Any]:
-    url = client.url(*route.names(), "geographies", geography, "metrics", metric)
-    return client.series(url, {"year": year, **HEADLINE})
+    return client.series(series_url(client, route, geography, metric), {"year": year, **HEADLINE})

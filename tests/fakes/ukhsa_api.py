@@ -58,14 +58,15 @@ class _Fault:
 class FakeUkhsaApi:
     """The fake API, serving from the moment it is created until ``close()`` (or the ``with``)."""
 
-    def __init__(self, files: Iterable[Path] = ()) -> None:
+    def __init__(self, files: Iterable[Path] | None = None) -> None:
+        """Serving ``files`` (default: every file in tests/data/ukhsa)."""
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._rows: list[dict[str, Any]] = []
         self._faults: list[_Fault] = []
         self._requests: list[RecordedRequest] = []
         self._connections: set[socket.socket] = set()
-        self.ingest(files or sorted(DATA.glob("*.json")))
+        self.ingest(sorted(DATA.glob("*.json")) if files is None else files)
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.api = self  # type: ignore[assignment]
         self.base_url = f"http://127.0.0.1:{self._server.server_port}"
@@ -78,7 +79,10 @@ class FakeUkhsaApi:
 
     def ingest(self, files: Iterable[Path]) -> None:
         """Load real UKHSA files (replacing any series of the same geography and metric)."""
-        rows = [row for path in files for row in api_rows(json.loads(path.read_text()))]
+        self.ingest_rows([row for path in files for row in api_rows(json.loads(path.read_text()))])
+
+    def ingest_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Serve rows already in the API's shape (e.g. the bundled sample's)."""
         fresh = {(row["geography"], row["metric"]) for row in rows}
         with self._lock:
             kept = [r for r in self._rows if (r["geography"], r["metric"]) not in fresh]
