@@ -16,6 +16,7 @@ from bot.pictures.boundaries import Boundaries, boundaries, council_lines
 from bot.pictures.colours import (
     BANDS,
     BOUNDARY_SOURCE,
+    CASES,
     CONTEXT_COLOUR,
     COUNCIL_LINE,
     DASH,
@@ -24,6 +25,7 @@ from bot.pictures.colours import (
     SOURCE,
     SUPPRESSED_COLOUR,
     Band,
+    Palette,
     fill_colour,
 )
 from bot.pictures.drawing import (
@@ -58,12 +60,12 @@ def patch_map(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> Pictur
     ax.set_xlim(*frame.lon)
     ax.set_ylim(*frame.lat)
 
-    _draw_surroundings(ax, geo, frame, set(codes))
+    draw_surroundings(ax, geo, frame, set(codes))
     rates = [None if pd.isna(r) else float(r) for r in table["rate"]]
     fills = [fill_colour(str(s), r) for s, r in zip(table["status"], rates, strict=True)]
-    _draw_areas(ax, geo, codes, fills)
+    draw_areas(ax, geo, codes, fills)
     council_of = dict(zip(codes, (str(name) for name in table["ltla_name"]), strict=True))
-    _draw_council_lines(ax, geo, council_of)
+    draw_council_lines(ax, geo, council_of)
     name_councils(figure, ax, geo, council_of, frame)
 
     title = _frame_map(figure, patch, week_ending, fills)
@@ -76,7 +78,7 @@ def patch_map(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> Pictur
     )
 
 
-def _draw_surroundings(ax: Axes, geo: Boundaries, frame: MapFrame, ours: set[str]) -> None:
+def draw_surroundings(ax: Axes, geo: Boundaries, frame: MapFrame, ours: set[str]) -> None:
     """England around the patch, in pale grey, for context."""
     around = [code for code in geo.within(frame.lon, frame.lat) if code not in ours]
     ax.add_collection(
@@ -87,13 +89,17 @@ def _draw_surroundings(ax: Axes, geo: Boundaries, frame: MapFrame, ours: set[str
     )  # fmt: skip
 
 
-def _draw_areas(ax: Axes, geo: Boundaries, codes: list[str], fills: list[str]) -> None:
-    """The patch's MSOAs in their fills: band colours outlined in white, then the white
-    (suppressed) and hatched grey (no figures) ones, outlined in grey so they show."""
+def draw_areas(
+    ax: Axes, geo: Boundaries, codes: list[str], fills: list[str], outlined: bool = True
+) -> None:
+    """The patch's MSOAs in their fills: band colours outlined in white (unless a council map
+    draws each council as its MSOAs, ``outlined`` False), then the white (suppressed) and
+    hatched grey (no figures) ones, outlined in grey so they show."""
     banded = [i for i, fill in enumerate(fills) if fill not in (SUPPRESSED_COLOUR, NO_DATA_COLOUR)]
     white = [i for i, fill in enumerate(fills) if fill == SUPPRESSED_COLOUR]
     grey = [i for i, fill in enumerate(fills) if fill == NO_DATA_COLOUR]
-    layers = ((banded, "white", 0.4, None), (white, EDGE_COLOUR, 0.5, None),
+    layers = ((banded, "white" if outlined else "face", 0.4, None),
+              (white, EDGE_COLOUR, 0.5, None),
               (grey, EDGE_COLOUR, 0.5, "///"))  # fmt: skip
     for chosen, edge, width, hatch in layers:
         if chosen:
@@ -105,7 +111,7 @@ def _draw_areas(ax: Axes, geo: Boundaries, codes: list[str], fills: list[str]) -
             )  # fmt: skip
 
 
-def _draw_council_lines(ax: Axes, geo: Boundaries, council_of: dict[str, str]) -> None:
+def draw_council_lines(ax: Axes, geo: Boundaries, council_of: dict[str, str]) -> None:
     """Council boundaries and the patch's edge: a dark line on a white casing, so they show
     on every colour."""
     inner, edge = council_lines(geo, council_of)
@@ -137,11 +143,12 @@ def _frame_map(figure: Figure, patch: Patch, week_ending: dt.date, fills: list[s
     return title
 
 
-def _band_counts(table: pd.DataFrame) -> list[tuple[Band, int]]:
+def band_counts(table: pd.DataFrame, palette: Palette = CASES) -> list[tuple[Band, int]]:
+    """How many areas of the table are in each of the palette's bands."""
     reported = table[(table["status"] == "reported") & table["rate"].notna()]
     rates = reported["rate"].astype("float64").to_numpy()
     counts = []
-    for band in BANDS:
+    for band in palette.bands:
         inside = rates >= band.low
         if band.high is not None:
             inside &= rates < band.high
@@ -165,7 +172,7 @@ def _map_alt_text(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> st
         )
     parts = [
         f"{housestyle.num(count)} {band.words}"
-        for band, count in reversed(_band_counts(table))
+        for band, count in reversed(band_counts(table))
         if count
     ]
     if parts:

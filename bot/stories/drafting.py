@@ -16,7 +16,7 @@ from typing import Any, NotRequired, TypedDict
 import pandas as pd
 
 from bot import factcheck
-from bot.cases import AreaStatus, CaseData, Dataset, Level
+from bot.cases import AreaStatus, CaseData, Dataset, Level, Measure
 from bot.errors import PatchbotError
 from bot.geography import Patch
 from bot.rendering import Renderer
@@ -83,6 +83,7 @@ class DraftSet:
     table: pd.DataFrame | None = dataclasses.field(default=None, repr=False)  # the week's table
     number: int = 0  # this patch's number in ``table``
     level: Level = Level.NEIGHBOURHOOD  # how fine the data's areas are
+    measure: Measure = Measure.CASES  # what its counts count
     dataset: Dataset | None = None  # which data it is, where the source says
     provisional: list[str] = dataclasses.field(default_factory=list)  # areas, figures not final
 
@@ -293,7 +294,7 @@ def _draft_patch(
         drafts.append(draft)
     return DraftSet(
         patch, week, cases.release, cases.origin, drafts, skipped, failed, held,
-        level=cases.level, dataset=cases.dataset, provisional=provisional,
+        level=cases.level, measure=cases.measure, dataset=cases.dataset, provisional=provisional,
     )  # fmt: skip
 
 
