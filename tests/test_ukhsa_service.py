@@ -161,3 +161,18 @@ def test_a_thursday_without_new_data_alerts_once(
         assert Service(settings).daily_job() == "already-done"
     assert len(top_level(slack, "ops")) == 1
     assert len(top_level(slack)) == posted
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PATCHBOT_UKHSA_API_URL", "api.ukhsa-dashboard.data.gov.uk"),
+        ("PATCHBOT_UKHSA_TOPIC", "COVID-\x0719"),
+        ("PATCHBOT_UKHSA_METRIC", "x" * 101),
+        ("PATCHBOT_UKHSA_GEOGRAPHY_TYPE", "Lower\tTier"),
+    ],
+)
+def test_bad_ukhsa_settings_name_themselves(run_cli: Run, name: str, value: str) -> None:
+    result = run_cli("draft", "--source", "ukhsa", env={name: value})
+    assert result.exit_code == 1
+    assert result.stderr == f"patchbot: error: {name}: not a valid value: {value.strip()!r}\n"
