@@ -12,27 +12,18 @@ from bot import housestyle
 from bot.geography import Patch
 from bot.geography.councils import neighbourhood_councils
 from bot.pictures.boundaries import boundaries
-from bot.pictures.colours import BOUNDARY_SOURCE, DEATHS, NO_DATA_COLOUR, Palette, fill_colour
+from bot.pictures.colours import BOUNDARY_SOURCE, DEATHS, NO_DATA_COLOUR, Palette
 from bot.pictures.drawing import (
     LegendEntry,
     Picture,
     footer,
     header,
     legend,
-    new_figure,
     picture_filename,
     png_bytes,
     shorten,
 )
-from bot.pictures.frame import map_frame
-from bot.pictures.labels import name_councils
-from bot.pictures.maps import (
-    MAP_STORY,
-    band_counts,
-    draw_areas,
-    draw_council_lines,
-    draw_surroundings,
-)
+from bot.pictures.maps import MAP_STORY, band_parts, draw_msoas
 
 
 def council_map(
@@ -40,26 +31,12 @@ def council_map(
 ) -> Picture:
     """A map of every council of the patch in the week's council-level ``table``
     (``bot.rules.patch_week``), coloured by its band of deaths per 100,000 people."""
-    geo = boundaries()
     figures = table[["area_code", "status", "rate"]].rename(columns={"area_code": "ltla_code"})
     msoas = neighbourhood_councils().merge(figures, on="ltla_code")
-    msoas = msoas[msoas["area_code"].isin(geo.codes)]
+    msoas = msoas[msoas["area_code"].isin(boundaries().codes)]
     if msoas.empty:
         raise ValueError(f"no boundaries for the councils of {patch.name}")
-    codes = [str(code) for code in msoas["area_code"]]
-    frame = map_frame(codes)
-    figure = new_figure(*frame.size)
-    ax = figure.add_axes(frame.rect)
-    ax.set_axis_off()
-    ax.set_xlim(*frame.lon)
-    ax.set_ylim(*frame.lat)
-    draw_surroundings(ax, geo, frame, set(codes))
-    rates = [None if pd.isna(r) else float(r) for r in msoas["rate"]]
-    fills = [fill_colour(str(s), r, palette) for s, r in zip(msoas["status"], rates, strict=True)]
-    draw_areas(ax, geo, codes, fills, outlined=False)
-    council_of = dict(zip(codes, (str(name) for name in msoas["ltla_name"]), strict=True))
-    draw_council_lines(ax, geo, council_of)
-    name_councils(figure, ax, geo, council_of, frame)
+    figure, fills = draw_msoas(msoas, palette, outlined=False)
 
     week_start = week_ending - dt.timedelta(days=6)
     beginning = housestyle.uk_date(week_start, year=True)
@@ -88,13 +65,7 @@ def council_map(
 def _alt_text(table: pd.DataFrame, patch: Patch, week_start: dt.date, palette: Palette) -> str:
     """The councils by band, the ones with no figures, and the highest rate."""
     councils = housestyle.counted(len(table), "council")
-    parts = [
-        f"{housestyle.num(count)} {band.words}"
-        for band, count in reversed(band_counts(table, palette))
-        if count
-    ]
-    if parts:
-        parts[0] += " deaths per 100,000 people"
+    parts = band_parts(table, palette, "deaths")
     unknown = int((table["status"] != "reported").sum())
     if unknown:
         parts.append(f"{housestyle.num(unknown)} with no figures published")

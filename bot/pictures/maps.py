@@ -48,26 +48,10 @@ MAP_STORY = "patch_map"  # what a map's ``Picture.story`` and file name say
 def patch_map(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> Picture:
     """A map of every MSOA of the patch coloured by its rate band in the week's ``table``
     (``bot.rules.patch_week``), with council boundaries and names, legend and source."""
-    geo = boundaries()
-    table = table[table["area_code"].isin(geo.codes)]
+    table = table[table["area_code"].isin(boundaries().codes)]
     if table.empty:
         raise ValueError(f"no boundaries for the areas of {patch.name}")
-    codes = [str(code) for code in table["area_code"]]
-    frame = map_frame(codes)
-    figure = new_figure(*frame.size)
-    ax = figure.add_axes(frame.rect)
-    ax.set_axis_off()
-    ax.set_xlim(*frame.lon)
-    ax.set_ylim(*frame.lat)
-
-    draw_surroundings(ax, geo, frame, set(codes))
-    rates = [None if pd.isna(r) else float(r) for r in table["rate"]]
-    fills = [fill_colour(str(s), r) for s, r in zip(table["status"], rates, strict=True)]
-    draw_areas(ax, geo, codes, fills)
-    council_of = dict(zip(codes, (str(name) for name in table["ltla_name"]), strict=True))
-    draw_council_lines(ax, geo, council_of)
-    name_councils(figure, ax, geo, council_of, frame)
-
+    figure, fills = draw_msoas(table, CASES, outlined=True)
     title = _frame_map(figure, patch, week_ending, fills)
     return Picture(
         MAP_STORY,
@@ -76,6 +60,28 @@ def patch_map(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> Pictur
         _map_alt_text(table, patch, week_ending),
         title,
     )
+
+
+def draw_msoas(table: pd.DataFrame, palette: Palette, outlined: bool) -> tuple[Figure, list[str]]:
+    """A map figure framed on the MSOAs of ``table`` (``area_code``, ``ltla_name``, ``status``,
+    ``rate``), England around them in grey, each coloured by its band, council boundaries and
+    names on top; and the fill of each MSOA."""
+    geo = boundaries()
+    codes = [str(code) for code in table["area_code"]]
+    frame = map_frame(codes)
+    figure = new_figure(*frame.size)
+    ax = figure.add_axes(frame.rect)
+    ax.set_axis_off()
+    ax.set_xlim(*frame.lon)
+    ax.set_ylim(*frame.lat)
+    draw_surroundings(ax, geo, frame, set(codes))
+    rates = [None if pd.isna(r) else float(r) for r in table["rate"]]
+    fills = [fill_colour(str(s), r, palette) for s, r in zip(table["status"], rates, strict=True)]
+    draw_areas(ax, geo, codes, fills, outlined)
+    council_of = dict(zip(codes, (str(name) for name in table["ltla_name"]), strict=True))
+    draw_council_lines(ax, geo, council_of)
+    name_councils(figure, ax, geo, council_of, frame)
+    return figure, fills
 
 
 def draw_surroundings(ax: Axes, geo: Boundaries, frame: MapFrame, ours: set[str]) -> None:
@@ -143,6 +149,19 @@ def _frame_map(figure: Figure, patch: Patch, week_ending: dt.date, fills: list[s
     return title
 
 
+def band_parts(table: pd.DataFrame, palette: Palette, unit: str) -> list[str]:
+    """How alt text counts the areas in each band, highest first: "two at 100 to 199 cases per
+    100,000 people", "four below 10"."""
+    parts = [
+        f"{housestyle.num(count)} {band.words}"
+        for band, count in reversed(band_counts(table, palette))
+        if count
+    ]
+    if parts:
+        parts[0] += f" {unit} per 100,000 people"
+    return parts
+
+
 def band_counts(table: pd.DataFrame, palette: Palette = CASES) -> list[tuple[Band, int]]:
     """How many areas of the table are in each of the palette's bands."""
     reported = table[(table["status"] == "reported") & table["rate"].notna()]
@@ -170,13 +189,7 @@ def _map_alt_text(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> st
             f"{housestyle.num(total)} had 0 to 2 cases, so Public Health England suppressed "
             "every count; all are white."
         )
-    parts = [
-        f"{housestyle.num(count)} {band.words}"
-        for band, count in reversed(band_counts(table))
-        if count
-    ]
-    if parts:
-        parts[0] += " cases per 100,000 people"
+    parts = band_parts(table, CASES, "cases")
     if suppressed:
         parts.append(f"{housestyle.num(suppressed)} suppressed (0 to 2 cases)")
     if unknown:

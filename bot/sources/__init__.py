@@ -101,6 +101,18 @@ class Source(Protocol):
         """The validated tidy table, or a PatchbotError naming the first problem."""
 
 
+class BuiltinSource:
+    """What the built-in sources share: the name ``--source`` gave and the options; each
+    subclass says where its bytes come from (``fetch``) and how to read them (``parse``)."""
+
+    def __init__(self, name: str, options: SourceOptions) -> None:
+        self.name = name
+        self.options = options
+
+    def fetch(self, patch: Patch, geography: Geography) -> RawData:
+        raise NotImplementedError
+
+
 SourceFactory = Callable[[str, SourceOptions], Source]  # (--source as given, options)
 SOURCES: Registry[SourceFactory] = Registry("source")
 register_source = SOURCES.register

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from bot.cases import CaseData, Dataset, Level, Measure
 from bot.geography import Geography, Patch
 from bot.geography import msoa as msoa_geography
-from bot.sources import LOCATION, RawData, SourceOptions, register_source
+from bot.sources import LOCATION, BuiltinSource, RawData, register_source
 from bot.sources.phe_checks import check_consistency
 from bot.sources.phe_csv import read_rows
 
@@ -29,17 +29,10 @@ PHE_METRICS = (
 )
 
 
-class PheCsv:
+class PheCsv(BuiltinSource):
     """The parsing every PHE source shares; each subclass says where the bytes come from."""
 
     geography = msoa_geography.NAME
-
-    def __init__(self, name: str, options: SourceOptions) -> None:
-        self.name = name
-        self.options = options
-
-    def fetch(self, patch: Patch, geography: Geography) -> RawData:
-        raise NotImplementedError
 
     def parse(self, raw: RawData, geography: Geography, today: dt.date) -> CaseData:
         return load_cases(raw, geography, today, self.name)

@@ -31,7 +31,13 @@ from bot.cases import CaseData
 from bot.errors import PatchbotError
 from bot.geography import Geography, Patch, match_key
 from bot.geography import councils as council_geography
-from bot.sources import RawData, SourceOptions, SourceProfile, UkhsaOptions, register_source
+from bot.sources import (
+    BuiltinSource,
+    RawData,
+    SourceProfile,
+    UkhsaOptions,
+    register_source,
+)
 from bot.sources.ukhsa_api import Route, UkhsaClient
 from bot.sources.ukhsa_rows import HEADLINE, load_deaths
 
@@ -41,18 +47,11 @@ SAMPLE_FOLDER = "ukhsa"  # bot/data/ukhsa/
 PROFILE = SourceProfile(templates="ukhsa-deaths", sample=SAMPLE, run_days="thu", publisher="UKHSA")
 
 
-class UkhsaDeaths:
+class UkhsaDeaths(BuiltinSource):
     """What both UKHSA sources share: councils, the deaths templates, the parser."""
 
     geography = council_geography.NAME
     profile = PROFILE
-
-    def __init__(self, name: str, options: SourceOptions) -> None:
-        self.name = name
-        self.options = options
-
-    def fetch(self, patch: Patch, geography: Geography) -> RawData:
-        raise NotImplementedError
 
     def parse(self, raw: RawData, geography: Geography, today: dt.date) -> CaseData:
         return load_deaths(raw, geography, today, self.name)

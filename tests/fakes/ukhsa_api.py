@@ -17,17 +17,14 @@ figure still in the reporting delay is ``api.mark_provisional("Darlington", "202
 from __future__ import annotations
 
 import json
-import socket
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
 from scripts.build_ukhsa_sample import api_rows
-from tests.fakes.phe_api import RecordedRequest, _hang_up, _Server
+from tests.fakes.local_server import LocalServer, QuietHandler, RecordedRequest
 
 FaultKind = Literal["403", "429", "500", "slow", "truncated", "cut-json", "html", "drop"]
 DATA = Path(__file__).resolve().parent.parent / "data" / "ukhsa"
@@ -55,25 +52,15 @@ class _Fault:
     path_part: str
 
 
-class FakeUkhsaApi:
+class FakeUkhsaApi(LocalServer["_Fault"]):
     """The fake API, serving from the moment it is created until ``close()`` (or the ``with``)."""
 
     def __init__(self, files: Iterable[Path] | None = None) -> None:
         """Serving ``files`` (default: every file in tests/data/ukhsa)."""
-        self._lock = threading.Lock()
-        self._closing = threading.Event()
         self._rows: list[dict[str, Any]] = []
-        self._faults: list[_Fault] = []
-        self._requests: list[RecordedRequest] = []
-        self._connections: set[socket.socket] = set()
+        super().__init__(_Handler)
+        self.base_url = self.root_url
         self.ingest(sorted(DATA.glob("*.json")) if files is None else files)
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.api = self  # type: ignore[assignment]
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
 
     # -- what the test scripts
 
@@ -127,49 +114,14 @@ class FakeUkhsaApi:
         with self._lock:
             self._faults.extend([_Fault(kind, str(retry_after), delay, on)] * times)
 
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        with self._lock:
-            return list(self._requests)
-
     def series_requests(self) -> list[RecordedRequest]:
         """The requests for a time series (a path ending in ``/metrics/{metric}``)."""
         return [r for r in self.requests if "/metrics/" in r.path]
 
-    def close(self) -> None:
-        with self._lock:
-            self._closing.set()
-            connections = list(self._connections)
-        self._server.shutdown()
-        for connection in connections:
-            _hang_up(connection)
-        self._server.server_close()
-        self._thread.join()
-
-    def __enter__(self) -> FakeUkhsaApi:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def _fault_applies(self, fault: _Fault, request: RecordedRequest) -> bool:
+        return fault.path_part in request.path
 
     # -- called from the handler threads
-
-    def _connected(self, connection: socket.socket, is_open: bool) -> None:
-        with self._lock:
-            if not is_open:
-                self._connections.discard(connection)
-            elif self._closing.is_set():
-                _hang_up(connection)
-            else:
-                self._connections.add(connection)
-
-    def _record(self, request: RecordedRequest) -> _Fault | None:
-        with self._lock:
-            self._requests.append(request)
-            for index, fault in enumerate(self._faults):
-                if fault.path_part in request.path:
-                    return self._faults.pop(index)
-            return None
 
     def _answer(self, path: str, query: dict[str, list[str]], root: str) -> tuple[int, Any]:
         """(status, JSON) for a route; 404 for anything else, as the API."""
@@ -229,25 +181,11 @@ class FakeUkhsaApi:
         }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-    server: _Server
-
+class _Handler(QuietHandler):
     @property
     def api(self) -> FakeUkhsaApi:
-        return self.server.api  # type: ignore[return-value]
-
-    def setup(self) -> None:
-        super().setup()
-        self.api._connected(self.connection, is_open=True)
-
-    def finish(self) -> None:
-        self.api._connected(self.connection, is_open=False)
-        super().finish()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+        api: FakeUkhsaApi = self.server.api
+        return api
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
