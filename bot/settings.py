@@ -61,9 +61,14 @@ class Settings:
 
     @classmethod
     def load(
-        cls, env_file: Path | None = None, environ: Mapping[str, str] | None = None
+        cls,
+        env_file: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        source: str | None = None,
     ) -> Settings:
-        """Read ``env_file`` (default: ``.env`` in the current folder, if there is one)."""
+        """Read ``env_file`` (default: ``.env`` in the current folder, if there is one);
+        ``source`` (a command's ``--source``) overrides PATCHBOT_SOURCE, and with it the
+        default run days."""
         environ = os.environ if environ is None else environ
         path = env_file or Path(".env")
         if env_file is not None and not env_file.is_file():
@@ -82,7 +87,7 @@ class Settings:
 
         defaults = HttpPolicy()
         ukhsa = UkhsaOptions()
-        source = values.get("PATCHBOT_SOURCE") or None
+        source = source or values.get("PATCHBOT_SOURCE") or None
         story_channels = {
             name.removeprefix("SLACK_CHANNEL_").lower(): value.strip()
             for name, value in values.items()

@@ -49,7 +49,9 @@ def env(api: FakeUkhsaApi, slack: FakeSlack, tmp_path: Path) -> dict[str, str]:
 
 
 def once(run_cli: Run, env: dict[str, str]) -> CliResult:
-    result = run_cli("run", "--once", env=env)
+    """``patchbot run --once --source ukhsa``."""
+    settings = {k: v for k, v in env.items() if k != "PATCHBOT_SOURCE"}
+    result = run_cli("run", "--once", "--source", "ukhsa", env=settings)
     assert result.exit_code == 0, result.stderr
     return result
 

@@ -109,6 +109,11 @@ class BuiltinSource:
         self.name = name
         self.options = options
 
+    @property
+    def kind(self) -> str:
+        """The registered source it is: its name, or ``LOCATION`` for a URL or a file."""
+        return self.name if self.name in SOURCES else LOCATION
+
     def fetch(self, patch: Patch, geography: Geography) -> RawData:
         raise NotImplementedError
 

@@ -35,7 +35,7 @@ class PheCsv(BuiltinSource):
     geography = msoa_geography.NAME
 
     def parse(self, raw: RawData, geography: Geography, today: dt.date) -> CaseData:
-        return load_cases(raw, geography, today, self.name)
+        return load_cases(raw, geography, today, self.kind)
 
 
 def load_cases(

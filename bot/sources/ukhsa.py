@@ -54,7 +54,7 @@ class UkhsaDeaths(BuiltinSource):
     profile = PROFILE
 
     def parse(self, raw: RawData, geography: Geography, today: dt.date) -> CaseData:
-        return load_deaths(raw, geography, today, self.name)
+        return load_deaths(raw, geography, today, self.kind)
 
 
 @register_source(SAMPLE)
