@@ -58,6 +58,7 @@ class FakeUkhsaApi(LocalServer["_Fault"]):
     def __init__(self, files: Iterable[Path] | None = None) -> None:
         """Serving ``files`` (default: every file in tests/data/ukhsa)."""
         self._rows: list[dict[str, Any]] = []
+        self._series: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
         super().__init__(_Handler)
         self.base_url = self.root_url
         self.ingest(sorted(DATA.glob("*.json")) if files is None else files)
@@ -74,6 +75,9 @@ class FakeUkhsaApi(LocalServer["_Fault"]):
         with self._lock:
             kept = [r for r in self._rows if (r["geography"], r["metric"]) not in fresh]
             self._rows = kept + rows
+            self._series = {}
+            for row in self._rows:  # each series by its path, for the leaf of the tree
+                self._series.setdefault(tuple(row[key] for key in KEYS), []).append(row)
 
     def revise(self, geography: str, date: str, value: float, provisional: bool = False) -> None:
         """A refresh: the figure of ``geography`` for the week beginning ``date`` changes."""
@@ -137,9 +141,11 @@ class FakeUkhsaApi(LocalServer["_Fault"]):
         ):
             return 404, {"detail": "Not found."}
         with self._lock:
-            rows = [
-                r for r in self._rows if all(r[k] == v for k, v in zip(KEYS, chosen, strict=False))
-            ]
+            if len(chosen) == len(KEYS):
+                rows = list(self._series.get(tuple(chosen), []))
+            else:
+                wanted = dict(zip(KEYS, chosen, strict=False))  # the levels named so far
+                rows = [r for r in self._rows if all(r[k] == v for k, v in wanted.items())]
         if not rows:
             return 404, {"detail": "Not found."}
         if len(chosen) == len(KEYS):
