@@ -52,7 +52,8 @@ class PatchbotGroup(click.Group):
 @click.version_option(__version__, prog_name="patchbot")
 @click.pass_context
 def cli(ctx: click.Context, env_file: Path | None, verbose: bool, debug: bool) -> None:
-    """Patchbot drafts local Covid-19 neighbourhood stories from Public Health England data."""
+    """Patchbot drafts local Covid-19 stories: this week's from the UK Health Security Agency's
+    data dashboard (--source ukhsa), or from Public Health England's 2020 neighbourhood data."""
     from bot.logs import configure
 
     configure(verbose)
