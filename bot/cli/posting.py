@@ -79,16 +79,26 @@ def post(
 def _deliver(desk: Desk, run: RunContext, drafts: DraftSet) -> DeliveryReport:
     """Post one desk's drafts; an error that stops it is kept for ``patchbot status``."""
     from bot import pipeline
-    from bot.state import EventKind, Journal, Ledger
+    from bot.state import Ledger
 
     state = desk.settings.state_dir
     try:
         with Ledger(state, desk.name) as ledger:
-            return pipeline.deliver_drafts(desk, run, drafts, ledger)
+            report = pipeline.deliver_drafts(desk, run, drafts, ledger)
     except PatchbotError as error:
-        with contextlib.suppress(PatchbotError), Journal(state, desk.name) as journal:
-            journal.log_event(EventKind.ERROR, f"post: {error}")
+        _remember_error(desk, f"post: {error}")
         raise
+    if report.kept:
+        name, why = report.kept[0]
+        _remember_error(desk, f"post: {len(report.kept)} kept for the next run ({name}: {why})")
+    return report
+
+
+def _remember_error(desk: Desk, error: str) -> None:
+    from bot.state import EventKind, Journal
+
+    with contextlib.suppress(PatchbotError), Journal(desk.settings.state_dir, desk.name) as journal:
+        journal.log_event(EventKind.ERROR, error)
 
 
 @cli.command()

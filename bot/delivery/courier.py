@@ -319,7 +319,9 @@ def deliver(
         target.check(routing.destinations)
     except DeliveryFailure as failure:
         report = register(drafts, ledger, routing.destination_for)
-        report.kept += [(label(post), failure.explain()) for post in ledger.pending()]
+        for post in ledger.pending():
+            ledger.record_failure(post.id, failure.explain())
+            report.kept.append((label(post), failure.explain()))
         _tell_problems(alerts, drafts, ledger, report)
         return report
     report = register(drafts, ledger, routing.destination_for)
