@@ -110,7 +110,8 @@ def test_two_desks_in_one_channel_never_cross_wires(
     south = run_cli("post", "--desk", "south", *story, env=env)
     assert "patchbot: south: Slack: 1 posted" in south.stderr
     north_story, south_story = top_level(slack, "echo")
-    assert north_story.metadata and south_story.metadata
+    assert north_story.metadata
+    assert south_story.metadata
     assert north_story.metadata["event_payload"]["desk"] == "north"
     assert south_story.metadata["event_payload"]["desk"] == "south"
     for parent in (north_story, south_story):
