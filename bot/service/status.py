@@ -25,7 +25,7 @@ def status_lines(settings: Settings, now: dt.datetime | None = None) -> list[str
         if not desk.explicit:
             lines += _desk_lines(desk, now)
             continue
-        patch = desk.settings.patch
+        patch = desk.settings.patch or "(no patch)"
         if desk.patch_name:
             patch += f' ("{desk.patch_name}" in headlines)'
         lines.append(f"desk {desk.name}: {patch} → {desk.settings.slack_channel}")
