@@ -4,6 +4,7 @@ and named by its own setting, one alert per problem per day."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import socket
 import time
@@ -12,9 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.cases import CaseData
 from bot.delivery import target_for
+from bot.geography import Geography, Patch
 from bot.rendering import DEFAULT_TEMPLATES_DIR
 from bot.settings import Settings
+from bot.sources import RawData, SourceOptions
 from tests.conftest import CHANNELS, EXCERPT, TOKEN, CliResult, top_level
 from tests.fakes.slack_api import FakeSlack
 
@@ -176,3 +180,32 @@ def test_one_alert_per_problem_per_day(
     (alert,) = top_level(slack, "ops")
     assert alert.text.startswith(":warning: Patchbot (York):\n• not drafted (template error): ")
     assert alert.text.count("• ") == 1
+
+
+class LeakySource:
+    """A plug-in source with a bug whose message carries the token."""
+
+    geography = "msoa-2011"
+
+    def __init__(self, spec: str, options: SourceOptions) -> None:
+        self.name = spec
+
+    def fetch(self, patch: Patch, geography: Geography) -> RawData:
+        raise RuntimeError(f"boom with Authorization: Bearer {TOKEN}")
+
+    def parse(self, raw: RawData, geography: Geography, today: dt.date) -> CaseData:
+        raise AssertionError("never reached")
+
+
+def test_debug_tracebacks_never_show_the_token(run_cli: Run, env: dict[str, str]) -> None:
+    from bot.sources import SOURCES, register_source
+
+    register_source("leaky")(LeakySource)
+    try:
+        result = run_cli("--debug", "post", "--source", "leaky", env=env)
+    finally:
+        SOURCES.pop("leaky")
+    assert result.exit_code == 70
+    assert "Traceback (most recent call last)" in result.stderr
+    assert "RuntimeError: boom with Authorization: Bearer [redacted]" in result.stderr
+    assert TOKEN not in result.stderr + result.stdout
