@@ -164,3 +164,22 @@ def test_desk_options_name_their_problem(run_cli: Run, env: dict[str, str]) -> N
     assert "--desk echo: no desks file; set PATCHBOT_DESKS" in (
         run_cli("draft", "--desk", "echo", env=no_file).stderr
     )
+
+
+def test_the_readmes_example_desks_file_is_valid(tmp_path: Path) -> None:
+    from bot.desks import load_desks
+    from bot.geography import load_geography
+    from bot.settings import Settings
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    example = readme.split("```toml\n# desks.toml", 1)[1].split("```", 1)[0]
+    path = tmp_path / "desks.toml"
+    path.write_text("#" + example)
+    desks = load_desks(Settings.load(environ={"PATCHBOT_DESKS": str(path)}))
+    assert [desk.name for desk in desks] == ["echo", "press", "gazette"]
+    patches = [load_geography().resolve_patch(desk.settings.patch) for desk in desks]
+    assert [len(patch.councils) for patch in patches] == [2, 3, 3]
+    assert desks[1].settings.templates_dir == tmp_path / "press_templates"
+    assert desks[2].settings.story_channels == {"weekly_roundup": "#gazette-roundups"}
+    assert desks[0].setting("SLACK_CHANNEL") == f"{path} [desks.echo] channel"
