@@ -104,3 +104,18 @@ def test_killed_at_random_points_then_rerun(tmp_path: Path) -> None:
             assert_complete_and_once(slack)
     print(f"kill test: {ITERATIONS} iterations, killed {dict(killed_at)}")
     assert sum(killed_at.values()) >= ITERATIONS * 2 // 3  # most runs really were killed
+
+
+def test_a_full_disk_while_recording_loses_no_picture(tmp_path: Path) -> None:
+    """The disk fills while a story and its pictures are being recorded: the transaction
+    leaves all of it or none, so the next run shares every picture, once."""
+    from tests.test_faults import one_clear_line, patchbot
+
+    with FakeSlack(token=TOKEN, channels=CHANNELS, retry_after=0) as slack:
+        env = environment(slack, tmp_path / "state")
+        args = [*ARGS, *(arg for story in STORIES for arg in ("--story", story))]
+        full = patchbot(*args, env=env, cwd=tmp_path, limit_file_size=150_000)
+        assert one_clear_line(full).startswith("PATCHBOT_STATE_DIR: cannot write ")
+        again = patchbot(*args, env=env, cwd=tmp_path)
+        assert again.returncode == 0, again.stderr
+        assert_complete_and_once(slack)
