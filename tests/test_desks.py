@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -183,3 +184,39 @@ def test_the_readmes_example_desks_file_is_valid(tmp_path: Path) -> None:
     assert desks[1].settings.templates_dir == tmp_path / "press_templates"
     assert desks[2].settings.story_channels == {"weekly_roundup": "#gazette-roundups"}
     assert desks[0].setting("SLACK_CHANNEL") == f"{path} [desks.echo] channel"
+
+
+def test_the_service_serves_every_desk_on_its_own_schedule(
+    slack: FakeSlack, env: dict[str, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import datetime as dt
+    import logging
+
+    from bot.service import UK
+    from bot.settings import Settings
+    from bot.state import Journal
+    from tests.test_service import serving, wait_for
+
+    if dt.datetime.now(UK).time() >= dt.time(23, 59):  # the schedule is "the rest of today"
+        time.sleep(61)
+    caplog.set_level(logging.INFO, logger="bot")
+    desks = tmp_path / "two.toml"
+    every_day = 'run_days = "mon-sun"\nrun_at = "00:00"\npoll_until = "23:59:59"\n'
+    desks.write_text(
+        f'[desks.echo]\npatch = "Darlington"\nchannel = "#echo"\n{every_day}\n'
+        f'[desks.press]\npatch = "York"\nchannel = "#press"\n{every_day}'
+    )
+    settings = Settings.load(environ={**env, "PATCHBOT_DESKS": str(desks)})
+    today = dt.datetime.now(UK).date().isoformat()
+
+    def finished(desk: str) -> bool:
+        with Journal(tmp_path / "state", desk) as journal:
+            done = journal.run_day(today)
+        return done is not None and done.finished_at is not None
+
+    with serving(settings, caplog) as start:
+        assert "desk=echo" in start
+        assert "catch_up=yes" in start
+        wait_for(lambda: finished("echo") and finished("press"), timeout=60)
+    assert len(top_level(slack, "echo")) == 4
+    assert len(top_level(slack, "press")) == 5
