@@ -40,10 +40,13 @@ class Settings:
     slack_api_url: str = SLACK_API_URL
     story_channels: dict[str, str] = field(default_factory=dict)  # SLACK_CHANNEL_<STORY>
     # Slack calls: seconds to wait for an answer; how many times to retry one that failed
-    # on Slack's side, waiting slack_backoff seconds before the first retry (doubling).
+    # on Slack's side, waiting slack_backoff seconds before the first retry (doubling); the
+    # longest wait (Retry-After or backoff) Patchbot accepts.
     slack_timeout: float = 30.0
     slack_retries: int = 2
     slack_backoff: float = 2.0
+    slack_max_wait: float = HttpPolicy().max_wait
+    desks_file: Path | None = None  # PATCHBOT_DESKS: one Patchbot serving several desks
     # `patchbot run`: when to look for a new release (UK time), on which days (a cron
     # day-of-week expression; default: the source's, mon-fri for PHE, thu for UKHSA), how
     # often to look again, and until when.
@@ -51,13 +54,6 @@ class Settings:
     run_days: str = "mon-fri"
     poll_minutes: float = 5.0
     poll_until: dt.time = dt.time(20)
-
-    def channel_for(self, story: str, templates_channel: str | None = None) -> str:
-        """Where a story goes: SLACK_CHANNEL_<STORY>, else stories.toml, else SLACK_CHANNEL."""
-        channel = self.story_channels.get(story) or templates_channel or self.slack_channel
-        if not channel:
-            raise PatchbotError(f"SLACK_CHANNEL: not set (needed to post {story})")
-        return channel
 
     @classmethod
     def load(
@@ -111,7 +107,7 @@ class Settings:
                 metric=get("PATCHBOT_UKHSA_METRIC", _name, ukhsa.metric),
                 geography_type=get("PATCHBOT_UKHSA_GEOGRAPHY_TYPE", _name, ukhsa.geography_type),
             ),
-            slack_token=values.get("SLACK_BOT_TOKEN", "").strip() or None,
+            slack_token=_token(values.get("SLACK_BOT_TOKEN", "")),
             slack_channel=values.get("SLACK_CHANNEL", "").strip() or None,
             slack_ops_channel=values.get("SLACK_OPS_CHANNEL", "").strip() or None,
             slack_api_url=get("SLACK_API_URL", _base_url, SLACK_API_URL),
@@ -119,11 +115,32 @@ class Settings:
             slack_timeout=get("SLACK_TIMEOUT", _positive, cls.slack_timeout),
             slack_retries=get("SLACK_RETRIES", _count, cls.slack_retries),
             slack_backoff=get("SLACK_BACKOFF", _non_negative, cls.slack_backoff),
+            slack_max_wait=get(
+                "SLACK_MAX_WAIT",
+                _non_negative,
+                get("PATCHBOT_HTTP_MAX_WAIT", _non_negative, defaults.max_wait),
+            ),
+            desks_file=get("PATCHBOT_DESKS", _path, None),
             run_at=get("PATCHBOT_RUN_AT", _clock, dt.time(16)),
             run_days=get("PATCHBOT_RUN_DAYS", _days, run_days_for(source)),
             poll_minutes=get("PATCHBOT_POLL_MINUTES", _positive, 5.0),
             poll_until=get("PATCHBOT_POLL_UNTIL", _clock, dt.time(20)),
         )
+
+
+_BOT_TOKEN = re.compile(r"xoxb-[A-Za-z0-9-]+")
+
+
+def _token(raw: str) -> str | None:
+    """A bot token's shape (never its value) is checked before anything is sent: a user or
+    app token, or one with a space or line break pasted into it, is refused."""
+    token = raw.strip()
+    if token and not _BOT_TOKEN.fullmatch(token):
+        raise PatchbotError(
+            "SLACK_BOT_TOKEN: not a Slack bot token: it should start with xoxb- and have no "
+            "spaces or line breaks (the Bot User OAuth Token, README 'Slack setup')"
+        )
+    return token or None
 
 
 def _clock(raw: str) -> dt.time:
