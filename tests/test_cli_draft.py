@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import EXCERPT, CliResult, read_rows, write_rows
+from tests.helpers import EXCERPT, CliResult, Run, read_rows, write_rows
 
-Run = Callable[..., CliResult]
 WEEK = "2020-11-25"
 
 

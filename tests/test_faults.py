@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHANNELS, EXCERPT, TOKEN, run_patchbot, top_level
 from tests.fakes.phe_api import FakePheApi
 from tests.fakes.slack_api import FakeSlack
+from tests.helpers import CHANNELS, EXCERPT, TOKEN, run_patchbot, top_level
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -30,7 +30,7 @@ from bot.geography import Geography
 from bot.housestyle import num
 from bot.settings import Settings
 from bot.stories import Draft, DraftSet
-from tests.conftest import EXCERPT, cases_from, read_rows, suppress_all
+from tests.helpers import EXCERPT, cases_from, read_rows, suppress_all
 
 WEEK = dt.date(2020, 11, 25)
 FIVE = "Darlington, Hartlepool, Richmondshire, Ryedale, York"  # every council in the excerpt
