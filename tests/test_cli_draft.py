@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.helpers import EXCERPT, CliResult, Run, read_rows, write_rows
 
 WEEK = "2020-11-25"
@@ -262,6 +264,7 @@ def test_settings_come_from_a_dotenv_file(run_cli: Run, tmp_path: Path) -> None:
     assert result.json()["patch"]["councils"] == ["Ryedale"]
 
 
+@pytest.mark.process
 def test_python_dash_m_bot_works() -> None:
     import subprocess
     import sys

@@ -30,11 +30,10 @@ from bot.geography import Geography
 from bot.housestyle import num
 from bot.settings import Settings
 from bot.stories import Draft, DraftSet
-from tests.helpers import EXCERPT, cases_from, read_rows, suppress_all
+from tests.helpers import EXCERPT, ROOT, cases_from, read_rows, suppress_all
 
 WEEK = dt.date(2020, 11, 25)
 FIVE = "Darlington, Hartlepool, Richmondshire, Ryedale, York"  # every council in the excerpt
-ROOT = Path(__file__).resolve().parent.parent
 
 # PHE dashboard map colours, written out here independently of bot/pictures/.
 PURPLE, BLUE, TEAL, WHITE = "#53084a", "#2067ab", "#399384", "#ffffff"
@@ -152,6 +151,7 @@ def test_bundle_decodes_to_where_ons_puts_the_area() -> None:
     assert (high < (-1.0, 54.0)).all()
 
 
+@pytest.mark.process
 def test_bundle_rebuilds_byte_for_byte(tmp_path: Path) -> None:
     source = ROOT.parent / "shared" / "data" / "msoa-boundaries" / "MSOA_EW_2011.json"
     if not source.exists():

@@ -7,6 +7,8 @@ import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import pytest
+
 from bot.geography import load_geography
 from tests.fakes.slack_api import FakeSlack, Message
 from tests.helpers import (
@@ -140,6 +142,8 @@ def test_a_mistyped_channel_can_be_fixed(
     assert len(stories(slack)) == 1
 
 
+# A process for the first run: the state lock is held by another process, as in production.
+@pytest.mark.process
 def test_two_posts_at_once_cannot_both_post(
     slack: FakeSlack, env: dict[str, str], tmp_path: Path, run_cli: Run
 ) -> None:

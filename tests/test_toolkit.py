@@ -23,6 +23,7 @@ def check(run_cli: Run, folder: Path) -> CliResult:
     return result
 
 
+@pytest.mark.lint
 def test_the_real_templates_pass_the_check(run_cli: Run) -> None:
     result = check(run_cli, DEFAULT_TEMPLATES_DIR)
     assert result.exit_code == 0, result.stdout
