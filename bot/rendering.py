@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -22,7 +23,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from bot.errors import PatchbotError
 from bot.housestyle import FILTERS
 
-DEFAULT_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "story_templates"
+# The templates Patchbot ships: story_templates/ in a clone, bot/story_templates when installed.
+DEFAULT_TEMPLATES_DIR = Path(str(resources.files("bot.story_templates")))
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
@@ -65,6 +67,13 @@ def describe(error: jinja2.TemplateError, where: str, root: Path | None = None) 
     return f"{where}: {message}"
 
 
+def in_nested_set(folder: Path, path: Path) -> bool:
+    """Whether ``path`` (in ``folder``) belongs to a set of templates of its own inside it: a
+    subfolder with its own stories.toml, for another source's data (``ukhsa-deaths/``)."""
+    parents = path.relative_to(folder).parents
+    return any((folder / parent / "stories.toml").is_file() for parent in parents if parent.parts)
+
+
 class Renderer:
     def __init__(
         self, templates_dir: Path = DEFAULT_TEMPLATES_DIR, overrides: dict[str, Path] | None = None
@@ -92,10 +101,12 @@ class Renderer:
         self._snippets: dict[str, jinja2.Template] = {}
 
     def sources(self) -> list[str]:
-        """The text of every template (an edited override in place of its original)."""
+        """The text of every template of this folder (an edited override in place of its
+        original), not of the folders inside it for other data."""
         return [
             self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
             for name in self.env.list_templates(extensions=["j2"])
+            if not in_nested_set(self.templates_dir, self.templates_dir / name)
         ]
 
     def snippet(self, source: str) -> jinja2.Template:

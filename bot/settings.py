@@ -18,7 +18,7 @@ from dotenv import dotenv_values
 
 from bot.errors import PatchbotError
 from bot.rendering import DEFAULT_TEMPLATES_DIR
-from bot.sources import HttpPolicy, SourceOptions
+from bot.sources import HttpPolicy, SourceOptions, UkhsaOptions, run_days_for
 from bot.state import default_state_dir
 
 T = TypeVar("T")
@@ -33,6 +33,7 @@ class Settings:
     phe_api_url: str
     http: HttpPolicy
     state_dir: Path
+    ukhsa: UkhsaOptions = field(default_factory=UkhsaOptions)  # which UKHSA series, and where
     slack_token: str | None = field(default=None, repr=False)  # a secret: never printed
     slack_channel: str | None = None
     slack_ops_channel: str | None = None
@@ -44,7 +45,8 @@ class Settings:
     slack_retries: int = 2
     slack_backoff: float = 2.0
     # `patchbot run`: when to look for a new release (UK time), on which days (a cron
-    # day-of-week expression), how often to look again, and until when.
+    # day-of-week expression; default: the source's, mon-fri for PHE, thu for UKHSA), how
+    # often to look again, and until when.
     run_at: dt.time = dt.time(16)
     run_days: str = "mon-fri"
     poll_minutes: float = 5.0
@@ -59,9 +61,14 @@ class Settings:
 
     @classmethod
     def load(
-        cls, env_file: Path | None = None, environ: Mapping[str, str] | None = None
+        cls,
+        env_file: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        source: str | None = None,
     ) -> Settings:
-        """Read ``env_file`` (default: ``.env`` in the current folder, if there is one)."""
+        """Read ``env_file`` (default: ``.env`` in the current folder, if there is one);
+        ``source`` (a command's ``--source``) overrides PATCHBOT_SOURCE, and with it the
+        default run days."""
         environ = os.environ if environ is None else environ
         path = env_file or Path(".env")
         if env_file is not None and not env_file.is_file():
@@ -79,13 +86,15 @@ class Settings:
                 raise PatchbotError(f"{name}: not a valid value: {raw!r}") from None
 
         defaults = HttpPolicy()
+        ukhsa = UkhsaOptions()
+        source = source or values.get("PATCHBOT_SOURCE") or None
         story_channels = {
             name.removeprefix("SLACK_CHANNEL_").lower(): value.strip()
             for name, value in values.items()
             if name.startswith("SLACK_CHANNEL_") and value.strip()
         }
         return cls(
-            source=values.get("PATCHBOT_SOURCE") or None,
+            source=source,
             patch=values.get("PATCHBOT_PATCH") or None,
             templates_dir=get("PATCHBOT_TEMPLATES_DIR", Path, DEFAULT_TEMPLATES_DIR),
             phe_api_url=get("PATCHBOT_PHE_API_URL", _http_url, SourceOptions().phe_api_url),
@@ -96,6 +105,12 @@ class Settings:
                 max_wait=get("PATCHBOT_HTTP_MAX_WAIT", _non_negative, defaults.max_wait),
             ),
             state_dir=get("PATCHBOT_STATE_DIR", _path, default_state_dir()),
+            ukhsa=UkhsaOptions(
+                api_url=get("PATCHBOT_UKHSA_API_URL", _http_url, ukhsa.api_url),
+                topic=get("PATCHBOT_UKHSA_TOPIC", _name, ukhsa.topic),
+                metric=get("PATCHBOT_UKHSA_METRIC", _name, ukhsa.metric),
+                geography_type=get("PATCHBOT_UKHSA_GEOGRAPHY_TYPE", _name, ukhsa.geography_type),
+            ),
             slack_token=values.get("SLACK_BOT_TOKEN", "").strip() or None,
             slack_channel=values.get("SLACK_CHANNEL", "").strip() or None,
             slack_ops_channel=values.get("SLACK_OPS_CHANNEL", "").strip() or None,
@@ -105,7 +120,7 @@ class Settings:
             slack_retries=get("SLACK_RETRIES", _count, cls.slack_retries),
             slack_backoff=get("SLACK_BACKOFF", _non_negative, cls.slack_backoff),
             run_at=get("PATCHBOT_RUN_AT", _clock, dt.time(16)),
-            run_days=get("PATCHBOT_RUN_DAYS", _days, "mon-fri"),
+            run_days=get("PATCHBOT_RUN_DAYS", _days, run_days_for(source)),
             poll_minutes=get("PATCHBOT_POLL_MINUTES", _positive, 5.0),
             poll_until=get("PATCHBOT_POLL_UNTIL", _clock, dt.time(20)),
         )
@@ -126,6 +141,13 @@ def _days(raw: str) -> str:
     if not re.fullmatch(r"[a-z*/,-]+", value):
         raise ValueError(raw)
     return value
+
+
+def _name(raw: str) -> str:
+    """A name as the UKHSA API spells it ("COVID-19", "Lower Tier Local Authority")."""
+    if len(raw) > 100 or not raw.isprintable():
+        raise ValueError(raw)
+    return raw
 
 
 def _path(raw: str) -> Path:

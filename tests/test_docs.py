@@ -33,3 +33,12 @@ def test_every_option_is_in_the_readme() -> None:
         if option.startswith("--") and option not in README and option != "--help"
     ]
     assert missing == []
+
+
+def test_the_command_reference_is_the_clis_own_help() -> None:
+    from cogapp import Cog
+
+    status = Cog().main(
+        ["cog", "--check", str(Path(__file__).resolve().parent.parent / "README.md")]
+    )
+    assert status == 0, "README's command reference differs from --help: run `cog -r README.md`"

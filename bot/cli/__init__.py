@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from bot import __version__
 from bot.errors import PatchbotError
 from bot.logs import redact
 
@@ -48,10 +49,11 @@ class PatchbotGroup(click.Group):
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log each step to stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
-@click.version_option(package_name="patchbot")
+@click.version_option(__version__, prog_name="patchbot")
 @click.pass_context
 def cli(ctx: click.Context, env_file: Path | None, verbose: bool, debug: bool) -> None:
-    """Patchbot drafts local Covid-19 neighbourhood stories from Public Health England data."""
+    """Patchbot drafts local Covid-19 stories: this week's from the UK Health Security Agency's
+    data dashboard (--source ukhsa), or from Public Health England's 2020 neighbourhood data."""
     from bot.logs import configure
 
     configure(verbose)

@@ -40,8 +40,8 @@ def data_options(command: Callable[..., None]) -> Callable[..., None]:
     options = [
         click.option(
             "--source",
-            help="bundled (default), phe-api, an http(s) URL, or a .csv/.csv.gz file. "
-            "[env: PATCHBOT_SOURCE]",
+            help="ukhsa (live), ukhsa-sample, bundled (PHE 2020, the default), phe-api, an "
+            "http(s) URL, or a .csv/.csv.gz file. [env: PATCHBOT_SOURCE]",
         ),
         click.option(
             "--patch",

@@ -11,8 +11,9 @@ from bot.cli import cli
 
 @cli.command()
 @click.option("--once", is_flag=True, help="Check now, once (post if new), and exit.")
+@click.option("--source", help="The source to check, instead of PATCHBOT_SOURCE (e.g. ukhsa).")
 @click.pass_context
-def run(ctx: click.Context, once: bool) -> None:
+def run(ctx: click.Context, once: bool, source: str | None) -> None:
     """Run as a service: on each run day at PATCHBOT_RUN_AT (UK time) check the source for a
     new release, poll until PATCHBOT_POLL_UNTIL, post it as `post` does. SIGTERM or Ctrl-C
     finishes the story being posted and exits.
@@ -27,7 +28,7 @@ def run(ctx: click.Context, once: bool) -> None:
     from bot import service
     from bot.settings import Settings
 
-    settings = Settings.load(ctx.obj["env_file"])
+    settings = Settings.load(ctx.obj["env_file"], source=source)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:

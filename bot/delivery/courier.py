@@ -27,7 +27,7 @@ class DeliveryReport:
     corrected: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     kept: list[tuple[str, str]] = field(default_factory=list)  # (story label, why)
-    settings_changed: list[str] = field(default_factory=list)  # differ, but not by PHE
+    settings_changed: list[str] = field(default_factory=list)  # differ, not by the publisher
     stopped: list[str] = field(default_factory=list)  # left pending: the service was stopping
 
     def summary(self) -> str:
@@ -51,6 +51,7 @@ def ledger_draft(drafts: DraftSet, index: int) -> dict[str, Any]:
         "week_ending": drafts.week_ending.isoformat(),
         "release": drafts.release.isoformat() if drafts.release else None,
         "origin": drafts.origin,
+        "publisher": drafts.dataset.publisher if drafts.dataset else None,
     }
 
 
@@ -148,7 +149,7 @@ class Courier:
             place = Place(self.target.destination_id(post.channel))
         elif original.channel_id and original.ts:  # a correction goes in the original's thread
             place = Place(original.channel_id, original.ts)
-            notice = Notice.correction(draft.get("release"))
+            notice = Notice.correction(draft.get("release"), draft.get("publisher"))
         else:  # the original is still on its way: it goes first
             raise DeliveryFailure("the original has not reached Slack yet")
         main, continued = self.target.compose(draft, notice)
@@ -176,7 +177,7 @@ class Courier:
         publishes its figures; safe to repeat."""
         assert earlier.channel_id
         assert earlier.ts
-        notice = Notice.revised(correction.draft.get("release"))
+        notice = Notice.revised(correction.draft.get("release"), correction.draft.get("publisher"))
         main, _continued = self.target.compose(earlier.draft, notice)
         destination_id, message_id = earlier.channel_id, earlier.ts
 

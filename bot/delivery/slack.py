@@ -44,6 +44,7 @@ BLOCK_LIMIT = 50
 MAIN_SECTIONS = 5  # sections in the channel message; the rest continue in the thread
 THREAD_SECTIONS = 40  # sections per thread reply
 METADATA_EVENT = "patchbot_story_part"
+PHE = "Public Health England"  # the publisher of a draft that names none (posted before UKHSA)
 ALERT_EVENT = "patchbot_alert"
 RATE_LIMIT_RETRIES = 3  # a 429 means Slack did nothing: safe to retry inside slack-sdk
 AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
@@ -132,7 +133,8 @@ def _title(headline: str) -> dict[str, Any]:
 def context_line(draft: dict[str, Any]) -> str:
     parts = [escape(draft["patch"]), f"week to {uk_date(draft['week_ending'], year=True)}"]
     if draft.get("release"):
-        parts.append(f"PHE data published {uk_date(draft['release'], year=True)}")
+        publisher = initials(draft.get("publisher") or PHE)
+        parts.append(f"{publisher} data published {uk_date(draft['release'], year=True)}")
     parts.append(f"source: {escape(draft['origin'])}")
     parts.append("Draft by Patchbot: check before publishing")
     return " · ".join(parts)
@@ -173,17 +175,23 @@ def build_messages(
 
 def banner(notice: Notice) -> str:
     """The mrkdwn banner over a corrected or a revised story."""
+    publisher = escape(notice.publisher or PHE)
+    published = f" (data published {escape(notice.release)})" if notice.release else ""
     if notice.kind == NoticeKind.CORRECTION:
         return (
-            f":warning: *CORRECTION*: Public Health England revised these figures (data "
-            f"published {escape(notice.release or 'a later date')}). This corrected draft "
-            "replaces the one above."
+            f":warning: *CORRECTION*: {publisher} revised these figures{published}. This "
+            "corrected draft replaces the one above."
         )
     return (
-        f":warning: *REVISED*: Public Health England revised these figures (data published "
-        f"{escape(notice.release or 'later')}). Do not publish this version: see the latest "
-        "correction in the thread."
+        f":warning: *REVISED*: {publisher} revised these figures{published}. Do not publish "
+        "this version: see the latest correction in the thread."
     )
+
+
+def initials(publisher: str) -> str:
+    """How a dateline names a publisher: "Public Health England" -> "PHE", "UK Health Security
+    Agency" -> "UKHSA"."""
+    return "".join(word if word.isupper() else word[0] for word in publisher.split())
 
 
 def marker(part: PartKey) -> dict[str, Any]:

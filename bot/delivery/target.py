@@ -44,18 +44,19 @@ class NoticeKind(StrEnum):
 
 @dataclass(frozen=True)
 class Notice:
-    """A banner over a post's headline, saying PHE revised its figures."""
+    """A banner over a post's headline, saying the publisher (PHE, UKHSA) revised its figures."""
 
     kind: NoticeKind
     release: str | None  # the data release with the new figures, where known
+    publisher: str | None = None  # who revised them, where the draft says (else PHE)
 
     @classmethod
-    def correction(cls, release: str | None) -> Notice:
-        return cls(NoticeKind.CORRECTION, release)
+    def correction(cls, release: str | None, publisher: str | None = None) -> Notice:
+        return cls(NoticeKind.CORRECTION, release, publisher)
 
     @classmethod
-    def revised(cls, release: str | None) -> Notice:
-        return cls(NoticeKind.REVISED, release)
+    def revised(cls, release: str | None, publisher: str | None = None) -> Notice:
+        return cls(NoticeKind.REVISED, release, publisher)
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from bot.errors import PatchbotError
 from bot.logs import kv, step, uk_time
 from bot.service.schedule import now_uk
 from bot.settings import Settings
-from bot.sources import DEFAULT_SOURCE, NoDataError, RawData
+from bot.sources import DEFAULT_SOURCE, NoDataError, RawData, profile_of
 from bot.state import EventKind, Journal, Ledger, Release
 
 if TYPE_CHECKING:
@@ -113,6 +113,7 @@ class Checker:
         self.context = RunContext.build(settings)
         self.patch = self.context.patch
         self.source = settings.source or DEFAULT_SOURCE
+        self.publisher = profile_of(self.context.source).publisher  # "PHE", "UKHSA"
 
     def journal(self) -> Journal:
         """A connection for the calling thread (jobs run in the scheduler's worker threads)."""

@@ -122,7 +122,7 @@ class Service(Checker):
             else "No release has been processed yet."
         )
         text = (
-            f":hourglass: Patchbot: no new PHE data today ({day:%A %-d %B %Y}) for "
+            f":hourglass: Patchbot: no new {self.publisher} data today ({day:%A %-d %B %Y}) for "
             f"{self.patch.name}. Checked {self.source} {checks} "
             f"{'time' if checks == 1 else 'times'} until {self.schedule.poll_until:%H:%M} UK "
             f"time; nothing was posted. {latest}"

@@ -15,6 +15,7 @@ from bot.stories import Story, register_story
 class ChangeParams:
     top: int = 10  # areas listed (more when tied with the last)
     min_previous_cases: int = 5  # ignore areas whose week-before count was below this
+    min_change: int = 1  # ignore rises or falls smaller than this (noise in small counts)
 
 
 class ChangeFigures(TypedDict):
@@ -22,11 +23,13 @@ class ChangeFigures(TypedDict):
     min_previous_cases: Annotated[
         int, "stories.toml: areas with fewer cases the week before are left out"
     ]
+    min_change: Annotated[int, "stories.toml: rises or falls smaller than this are left out"]
 
 
 def _changes(table: pd.DataFrame, params: ChangeParams, rising: bool) -> Finding:
     known = table[table["change"].notna() & (table["previous_cases"] >= params.min_previous_cases)]
-    moved = known[known["change"] > 0] if rising else known[known["change"] < 0]
+    least = max(1, params.min_change)
+    moved = known[known["change"] >= least] if rising else known[known["change"] <= -least]
     ranked = moved.assign(size=moved["change"].abs()).sort_values(
         [PATCH, "size", "area_name"], ascending=[True, False, True], kind="stable"
     )
@@ -36,7 +39,9 @@ def _changes(table: pd.DataFrame, params: ChangeParams, rising: bool) -> Finding
         per_patch(
             table,
             lambda _patch, _counts: ChangeFigures(
-                top=params.top, min_previous_cases=params.min_previous_cases
+                top=params.top,
+                min_previous_cases=params.min_previous_cases,
+                min_change=params.min_change,
             ),
         ),
     )

@@ -23,9 +23,10 @@ class StorySettings:
     intros: tuple[str, ...] = ()  # alternative first paragraphs
 
 
-def load_story_settings(templates_dir: Path) -> dict[str, StorySettings]:
+def load_story_settings(templates_dir: Path, every_story: bool = True) -> dict[str, StorySettings]:
     """Read ``stories.toml``: every story needs its headlines and intros there; numbers left out
-    take the defaults of the story's params type."""
+    take the defaults of the story's params type. Without ``every_story`` (a folder for one
+    source's data, inside the main one) a story with no section is not drafted from it."""
     if not templates_dir.is_dir():
         raise PatchbotError(f"PATCHBOT_TEMPLATES_DIR: no such folder: {templates_dir}")
     path = templates_dir / "stories.toml"
@@ -42,6 +43,9 @@ def load_story_settings(templates_dir: Path) -> dict[str, StorySettings]:
         raise PatchbotError(f"{path}: unknown story [{unknown[0]}]; stories: {', '.join(STORIES)}")
     settings = {}
     for name, kind in STORIES.items():
+        if not every_story and name not in document:
+            settings[name] = StorySettings(False, _params(path, name, kind.params_type, {}))
+            continue
         section = dict(document.get(name, {}))
         enabled = section.pop("enabled", True)
         if not isinstance(enabled, bool):
@@ -74,7 +78,9 @@ def _snippets(path: Path, story: str, key: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _params(path: Path, story: str, params_type: type[Any], section: dict[str, Any]) -> Any:
+def _params(path: Path, story: str, params_type: type[Any] | None, section: dict[str, Any]) -> Any:
+    if params_type is None:
+        return None
     defaults = params_type()
     fields = {f.name: f for f in dataclasses.fields(params_type)}
     for key, value in section.items():
@@ -83,6 +89,10 @@ def _params(path: Path, story: str, params_type: type[Any], section: dict[str, A
                 f"{path}: [{story}] has no setting {key!r}; settings: enabled, {', '.join(fields)}"
             )
         expected = type(getattr(defaults, key))
+        if expected is bool:
+            if not isinstance(value, bool):
+                raise PatchbotError(f"{path}: [{story}] {key} must be true or false")
+            continue
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise PatchbotError(f"{path}: [{story}] {key} must be a number, got {value!r}")
         if expected is int and not isinstance(value, int):

@@ -1,0 +1,1 @@
+"""The story templates Patchbot ships: a folder of data for editors, not code (README.md)."""

@@ -1,0 +1,71 @@
+"""The PHE reader's field rules are declared once (``phe_csv.FIELDS``) and checked in Arrow; a
+property test holds the reader to a plain Python reading of the same declaration, so what the
+file says and what the tidy table holds cannot drift apart (a rate of "+419.1" or "4.19e2",
+say, is refused whichever way it is read)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.errors import PatchbotError
+from bot.sources import RawData
+from bot.sources.phe_csv import FIELDS, PATTERNS, Field, Kind, read_rows
+from tests.conftest import read_rows as excerpt_rows
+
+ROWS = excerpt_rows()
+NUMBERS = [field for field in FIELDS if field.kind in (Kind.WHOLE, Kind.DECIMAL)]
+TODAY = dt.date(2026, 1, 1)
+
+TRICKY = (
+    "", " ", "-99", "+419.1", "4.1910e+02", "1e3", " 12 ", "12.", ".5", "-0", "007", "1,234",
+    "NaN", "nan", "inf", "-inf", "0x10", "12.50", "-3.25", "\u0663", "\uff11\uff12", "12\u200b",
+)  # fmt: skip
+tricky = st.one_of(
+    st.sampled_from(TRICKY),
+    st.integers(min_value=-(10**12), max_value=10**12).map(str),
+    st.decimals(min_value=-(10**9), max_value=10**9, places=2).map(str),
+    st.text(alphabet="0123456789-+.eE ", max_size=8),
+)
+
+
+def expected(field: Field, cell: str) -> float | int | str | None:
+    """What the declaration says a cell is: None (suppressed), its number, or "refused"."""
+    text = cell.strip()
+    if text in field.suppressed:
+        return None
+    if not re.fullmatch(PATTERNS[field.kind], text, flags=re.ASCII):
+        return "refused"
+    value = int(text) if field.kind is Kind.WHOLE else float(text)
+    return "refused" if value < 0 and not field.negative else value
+
+
+def as_csv(rows: list[dict[str, str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(row=st.integers(min_value=0, max_value=len(ROWS) - 1), field=st.sampled_from(NUMBERS),
+       cell=tricky)  # fmt: skip
+def test_the_reader_agrees_with_the_declared_rules(row: int, field: Field, cell: str) -> None:
+    rows = [dict(r) for r in ROWS]
+    rows[row][field.column] = cell
+    raw = RawData(as_csv(rows), "rules.csv", None)
+    raw = RawData(as_csv(rows), "rules.csv", None)
+    want = expected(field, cell)
+    if want == "refused":
+        with pytest.raises(PatchbotError, match=re.escape(field.column)) as refused:
+            read_rows(raw, TODAY)
+        assert f"rules.csv: line {row + 2} (" in str(refused.value)
+    else:
+        assert read_rows(raw, TODAY)[field.name][row].as_py() == want
