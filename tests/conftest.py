@@ -1,6 +1,6 @@
-"""Shared fixtures: one per fake server (``slack``, ``api``/``published``), the settings that
-point Patchbot at them (``env``, ``api_env``), a CLI runner isolated from the user's settings,
-and a copy of the templates to edit. Plain helpers are in tests/helpers.py."""
+"""Shared fixtures: one per fake server (``slack``, ``api``/``published``, ``ukhsa``), the
+settings that point Patchbot at them (``env``, ``api_env``), a CLI runner isolated from the
+user's settings, and a copy of the templates to edit. Plain helpers are in tests/helpers.py."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from bot.geography import Geography, load_geography
 from bot.rendering import DEFAULT_TEMPLATES_DIR
 from tests.fakes.phe_api import FakePheApi
 from tests.fakes.slack_api import FakeSlack
+from tests.fakes.ukhsa_api import FakeUkhsaApi
 from tests.helpers import (
     CHANNELS,
     EXCERPT,
@@ -63,6 +64,14 @@ def published(api: FakePheApi) -> FakePheApi:
     """The fake PHE API with the excerpt published as the 2020-11-30 release."""
     api.publish(EXCERPT.read_bytes(), release="2020-11-30")
     return api
+
+
+@pytest.fixture
+def ukhsa() -> Iterator[FakeUkhsaApi]:
+    """A fake UKHSA dashboard API (real HTTP on 127.0.0.1) serving the real files of
+    tests/data/ukhsa."""
+    with FakeUkhsaApi() as fake:
+        yield fake
 
 
 @pytest.fixture

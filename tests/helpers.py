@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import json
 import os
+import struct
 import subprocess
 import sys
 import time
@@ -18,10 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from matplotlib import image as mpimg
+from matplotlib.path import Path as MplPath
+
+from bot import pictures, rules
 from bot.cases import CaseData
-from bot.geography import load_geography
+from bot.geography import Geography, load_geography
 from bot.sources import RawData
 from bot.sources.phe import load_cases
+from bot.stories import Draft, DraftSet
 from tests.fakes.phe_api import API_PATH, FakePheApi
 from tests.fakes.slack_api import FakeSlack, Message
 
@@ -61,6 +70,17 @@ def cases_from(
     writer.writerows(rows)
     raw = RawData(buffer.getvalue().encode(), "excerpt.csv", release)
     return load_cases(raw, load_geography(), dt.date(2026, 1, 1))
+
+
+# The latest week in the excerpt.
+EXCERPT_WEEK = dt.date(2020, 11, 25)
+
+
+def week_table(
+    geography: Geography, patch: str, rows: list[dict[str, str]] | None = None
+) -> pd.DataFrame:
+    cases = cases_from(rows if rows is not None else read_rows())
+    return rules.patch_week(cases, geography, geography.resolve_patch(patch), EXCERPT_WEEK)
 
 
 SUPPRESSIBLE = (
@@ -128,6 +148,60 @@ def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(what)
         time.sleep(0.02)
+
+
+# -- pictures, read back from their PNG bytes
+
+
+def story(drafts: DraftSet, name: str) -> Draft:
+    (draft,) = [d for d in drafts.drafts if d.story == name]
+    return draft
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", png[16:24])
+    return int(width), int(height)
+
+
+def rgb(png: bytes) -> npt.NDArray[np.uint8]:
+    image = np.asarray(mpimg.imread(io.BytesIO(png), format="png"), dtype=np.float64)
+    pixels: npt.NDArray[np.uint8] = np.rint(image[..., :3] * 255).astype(np.uint8)
+    return pixels
+
+
+def colour_at(image: npt.NDArray[np.uint8], point: tuple[float, float]) -> str:
+    column, row = point
+    r, g, b = image[int(row), int(column)]
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def colours_in(image: npt.NDArray[np.uint8]) -> set[str]:
+    packed = image[..., 0].astype(np.int64) << 16 | image[..., 1].astype(np.int64) << 8
+    packed |= image[..., 2]
+    return {f"#{int(value):06x}" for value in np.unique(packed)}
+
+
+def inside_point(code: str) -> tuple[float, float]:
+    """The area-weighted centroid (lon, lat) of the MSOA's largest outside ring, checked to
+    lie inside it."""
+    best: tuple[float, float, float] | None = None
+    ring_of_best = None
+    for points, hole in pictures.boundaries().rings(code):
+        if hole:
+            continue
+        x, y = points[:, 0], points[:, 1]
+        cross = x[:-1] * y[1:] - x[1:] * y[:-1]
+        area = cross.sum() / 2
+        cx = ((x[:-1] + x[1:]) * cross).sum() / (6 * area)
+        cy = ((y[:-1] + y[1:]) * cross).sum() / (6 * area)
+        if best is None or abs(area) > best[2]:
+            best, ring_of_best = (float(cx), float(cy), abs(float(area))), points
+    assert best is not None
+    assert ring_of_best is not None
+    assert MplPath(ring_of_best).contains_point(best[:2])
+    return best[0], best[1]
 
 
 # -- running Patchbot

@@ -38,7 +38,5 @@ def test_every_option_is_in_the_readme() -> None:
 def test_the_command_reference_is_the_clis_own_help() -> None:
     from cogapp import Cog
 
-    status = Cog().main(
-        ["cog", "--check", str(Path(__file__).resolve().parent.parent / "README.md")]
-    )
+    status = Cog().main(["cog", "--check", str(ROOT / "README.md")])
     assert status == 0, "README's command reference differs from --help: run `cog -r README.md`"
