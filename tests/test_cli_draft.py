@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import EXCERPT, CliResult, read_rows, write_rows
+import pytest
 
-Run = Callable[..., CliResult]
+from tests.helpers import EXCERPT, CliResult, Run, read_rows, write_rows
+
 WEEK = "2020-11-25"
 
 
@@ -264,6 +264,7 @@ def test_settings_come_from_a_dotenv_file(run_cli: Run, tmp_path: Path) -> None:
     assert result.json()["patch"]["councils"] == ["Ryedale"]
 
 
+@pytest.mark.process
 def test_python_dash_m_bot_works() -> None:
     import subprocess
     import sys

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import pytest
+
+from tests.helpers import ROOT
+
+pytestmark = pytest.mark.lint
 
 
 def run(*command: str) -> subprocess.CompletedProcess[str]:
@@ -28,3 +32,15 @@ def test_ruff_format_is_clean() -> None:
 def test_mypy_is_clean() -> None:
     done = run("mypy")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_test_modules_share_helpers_not_each_other() -> None:
+    """Shared code lives in tests/helpers.py and fixtures in conftest.py, so a test module can
+    be moved or deleted without breaking another."""
+    borrowed = [
+        f"{path.name}: {line.strip()}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        for line in path.read_text().splitlines()
+        if re.match(r"\s*(from|import) tests\.(test_\w+|conftest)\b", line)
+    ]
+    assert borrowed == []

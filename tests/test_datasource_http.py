@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -16,22 +14,10 @@ from bot.sources import HttpPolicy, NoDataError, RawData, SourceOptions, open_so
 from bot.sources.fetching import fetch_url
 from bot.sources.phe import PHE_API, PHE_METRICS, api_urls
 from tests.fakes.phe_api import FakePheApi
+from tests.helpers import EXCERPT
 
-EXCERPT = Path(__file__).parent / "data" / "msoa_2020-11-30_excerpt.csv"
 DARLINGTON, HARTLEPOOL = "E06000005", "E06000001"
 FAST = HttpPolicy(timeout=2, retries=2, backoff=0)
-
-
-@pytest.fixture
-def api() -> Iterator[FakePheApi]:
-    with FakePheApi() as fake:
-        yield fake
-
-
-@pytest.fixture
-def published(api: FakePheApi) -> FakePheApi:
-    api.publish(EXCERPT.read_bytes(), release="2020-11-30")
-    return api
 
 
 def url_for(api: FakePheApi, code: str = DARLINGTON) -> str:

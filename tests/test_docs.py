@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from bot.cli import cli
+from tests.helpers import ROOT
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+README = (ROOT / "README.md").read_text()
 
 
 def commands(group: click.Group, prefix: str = "patchbot") -> list[tuple[str, click.Command]]:
@@ -39,7 +38,5 @@ def test_every_option_is_in_the_readme() -> None:
 def test_the_command_reference_is_the_clis_own_help() -> None:
     from cogapp import Cog
 
-    status = Cog().main(
-        ["cog", "--check", str(Path(__file__).resolve().parent.parent / "README.md")]
-    )
+    status = Cog().main(["cog", "--check", str(ROOT / "README.md")])
     assert status == 0, "README's command reference differs from --help: run `cog -r README.md`"

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import EXCERPT, CliResult
-
-Run = Callable[..., CliResult]
+from tests.helpers import EXCERPT, Run
 
 
 def test_each_council_equals_single_patch_drafts(run_cli: Run) -> None:

@@ -2,30 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
-from bot.rendering import DEFAULT_TEMPLATES_DIR
-from tests.conftest import CHANNELS, EXCERPT, TOKEN, CliResult, top_level
 from tests.fakes.slack_api import FakeSlack
-
-Run = Callable[..., CliResult]
-
-
-@pytest.fixture
-def templates(tmp_path: Path) -> Path:
-    copy = tmp_path / "templates"
-    shutil.copytree(DEFAULT_TEMPLATES_DIR, copy)
-    return copy
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text
-    path.write_text(text.replace(old, new, 1))
+from tests.helpers import EXCERPT, CliResult, Run, edit, top_level
 
 
 def draft(run_cli: Run, templates: Path, patch: str, story: str) -> CliResult:
@@ -87,22 +67,17 @@ def test_an_area_left_out_is_held(run_cli: Run, templates: Path) -> None:
 
 
 def test_held_story_is_not_posted_and_ops_hears(
-    run_cli: Run, templates: Path, tmp_path: Path
+    run_cli: Run, templates: Path, slack: FakeSlack, env: dict[str, str]
 ) -> None:
     edit(
         templates / "highest_rates.j2",
         "{{ area.rate|rate }} cases",
         "{{ (area.rate * 2)|rate }} cases",
     )
-    with FakeSlack(token=TOKEN, channels=CHANNELS, retry_after=0) as slack:
-        env = {
-            "SLACK_BOT_TOKEN": TOKEN, "SLACK_CHANNEL": "#newsroom", "SLACK_OPS_CHANNEL": "#ops",
-            "SLACK_API_URL": slack.base_url, "PATCHBOT_STATE_DIR": str(tmp_path / "state"),
-            "PATCHBOT_TEMPLATES_DIR": str(templates),
-        }  # fmt: skip
-        result = run_cli("post", "--source", str(EXCERPT), "--patch", "York", env=env)
-        assert result.exit_code == 4
-        assert "Slack: 4 posted" in result.stderr
-        assert len(top_level(slack)) == 4
-        (alert,) = top_level(slack, "ops")
-        assert "not drafted (template error): highest_rates: held by the fact check" in alert.text
+    env = {**env, "PATCHBOT_TEMPLATES_DIR": str(templates)}
+    result = run_cli("post", "--source", str(EXCERPT), "--patch", "York", env=env)
+    assert result.exit_code == 4
+    assert "Slack: 4 posted" in result.stderr
+    assert len(top_level(slack)) == 4
+    (alert,) = top_level(slack, "ops")
+    assert "not drafted (template error): highest_rates: held by the fact check" in alert.text

@@ -2,7 +2,6 @@
 
 import json
 import re
-from collections.abc import Iterator
 from http.client import RemoteDisconnected
 from types import SimpleNamespace
 from typing import Any
@@ -19,8 +18,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 
 from tests.fakes.slack_api import UPLOAD, FakeSlack
+from tests.helpers import TOKEN, Workspace
 
-TOKEN = "xoxb-test-token"
 NO_WAIT = FixedValueRetryIntervalCalculator(0.0)
 TEXT = "Covid cases fall in Hackney Central"
 BLOCKS: list[dict[str, Any]] = [
@@ -30,9 +29,9 @@ BLOCKS: list[dict[str, Any]] = [
 
 
 @pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack(token=TOKEN, channels={"newsroom": "C0NEWSROOM", "ops": "C0OPS"}) as fake:
-        yield fake
+def slack_workspace() -> Workspace:
+    """Two channels, and a rate-limited answer asks for Slack's usual one second."""
+    return Workspace(channels={"newsroom": "C0NEWSROOM", "ops": "C0OPS"}, retry_after=1)
 
 
 def client_for(

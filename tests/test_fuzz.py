@@ -23,7 +23,7 @@ from bot.stories.changes import ChangeParams, largest_falls, largest_rises
 from bot.stories.quiet import no_new_cases
 from bot.stories.rates import HighestRatesParams, highest_rates
 from bot.stories.roundup import RoundupParams, weekly_roundup
-from tests.conftest import cases_from, read_rows
+from tests.helpers import cases_from, read_rows
 
 ROWS = read_rows()
 FIELDS = list(ROWS[0])

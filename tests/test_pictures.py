@@ -9,32 +9,37 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import io
-import struct
 import subprocess
 import sys
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
-import pandas as pd
 import pytest
-from matplotlib import image as mpimg
 from matplotlib.path import Path as MplPath
 
-from bot import pictures, pipeline, rules
+from bot import pictures, pipeline
 from bot.context import RunContext
 from bot.geography import Geography
 from bot.housestyle import num
 from bot.settings import Settings
 from bot.stories import Draft, DraftSet
-from tests.conftest import EXCERPT, cases_from, read_rows, suppress_all
+from tests.helpers import (
+    EXCERPT,
+    ROOT,
+    colour_at,
+    colours_in,
+    inside_point,
+    png_size,
+    read_rows,
+    rgb,
+    story,
+    suppress_all,
+    week_table,
+)
 
 WEEK = dt.date(2020, 11, 25)
 FIVE = "Darlington, Hartlepool, Richmondshire, Ryedale, York"  # every council in the excerpt
-ROOT = Path(__file__).resolve().parent.parent
 
 # PHE dashboard map colours, written out here independently of bot/pictures/.
 PURPLE, BLUE, TEAL, WHITE = "#53084a", "#2067ab", "#399384", "#ffffff"
@@ -44,73 +49,15 @@ MALTON, CLAVERING = "E02006870", "E02002483"
 YORK_CITY_CENTRE_ONS = (-1.08285, 53.95972)
 
 
-def week_table(
-    geography: Geography, patch: str, rows: list[dict[str, str]] | None = None
-) -> pd.DataFrame:
-    cases = cases_from(rows if rows is not None else read_rows())
-    return rules.patch_week(cases, geography, geography.resolve_patch(patch), WEEK)
-
-
 @functools.cache
 def excerpt_drafts(patch: str) -> DraftSet:
     run = RunContext.build(Settings.load(environ={}), source=str(EXCERPT), patch=patch)
     return pipeline.draft(run, week_ending=WEEK)
 
 
-def story(drafts: DraftSet, name: str) -> Draft:
-    (draft,) = [d for d in drafts.drafts if d.story == name]
-    return draft
-
-
-def png_size(png: bytes) -> tuple[int, int]:
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    assert png[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", png[16:24])
-    return int(width), int(height)
-
-
-def rgb(png: bytes) -> npt.NDArray[np.uint8]:
-    image = np.asarray(mpimg.imread(io.BytesIO(png), format="png"), dtype=np.float64)
-    pixels: npt.NDArray[np.uint8] = np.rint(image[..., :3] * 255).astype(np.uint8)
-    return pixels
-
-
-def colour_at(image: npt.NDArray[np.uint8], point: tuple[float, float]) -> str:
-    column, row = point
-    r, g, b = image[int(row), int(column)]
-    return f"#{r:02x}{g:02x}{b:02x}"
-
-
-def colours_in(image: npt.NDArray[np.uint8]) -> set[str]:
-    packed = image[..., 0].astype(np.int64) << 16 | image[..., 1].astype(np.int64) << 8
-    packed |= image[..., 2]
-    return {f"#{int(value):06x}" for value in np.unique(packed)}
-
-
 def csv_rows(councils: str, week: str = "2020-11-25") -> list[dict[str, str]]:
     names = {name.strip() for name in councils.split(",")}
     return [r for r in read_rows() if r["date"] == week and r["LtlaName"] in names]
-
-
-def inside_point(code: str) -> tuple[float, float]:
-    """The area-weighted centroid (lon, lat) of the MSOA's largest outside ring, checked to
-    lie inside it."""
-    best: tuple[float, float, float] | None = None
-    ring_of_best = None
-    for points, hole in pictures.boundaries().rings(code):
-        if hole:
-            continue
-        x, y = points[:, 0], points[:, 1]
-        cross = x[:-1] * y[1:] - x[1:] * y[:-1]
-        area = cross.sum() / 2
-        cx = ((x[:-1] + x[1:]) * cross).sum() / (6 * area)
-        cy = ((y[:-1] + y[1:]) * cross).sum() / (6 * area)
-        if best is None or abs(area) > best[2]:
-            best, ring_of_best = (float(cx), float(cy), abs(float(area))), points
-    assert best is not None
-    assert ring_of_best is not None
-    assert MplPath(ring_of_best).contains_point(best[:2])
-    return best[0], best[1]
 
 
 # --- The band table ------------------------------------------------------------------------
@@ -152,6 +99,7 @@ def test_bundle_decodes_to_where_ons_puts_the_area() -> None:
     assert (high < (-1.0, 54.0)).all()
 
 
+@pytest.mark.process
 def test_bundle_rebuilds_byte_for_byte(tmp_path: Path) -> None:
     source = ROOT.parent / "shared" / "data" / "msoa-boundaries" / "MSOA_EW_2011.json"
     if not source.exists():

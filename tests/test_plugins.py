@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, TypedDict
@@ -17,13 +17,11 @@ import pytest
 from bot.cases import CaseData, Level, Measure
 from bot.editors import editors_guide
 from bot.geography import Geography, Patch, load_geography
-from bot.rendering import DEFAULT_TEMPLATES_DIR
 from bot.rules import PATCH, Finding, per_patch, top
 from bot.sources import SOURCES, RawData, SourceOptions, register_source
 from bot.stories import STORIES, Story, register_story
-from tests.conftest import DATA, EXCERPT, CliResult, read_rows
+from tests.helpers import DATA, EXCERPT, Run, read_rows
 
-Run = Callable[..., CliResult]
 WEEK = "2020-11-25"
 CASES = "newCasesBySpecimenDateRollingSum"
 
@@ -61,7 +59,7 @@ MOST_CASES = DATA / "most_cases"  # its template, and its section of stories.tom
 
 
 @pytest.fixture
-def sixth_story(tmp_path: Path) -> Iterator[Path]:
+def sixth_story(templates: Path) -> Iterator[Path]:
     """The story registered for the test, and a templates folder that has its template."""
     register_story(
         Story(
@@ -73,8 +71,6 @@ def sixth_story(tmp_path: Path) -> Iterator[Path]:
             lead_by="cases",
         )
     )
-    templates = tmp_path / "templates"
-    shutil.copytree(DEFAULT_TEMPLATES_DIR, templates, ignore=shutil.ignore_patterns("README.md"))
     shutil.copy(MOST_CASES / "most_cases.j2", templates)
     with (templates / "stories.toml").open("a", encoding="utf-8") as toml:
         toml.write("\n" + (MOST_CASES / "stories.toml").read_text(encoding="utf-8"))

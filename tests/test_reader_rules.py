@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from bot.errors import PatchbotError
 from bot.sources import RawData
 from bot.sources.phe_csv import FIELDS, PATTERNS, Field, Kind, read_rows
-from tests.conftest import read_rows as excerpt_rows
+from tests.helpers import read_rows as excerpt_rows
 
 ROWS = excerpt_rows()
 NUMBERS = [field for field in FIELDS if field.kind in (Kind.WHOLE, Kind.DECIMAL)]

@@ -12,17 +12,13 @@ import sys
 import sysconfig
 import tomllib
 import venv
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from bot import __version__
-from tests.conftest import CliResult
+from tests.helpers import ROOT, CliResult, Run
 
-Run = Callable[..., CliResult]
-
-ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 UNIT = ROOT / "deploy" / "patchbot.service"
@@ -89,6 +85,7 @@ def _fresh_venv(tmp_path: Path, wheel: Path) -> Path:
     return target
 
 
+@pytest.mark.process
 def test_the_wheel_installed_outside_the_repository_drafts_and_checks(tmp_path: Path) -> None:
     target = _fresh_venv(tmp_path, _build_wheel(tmp_path))
     elsewhere = tmp_path / "newsroom"

@@ -4,25 +4,24 @@ one thread, nothing reaches Slack twice, settings changes are not passed off as 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import pytest
+
 from bot.geography import load_geography
-from bot.rendering import DEFAULT_TEMPLATES_DIR
-from tests.conftest import (
+from tests.fakes.slack_api import FakeSlack, Message
+from tests.helpers import (
     FIRST,
     REVISED,
-    CliResult,
+    Run,
     patchbot_process,
     read_rows,
     replies,
     top_level,
     write_rows,
 )
-from tests.fakes.slack_api import FakeSlack, Message
 
-Run = Callable[..., CliResult]
 ARGS = ("--patch", "Ryedale", "--week-ending", "2020-11-18", "--story", "highest_rates")
 
 
@@ -117,10 +116,8 @@ def test_a_half_sent_story_is_finished_then_corrected_never_doubled(
 
 
 def test_changing_a_setting_is_not_a_phe_revision(
-    run_cli: Run, slack: FakeSlack, env: dict[str, str], tmp_path: Path
+    run_cli: Run, slack: FakeSlack, env: dict[str, str], templates: Path
 ) -> None:
-    templates = tmp_path / "templates"
-    shutil.copytree(DEFAULT_TEMPLATES_DIR, templates)
     edited = {**env, "PATCHBOT_TEMPLATES_DIR": str(templates)}
     assert run_cli("post", "--source", str(REVISED), *ARGS, env=edited).exit_code == 0
     toml = templates / "stories.toml"
@@ -145,6 +142,8 @@ def test_a_mistyped_channel_can_be_fixed(
     assert len(stories(slack)) == 1
 
 
+# A process for the first run: the state lock is held by another process, as in production.
+@pytest.mark.process
 def test_two_posts_at_once_cannot_both_post(
     slack: FakeSlack, env: dict[str, str], tmp_path: Path, run_cli: Run
 ) -> None:

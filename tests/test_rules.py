@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-import pandas as pd
 import pytest
 
 from bot import rules
@@ -17,16 +16,9 @@ from bot.stories.changes import ChangeParams, largest_falls, largest_rises
 from bot.stories.quiet import no_new_cases
 from bot.stories.rates import HighestRatesParams, highest_rates
 from bot.stories.roundup import RoundupParams, weekly_roundup
-from tests.conftest import cases_from, read_rows, suppress_all
+from tests.helpers import read_rows, suppress_all, week_table
 
 WEEK = dt.date(2020, 11, 25)
-
-
-def week_table(
-    geography: Geography, patch: str, rows: list[dict[str, str]] | None = None
-) -> pd.DataFrame:
-    cases = cases_from(rows if rows is not None else read_rows())
-    return rules.patch_week(cases, geography, geography.resolve_patch(patch), WEEK)
 
 
 def names(finding: rules.Finding) -> list[str]:

@@ -8,8 +8,7 @@ import tomllib
 from pathlib import Path
 
 from bot.settings import Settings
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
 
 
 def test_dotenv_is_ignored_by_git() -> None:

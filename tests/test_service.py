@@ -12,8 +12,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,84 +21,33 @@ import time_machine
 from bot.service import UK, Schedule, Service, serve
 from bot.settings import Settings
 from bot.state import Journal, Ledger, state_lock
-from tests.conftest import (
-    CHANNELS,
+from tests.fakes.phe_api import FakePheApi
+from tests.fakes.slack_api import FakeSlack
+from tests.helpers import (
     EXCERPT,
     FIRST,
     REVISED,
-    TOKEN,
     CliResult,
+    Run,
+    assert_each_story_once,
+    checks,
     read_rows,
     top_level,
+    wait_for,
     write_rows,
 )
-from tests.fakes.phe_api import API_PATH, FakePheApi
-from tests.fakes.slack_api import FakeSlack
 
-Run = Callable[..., CliResult]
 MONDAY_1600 = dt.datetime(2020, 11, 30, 16, 0, tzinfo=UK)
 
 
 @pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack(token=TOKEN, channels=CHANNELS, retry_after=0) as fake:
-        yield fake
-
-
-@pytest.fixture
-def api() -> Iterator[FakePheApi]:
-    with FakePheApi() as fake:
-        yield fake
-
-
-@pytest.fixture
-def env(api: FakePheApi, slack: FakeSlack, tmp_path: Path) -> dict[str, str]:
+def env(api_env: dict[str, str]) -> dict[str, str]:
     """York from the fake PHE API (area code E06000014), polled every 0.3 s."""
-    return {
-        "PATCHBOT_SOURCE": "phe-api",
-        "PATCHBOT_PHE_API_URL": api.base_url,
-        "PATCHBOT_PATCH": "York",
-        "PATCHBOT_STATE_DIR": str(tmp_path / "state"),
-        "PATCHBOT_HTTP_BACKOFF": "0",
-        "PATCHBOT_HTTP_RETRIES": "0",
-        "SLACK_BACKOFF": "0",
-        "PATCHBOT_POLL_MINUTES": "0.005",
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_CHANNEL": "#newsroom",
-        "SLACK_OPS_CHANNEL": "#ops",
-        "SLACK_API_URL": slack.base_url,
-    }
+    return {**api_env, "PATCHBOT_HTTP_RETRIES": "0", "PATCHBOT_POLL_MINUTES": "0.005"}
 
 
 def settings_from(env: dict[str, str], **overrides: str) -> Settings:
     return Settings.load(environ={**env, **overrides})
-
-
-def checks(api: FakePheApi) -> int:
-    """How many times the source was asked (one API call per check for York)."""
-    return sum(1 for request in api.requests if request.path == API_PATH)
-
-
-def assert_each_story_once(slack: FakeSlack, stories: int = 5) -> None:
-    assert len(top_level(slack)) == stories
-    parts = Counter(
-        (m.metadata["event_payload"]["post"], m.metadata["event_payload"]["part"])
-        for m in slack.messages("newsroom")
-        if m.metadata
-    )
-    assert sum(1 for _post, part in parts if part == "main") == stories
-    assert max(parts.values()) == 1
-    shared = Counter(f.filename for f in slack.files.values() if f.shares)
-    assert max(shared.values()) == 1  # every file (the copy, any picture) shared once
-    assert sum(1 for name in shared if name.endswith(".txt")) == stories
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 8.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.02)
 
 
 def run_day(env: dict[str, str], day: str) -> tuple[str | None, str | None] | None:
@@ -428,14 +376,8 @@ def test_bad_data_posts_nothing_alerts_ops_once_and_keeps_the_last_good_release(
 
 
 def test_a_story_that_failed_to_draft_is_drafted_once_the_template_is_mended(
-    run_cli: Run, env: dict[str, str], api: FakePheApi, slack: FakeSlack, tmp_path: Path
+    run_cli: Run, env: dict[str, str], api: FakePheApi, slack: FakeSlack, templates: Path
 ) -> None:
-    import shutil
-
-    from bot.rendering import DEFAULT_TEMPLATES_DIR
-
-    templates = tmp_path / "templates"
-    shutil.copytree(DEFAULT_TEMPLATES_DIR, templates)
     broken = templates / "highest_rates.j2"
     good = broken.read_text()
     broken.write_text(good.replace("{{ top_area.rate|rate }}", "{{ top_area.rate|rate(", 1))

@@ -11,16 +11,28 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from bot.service import UK
-from tests.conftest import CHANNELS, EXCERPT, TOKEN, CliResult, run_patchbot, top_level
 from tests.fakes.phe_api import API_PATH, FakePheApi
 from tests.fakes.slack_api import FakeSlack
-from tests.test_service import assert_each_story_once, checks, wait_for
+from tests.helpers import (
+    EXCERPT,
+    ROOT,
+    TOKEN,
+    Run,
+    assert_each_story_once,
+    checks,
+    run_patchbot,
+    top_level,
+    wait_for,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.process
+
+pytestmark = pytest.mark.process
 
 
 def start(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -36,59 +48,53 @@ def start(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
 
 
 def test_patchbot_run_posts_a_release_published_while_it_runs(
-    tmp_path: Path, run_cli: Callable[..., CliResult]
+    tmp_path: Path, run_cli: Run, api: FakePheApi, slack: FakeSlack, api_env: dict[str, str]
 ) -> None:
     uk_now = dt.datetime.now(UK)
     if uk_now.time() >= dt.time(23, 59):  # the schedule below is "the rest of today"
         time.sleep(61 - uk_now.second)
-    with FakePheApi() as api, FakeSlack(token=TOKEN, channels=CHANNELS, retry_after=0) as slack:
-        env = {
-            "PATCHBOT_SOURCE": "phe-api",
-            "PATCHBOT_PHE_API_URL": api.base_url,
-            "PATCHBOT_PATCH": "York",  # area code E06000014, which the fake filters by
-            "PATCHBOT_STATE_DIR": str(tmp_path / "state"),
-            "PATCHBOT_HTTP_BACKOFF": "0",
-            "SLACK_BACKOFF": "0",
-            # Every day (CI may run at the weekend), from midnight: the run time has passed,
-            # so the service catches up at once, and polls every 0.5 s until 23:59:59.
-            "PATCHBOT_RUN_DAYS": "mon-sun",
-            "PATCHBOT_RUN_AT": "00:00",
-            "PATCHBOT_POLL_UNTIL": "23:59:59",
-            "PATCHBOT_POLL_MINUTES": str(0.5 / 60),
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_CHANNEL": "#newsroom",
-            "SLACK_OPS_CHANNEL": "#ops",
-            "SLACK_API_URL": slack.base_url,
-        }
-        log = tmp_path / "service.log"
-        service = start(env, tmp_path, log)
-        try:
-            wait_for(lambda: checks(api) >= 2, timeout=15)  # polling: nothing published yet
-            assert top_level(slack) == []
-            api.publish(EXCERPT.read_text(), release="2020-11-30")
-            wait_for(lambda: "outcome=posted next_run=" in log.read_text(), timeout=20)
-            copies = [f for f in slack.files.values() if f.shares and f.filename.endswith(".txt")]
-            assert len(copies) == 5
+    env = {
+        **api_env,
+        # Every day (CI may run at the weekend), from midnight: the run time has passed,
+        # so the service catches up at once, and polls every 0.5 s until 23:59:59.
+        "PATCHBOT_RUN_DAYS": "mon-sun",
+        "PATCHBOT_RUN_AT": "00:00",
+        "PATCHBOT_POLL_UNTIL": "23:59:59",
+        "PATCHBOT_POLL_MINUTES": str(0.5 / 60),
+    }
+    log = tmp_path / "service.log"
+    service = start(env, tmp_path, log)
+    try:
+        wait_for(lambda: checks(api) >= 2, timeout=15)  # polling: nothing published yet
+        assert top_level(slack) == []
+        api.publish(EXCERPT.read_text(), release="2020-11-30")
+        wait_for(lambda: "outcome=posted next_run=" in log.read_text(), timeout=20)
+        copies = [f for f in slack.files.values() if f.shares and f.filename.endswith(".txt")]
+        assert len(copies) == 5
 
-            second = run_patchbot("run", env=env, cwd=tmp_path, timeout=30)
-            assert second.returncode == 1
-            assert second.stderr == (
-                f"patchbot: error: PATCHBOT_STATE_DIR: another Patchbot (pid {service.pid}) is "
-                f"already running with the state directory {tmp_path / 'state'}; only one may "
-                "use it at a time\n"
-            )
-            polls = checks(api)
-            time.sleep(1.2)  # the day's release is in: no more polling, nothing more posted
-            assert checks(api) == polls
-        finally:
-            service.send_signal(signal.SIGTERM)
-            service.wait(timeout=15)
-        output = log.read_text()
-        assert service.returncode == 0, output
+        # A process, not run_cli: if the lock failed, an in-process ``run`` would be the
+        # service loop itself, inside the test, with nothing to stop it.
+        # A process, not run_cli: if the lock failed, an in-process ``run`` would be the
+        # service loop itself, inside the test, with nothing to stop it.
+        second = run_patchbot("run", env=env, cwd=tmp_path, timeout=30)
+        assert second.returncode == 1
+        assert second.stderr == (
+            f"patchbot: error: PATCHBOT_STATE_DIR: another Patchbot (pid {service.pid}) is "
+            f"already running with the state directory {tmp_path / 'state'}; only one may "
+            "use it at a time\n"
+        )
+        polls = checks(api)
+        time.sleep(1.2)  # the day's release is in: no more polling, nothing more posted
+        assert checks(api) == polls
+    finally:
+        service.send_signal(signal.SIGTERM)
+        service.wait(timeout=15)
+    output = log.read_text()
+    assert service.returncode == 0, output
 
-        assert_each_story_once(slack)
-        assert top_level(slack, "ops") == []
-        assert all(r.query["areaCode"] == ["E06000014"] for r in api.requests if r.path == API_PATH)
+    assert_each_story_once(slack)
+    assert top_level(slack, "ops") == []
+    assert all(r.query["areaCode"] == ["E06000014"] for r in api.requests if r.path == API_PATH)
 
     lines = output.splitlines()
     assert any("step=start" in line and "catch_up=yes" in line for line in lines)

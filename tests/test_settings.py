@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CliResult
-
-Run = Callable[..., CliResult]
+from tests.helpers import Run
 
 
 @pytest.mark.parametrize(

@@ -5,24 +5,15 @@ SIGKILL, the worst moment: Slack has the message, the ledger does not know its t
 from __future__ import annotations
 
 import signal
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import CHANNELS, TOKEN, patchbot_process, top_level
 from tests.fakes.slack_api import FakeSlack
+from tests.helpers import Run, patchbot_process, top_level, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def wait_for(condition: object, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the run to reach the kill point")
-        time.sleep(0.02)
+pytestmark = pytest.mark.process
 
 
 @pytest.mark.parametrize(
@@ -35,41 +26,41 @@ def wait_for(condition: object, timeout: float = 30.0) -> None:
         ("files.getUploadURLExternal", 5),  # the round-up's file, before any bytes
     ],
 )
-def test_killed_mid_run_then_rerun(tmp_path: Path, method: str, nth: int) -> None:
-    with FakeSlack(token=TOKEN, channels=CHANNELS, retry_after=0) as slack:
-        env = {
-            "SLACK_BOT_TOKEN": TOKEN,
-            "SLACK_CHANNEL": "#newsroom",
-            "SLACK_API_URL": slack.base_url,
-            "PATCHBOT_STATE_DIR": str(tmp_path / "state"),
-            "SLACK_BACKOFF": "0",
-        }
-        slack.script(*["ok"] * (nth - 1), "hang_after", method=method)
-        run = patchbot_process("post", env=env, cwd=tmp_path)
-        try:
-            wait_for(lambda: any(c.outcome == "hang_after" for c in slack.calls(method)))
-        finally:
-            run.send_signal(signal.SIGKILL)
-            run.communicate()
-        assert run.returncode == -signal.SIGKILL
-
-        rerun = patchbot_process("post", env=env, cwd=tmp_path)
-        _out, err = rerun.communicate(timeout=60)
-        assert rerun.returncode == 0, err
-
-        stories = top_level(slack)
-        assert len(stories) == 5  # nothing lost
-        parts = Counter(
-            (m.metadata["event_payload"]["post"], m.metadata["event_payload"]["part"])
-            for m in slack.messages("newsroom")
-            if m.metadata
+def test_killed_mid_run_then_rerun(
+    tmp_path: Path, slack: FakeSlack, env: dict[str, str], run_cli: Run, method: str, nth: int
+) -> None:
+    slack.script(*["ok"] * (nth - 1), "hang_after", method=method)
+    run = patchbot_process("post", env=env, cwd=tmp_path)
+    try:
+        wait_for(
+            lambda: any(c.outcome == "hang_after" for c in slack.calls(method)),
+            timeout=30,
+            what="timed out waiting for the run to reach the kill point",
         )
-        assert parts
-        assert max(parts.values()) == 1
-        assert sum(1 for post, part in parts if part == "main") == 5
-        shared = Counter(f.filename for f in slack.files.values() if f.shares)
-        assert len([name for name in shared if name.endswith(".txt")]) == 5
-        assert len([name for name in shared if name.endswith(".png")]) == 4  # 3 charts, a map
-        assert max(shared.values()) == 1  # every text file and picture shared exactly once
-        assert all(len(f.shares) == 1 for f in slack.files.values() if f.shares)
-        assert "0 kept for the next run" in err
+    finally:
+        run.send_signal(signal.SIGKILL)
+        run.communicate()
+    assert run.returncode == -signal.SIGKILL
+
+    # The run after the crash needs no process of its own: in-process, it reads the same
+    # ledger and asks the same Slack.
+    rerun = run_cli("post", env=env)
+    err = rerun.stderr
+    assert rerun.exit_code == 0, err
+
+    stories = top_level(slack)
+    assert len(stories) == 5  # nothing lost
+    parts = Counter(
+        (m.metadata["event_payload"]["post"], m.metadata["event_payload"]["part"])
+        for m in slack.messages("newsroom")
+        if m.metadata
+    )
+    assert parts
+    assert max(parts.values()) == 1
+    assert sum(1 for post, part in parts if part == "main") == 5
+    shared = Counter(f.filename for f in slack.files.values() if f.shares)
+    assert len([name for name in shared if name.endswith(".txt")]) == 5
+    assert len([name for name in shared if name.endswith(".png")]) == 4  # 3 charts, a map
+    assert max(shared.values()) == 1  # every text file and picture shared exactly once
+    assert all(len(f.shares) == 1 for f in slack.files.values() if f.shares)
+    assert "0 kept for the next run" in err

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import (
+from tests.fakes.slack_api import FakeSlack, Message
+from tests.helpers import (
     EXCERPT,
     FIRST,
     REVISED,
     TOKEN,
-    CliResult,
+    Run,
     read_rows,
     replies,
     top_level,
     write_rows,
 )
-from tests.fakes.slack_api import FakeSlack, Message
-
-Run = Callable[..., CliResult]
 
 
 def section_texts(message: Message) -> list[str]:

@@ -3,18 +3,15 @@ apart from the data download's, and the one backoff rule both use."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from bot.backoff import Backoff
 from bot.delivery import target_for
 from bot.errors import PatchbotError
 from bot.settings import Settings
-from tests.conftest import EXCERPT, CliResult, top_level
 from tests.fakes.slack_api import FakeSlack
+from tests.helpers import EXCERPT, Run, top_level
 
-Run = Callable[..., CliResult]
 ARGS = ("--source", str(EXCERPT), "--patch", "York", "--story", "no_new_cases")
 
 

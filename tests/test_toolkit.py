@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,23 +14,7 @@ from bot.editors.guide import VARIABLE_HELP
 from bot.rendering import DEFAULT_TEMPLATES_DIR, variant_index
 from bot.stories import STORIES
 from bot.stories.settings import load_story_settings
-from tests.conftest import EXCERPT, CliResult
-
-Run = Callable[..., CliResult]
-
-
-@pytest.fixture
-def templates(tmp_path: Path) -> Path:
-    """A newsroom's own copy of the templates, to edit."""
-    copy = tmp_path / "templates"
-    shutil.copytree(DEFAULT_TEMPLATES_DIR, copy, ignore=shutil.ignore_patterns("README.md"))
-    return copy
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path.name}"
-    path.write_text(text.replace(old, new, 1))
+from tests.helpers import EXCERPT, CliResult, Run, edit
 
 
 def check(run_cli: Run, folder: Path) -> CliResult:
@@ -41,6 +23,7 @@ def check(run_cli: Run, folder: Path) -> CliResult:
     return result
 
 
+@pytest.mark.lint
 def test_the_real_templates_pass_the_check(run_cli: Run) -> None:
     result = check(run_cli, DEFAULT_TEMPLATES_DIR)
     assert result.exit_code == 0, result.stdout

@@ -4,9 +4,8 @@ not check."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import ROOT
 
 
 def test_every_test_named_in_the_trust_table_exists() -> None:

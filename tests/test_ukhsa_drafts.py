@@ -8,7 +8,6 @@ import datetime as dt
 import gzip
 import json
 import time
-from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
 from pathlib import Path
@@ -17,10 +16,9 @@ from typing import Any
 import pytest
 
 from bot.geography import load_geography
-from tests.conftest import CliResult, run_patchbot
 from tests.fakes.ukhsa_api import DATA, FakeUkhsaApi
+from tests.helpers import CliResult, Run, run_patchbot
 
-Run = Callable[..., CliResult]
 ACCEPTANCE = (
     "County Durham, Darlington, Hartlepool, Stockton-on-Tees, Middlesbrough, Redcar and Cleveland"
 )
@@ -48,14 +46,8 @@ def per_100k(deaths: int, population: int) -> float:
     return float(rate.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-@pytest.fixture
-def api() -> Iterator[FakeUkhsaApi]:
-    with FakeUkhsaApi() as fake:
-        yield fake
-
-
-def live(api: FakeUkhsaApi) -> dict[str, str]:
-    return {"PATCHBOT_UKHSA_API_URL": api.base_url, "PATCHBOT_HTTP_BACKOFF": "0"}
+def live(ukhsa: FakeUkhsaApi) -> dict[str, str]:
+    return {"PATCHBOT_UKHSA_API_URL": ukhsa.base_url, "PATCHBOT_HTTP_BACKOFF": "0"}
 
 
 def stories_of(result: CliResult) -> dict[str, dict[str, Any]]:
@@ -64,10 +56,10 @@ def stories_of(result: CliResult) -> dict[str, dict[str, Any]]:
 
 
 def test_the_week_s_stories_from_the_api_every_number_from_the_real_files(
-    run_cli: Run, api: FakeUkhsaApi
+    run_cli: Run, ukhsa: FakeUkhsaApi
 ) -> None:
     result = run_cli(
-        "draft", "--source", "ukhsa", "--patch", ACCEPTANCE, "--format", "json", env=live(api)
+        "draft", "--source", "ukhsa", "--patch", ACCEPTANCE, "--format", "json", env=live(ukhsa)
     )
     document = result.json()
     assert document["week_ending"] == "2023-11-05"  # the week beginning Monday 2023-10-30
@@ -119,15 +111,15 @@ def test_the_week_s_stories_from_the_api_every_number_from_the_real_files(
     assert "warning: the data has no figures for Hartlepool this week" in result.stderr
     # About one request per council: five series, two to find the newest year, six to find
     # the topic, check the geography type and the metric.
-    assert len(api.series_requests()) == 5 + 2
-    assert len(api.requests) == 5 + 2 + 6
+    assert len(ukhsa.series_requests()) == 5 + 2
+    assert len(ukhsa.requests) == 5 + 2 + 6
 
 
-def test_week_ending_picks_an_earlier_week(run_cli: Run, api: FakeUkhsaApi) -> None:
+def test_week_ending_picks_an_earlier_week(run_cli: Run, ukhsa: FakeUkhsaApi) -> None:
     result = run_cli(
         "draft", "--source", "ukhsa", "--patch", "County Durham, Middlesbrough",
         "--week-ending", "2023-10-01", "--story", "weekly_roundup", "--format", "json",
-        env=live(api),
+        env=live(ukhsa),
     )  # fmt: skip
     (roundup,) = stories_of(result).values()
     real = real_values()
@@ -135,20 +127,20 @@ def test_week_ending_picks_an_earlier_week(run_cli: Run, api: FakeUkhsaApi) -> N
     for area in roundup["facts"]["areas"]:
         assert area["cases"] == real[area["area_code"]][week]
     assert "in the week beginning September 25" in roundup["text"]
-    wrong = run_cli("draft", "--source", "ukhsa", "--week-ending", "2023-09-25", env=live(api))
+    wrong = run_cli("draft", "--source", "ukhsa", "--week-ending", "2023-09-25", env=live(ukhsa))
     assert wrong.exit_code == 1
     assert "--week-ending 2023-09-25: not in UKHSA API" in wrong.stderr
     assert "2023-11-05" in wrong.stderr
 
 
 def test_a_merged_council_is_its_districts_summed_or_not_at_all(
-    run_cli: Run, api: FakeUkhsaApi
+    run_cli: Run, ukhsa: FakeUkhsaApi
 ) -> None:
     """Westmorland and Furness (2023) is Barrow-in-Furness + Eden + South Lakeland, all in the
     data; North Yorkshire is seven districts, of which the data has only Craven: no figure."""
     result = run_cli(
         "draft", "--source", "ukhsa", "--patch", "Eden, North Yorkshire, York",
-        "--story", "highest_rates", "--format", "json", env=live(api),
+        "--story", "highest_rates", "--format", "json", env=live(ukhsa),
     )  # fmt: skip
     assert result.json()["patch"]["councils"] == [
         "Westmorland and Furness",
@@ -168,14 +160,14 @@ def test_a_merged_council_is_its_districts_summed_or_not_at_all(
         assert merged["rate"] == per_100k(deaths[LATEST], people(*districts))
     assert "the data has no figures for North Yorkshire this week" in result.stderr
     # Craven alone is not asked for: a sum of one district would understate North Yorkshire.
-    assert not [r for r in api.series_requests() if "Craven" in r.path]
+    assert not [r for r in ukhsa.series_requests() if "Craven" in r.path]
 
 
-def test_provisional_figures_are_said_to_be_so(run_cli: Run, api: FakeUkhsaApi) -> None:
-    api.mark_provisional("Darlington", LATEST)
+def test_provisional_figures_are_said_to_be_so(run_cli: Run, ukhsa: FakeUkhsaApi) -> None:
+    ukhsa.mark_provisional("Darlington", LATEST)
     result = run_cli(
         "draft", "--source", "ukhsa", "--patch", "Darlington, Middlesbrough", "--format", "json",
-        env=live(api),
+        env=live(ukhsa),
     )  # fmt: skip
     assert result.json()["provisional"] == ["Darlington"]
     for story in stories_of(result).values():
@@ -207,11 +199,11 @@ def test_all_of_england_stays_well_under_the_firewall_limit(run_cli: Run) -> Non
     sample's rows): one request per series, far below 2,000 in five minutes."""
     sample = next((resources.files("bot") / "data" / "ukhsa").iterdir())
     document = json.loads(gzip.decompress(sample.read_bytes()))
-    with FakeUkhsaApi([]) as api:
-        api.ingest_rows([row for series in document["series"] for row in series["results"]])
-        result = run_cli("draft", "--source", "ukhsa", "--each-council", env=live(api))
+    with FakeUkhsaApi([]) as ukhsa:
+        ukhsa.ingest_rows([row for series in document["series"] for row in series["results"]])
+        result = run_cli("draft", "--source", "ukhsa", "--each-council", env=live(ukhsa))
         assert result.exit_code == 0, result.stderr
-        requests = len(api.requests)
+        requests = len(ukhsa.requests)
     # 259 series less the 11 districts of councils the data has only in part (Cumberland two
     # of three, North Yorkshire six of seven, Somerset three of four), plus the newest year
     # (two) and the route, geography type and metric (six).
@@ -220,6 +212,8 @@ def test_all_of_england_stays_well_under_the_firewall_limit(run_cli: Run) -> Non
     assert "stories drafted for 296 councils" in result.stderr
 
 
+# The README's quick start, as a newsroom runs it: a process of its own, no settings.
+@pytest.mark.process
 def test_the_sample_drafts_offline_from_a_fresh_clone(tmp_path: Path) -> None:
     result = run_patchbot("draft", "--source", "ukhsa-sample", env={}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr

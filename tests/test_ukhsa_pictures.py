@@ -16,7 +16,7 @@ from bot.housestyle import num
 from bot.settings import Settings
 from bot.stories import DraftSet
 from tests.fakes.ukhsa_api import DATA
-from tests.test_pictures import colour_at, colours_in, inside_point, png_size, rgb, story
+from tests.helpers import colour_at, colours_in, inside_point, png_size, rgb, story
 
 PATCH = "County Durham, Darlington, Hartlepool, Stockton-on-Tees, Middlesbrough, York"
 LATEST, BEFORE = "2023-10-30", "2023-10-23"

@@ -6,45 +6,31 @@ the fake Slack."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 import time_machine
 
 from bot.service import UK, Service
 from bot.settings import Settings
-from tests.conftest import TOKEN, CliResult, replies, top_level
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.ukhsa_api import FakeUkhsaApi
+from tests.helpers import CliResult, Run, replies, top_level
 
-Run = Callable[..., CliResult]
 PATCH = (
     "County Durham, Darlington, Hartlepool, Stockton-on-Tees, Middlesbrough, Redcar and Cleveland"
 )
 
 
 @pytest.fixture
-def api() -> Iterator[FakeUkhsaApi]:
-    with FakeUkhsaApi() as fake:
-        yield fake
-
-
-@pytest.fixture
-def env(api: FakeUkhsaApi, slack: FakeSlack, tmp_path: Path) -> dict[str, str]:
+def env(env: dict[str, str], ukhsa: FakeUkhsaApi) -> dict[str, str]:
+    """``env``, with the patch from the fake UKHSA API, polled every 0.3 s."""
     return {
+        **env,
         "PATCHBOT_SOURCE": "ukhsa",
-        "PATCHBOT_UKHSA_API_URL": api.base_url,
+        "PATCHBOT_UKHSA_API_URL": ukhsa.base_url,
         "PATCHBOT_PATCH": PATCH,
-        "PATCHBOT_STATE_DIR": str(tmp_path / "state"),
-        "PATCHBOT_HTTP_BACKOFF": "0",
         "PATCHBOT_HTTP_RETRIES": "2",
         "PATCHBOT_POLL_MINUTES": "0.005",
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_CHANNEL": "#newsroom",
-        "SLACK_OPS_CHANNEL": "#ops",
-        "SLACK_API_URL": slack.base_url,
-        "SLACK_BACKOFF": "0",
     }
 
 
@@ -57,7 +43,7 @@ def once(run_cli: Run, env: dict[str, str]) -> CliResult:
 
 
 def test_posts_once_nothing_the_next_time_and_one_correction_after_a_revision(
-    run_cli: Run, env: dict[str, str], api: FakeUkhsaApi, slack: FakeSlack
+    run_cli: Run, env: dict[str, str], ukhsa: FakeUkhsaApi, slack: FakeSlack
 ) -> None:
     first = once(run_cli, env)
     posted = top_level(slack)
@@ -82,7 +68,7 @@ def test_posts_once_nothing_the_next_time_and_one_correction_after_a_revision(
 
     # A refresh revises County Durham's figure (one death registered -> two): the three
     # stories that name it get one CORRECTION each, in their own thread; the fourth nothing.
-    api.revise("County Durham", "2023-10-30", 2)
+    ukhsa.revise("County Durham", "2023-10-30", 2)
     revised = once(run_cli, env)
     assert "run --once: posted: release (undated), week to 2023-11-05: 0 posted, 3 corrected, " in (
         revised.stderr
@@ -114,12 +100,12 @@ def test_posts_once_nothing_the_next_time_and_one_correction_after_a_revision(
     ],
 )  # fmt: skip
 def test_each_fault_is_one_clear_line_and_posts_nothing(
-    run_cli: Run, env: dict[str, str], api: FakeUkhsaApi, slack: FakeSlack, fault: str, line: str
+    run_cli: Run, env: dict[str, str], ukhsa: FakeUkhsaApi, slack: FakeSlack, fault: str, line: str
 ) -> None:
     if fault == "metric":
         env = {**env, "PATCHBOT_UKHSA_METRIC": "COVID-19_deaths_ONSByDay"}
     else:
-        api.fail_next(fault, times=3, on="/metrics/")  # type: ignore[arg-type]
+        ukhsa.fail_next(fault, times=3, on="/metrics/")  # type: ignore[arg-type]
     drafted = run_cli("draft", env=env)
     assert drafted.exit_code == 1
     *retries, error = drafted.stderr.splitlines()
@@ -129,7 +115,7 @@ def test_each_fault_is_one_clear_line_and_posts_nothing(
     assert line in error
     assert all("ukhsa attempt=" in retry for retry in retries)  # the log of each retry
     if fault != "metric":
-        api.fail_next(fault, times=3, on="/metrics/")  # type: ignore[arg-type]
+        ukhsa.fail_next(fault, times=3, on="/metrics/")  # type: ignore[arg-type]
     ran = run_cli("run", "--once", env=env)
     assert ran.exit_code == 1
     assert "Traceback" not in ran.stderr
@@ -149,7 +135,7 @@ def test_ukhsa_runs_on_thursdays_by_default(run_cli: Run, env: dict[str, str]) -
 
 
 def test_a_thursday_without_new_data_alerts_once(
-    run_cli: Run, env: dict[str, str], api: FakeUkhsaApi, slack: FakeSlack
+    run_cli: Run, env: dict[str, str], ukhsa: FakeUkhsaApi, slack: FakeSlack
 ) -> None:
     """Over Christmas UKHSA pauses its Thursday refresh: one alert that day, not one per poll."""
     once(run_cli, env)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXCERPT, CliResult, read_rows, write_rows
+from tests.helpers import EXCERPT, Run, read_rows, write_rows
 
-Run = Callable[..., CliResult]
 HEADER = EXCERPT.read_text().splitlines()[0]
 BODY = EXCERPT.read_text().splitlines()[1:]
 
