@@ -4,17 +4,20 @@ templates. Test modules import from here, never from one another or from conftes
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
 import json
 import os
+import resource
 import struct
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,12 +25,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pytest
 from matplotlib import image as mpimg
 from matplotlib.path import Path as MplPath
 
 from bot import pictures, rules
 from bot.cases import CaseData
 from bot.geography import Geography, load_geography
+from bot.service import serve
+from bot.settings import Settings
 from bot.sources import RawData
 from bot.sources.phe import load_cases
 from bot.stories import Draft, DraftSet
@@ -260,3 +266,37 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{old!r} not in {path.name}"
     path.write_text(text.replace(old, new, 1))
+
+
+def full_disk_patchbot(*args: str, env: dict[str, str], cwd: Path, limit: int) -> CliResult:
+    """The real ``python -m bot ARGS`` in a process that may write no file over ``limit``."""
+
+    def full_disk() -> None:  # for this process only
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = run_patchbot(*args, env=env, cwd=cwd, preexec_fn=full_disk)
+    return CliResult(done.returncode, done.stdout, done.stderr)
+
+
+def one_clear_line(done: CliResult) -> str:
+    assert done.exit_code == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("patchbot: error: ")]
+    assert len(errors) == 1, done.stderr
+    return errors[0].removeprefix("patchbot: error: ")
+
+
+@contextlib.contextmanager
+def serving(settings: Settings, caplog: pytest.LogCaptureFixture) -> Iterator[str]:
+    """``serve`` in a thread, as ``patchbot run`` does; yields its start line."""
+    stop = threading.Event()
+    started = len(caplog.records)
+    thread = threading.Thread(target=serve, args=(settings, stop))
+    thread.start()
+    try:
+        wait_for(lambda: any("step=start" in r.message for r in caplog.records[started:]))
+        yield next(r.message for r in caplog.records[started:] if "step=start" in r.message)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()

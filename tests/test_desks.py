@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXCERPT, TOKEN, CliResult, top_level
 from tests.fakes.slack_api import FakeSlack, Message
+from tests.helpers import EXCERPT, TOKEN, CliResult, top_level
 
 Run = Callable[..., CliResult]
 DESK_CHANNELS = {"echo": "C0ECHO0001", "press": "C0PRESS001", "gazette": "C0GAZETTE1",
@@ -171,7 +171,7 @@ def test_the_readmes_example_desks_file_is_valid(tmp_path: Path) -> None:
     from bot.desks import load_desks
     from bot.geography import load_geography
     from bot.settings import Settings
-    from tests.conftest import ROOT
+    from tests.helpers import ROOT
 
     readme = (ROOT / "README.md").read_text()
     example = readme.split("```toml\n# desks.toml", 1)[1].split("```", 1)[0]
@@ -195,7 +195,7 @@ def test_the_service_serves_every_desk_on_its_own_schedule(
     from bot.service import UK
     from bot.settings import Settings
     from bot.state import Journal
-    from tests.test_service import serving, wait_for
+    from tests.helpers import serving, wait_for
 
     if dt.datetime.now(UK).time() >= dt.time(23, 59):  # the schedule is "the rest of today"
         time.sleep(61)

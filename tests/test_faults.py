@@ -5,7 +5,6 @@ process, for a file-size limit of its own."""
 
 from __future__ import annotations
 
-import resource
 import socket
 from pathlib import Path
 
@@ -13,26 +12,7 @@ import pytest
 
 from tests.fakes.phe_api import FakePheApi
 from tests.fakes.slack_api import FakeSlack
-from tests.helpers import EXCERPT, CliResult, Run, run_patchbot, top_level
-
-
-def full_disk_patchbot(*args: str, env: dict[str, str], cwd: Path, limit: int) -> CliResult:
-    """The real ``python -m bot ARGS`` in a process that may write no file over ``limit``."""
-
-    def full_disk() -> None:  # for this process only
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-    done = run_patchbot(*args, env=env, cwd=cwd, preexec_fn=full_disk)
-    return CliResult(done.returncode, done.stdout, done.stderr)
-
-
-def one_clear_line(done: CliResult) -> str:
-    assert done.exit_code == 1, done.stderr
-    assert "Traceback" not in done.stderr
-    errors = [line for line in done.stderr.splitlines() if line.startswith("patchbot: error: ")]
-    assert len(errors) == 1, done.stderr
-    return errors[0].removeprefix("patchbot: error: ")
-
+from tests.helpers import EXCERPT, Run, full_disk_patchbot, one_clear_line, top_level
 
 # One retry and a second's patience for the data; two seconds for Slack.
 IMPATIENT = {

@@ -8,8 +8,8 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import EXCERPT, CliResult, replies, top_level
 from tests.fakes.slack_api import FakeSlack, Message
+from tests.helpers import EXCERPT, CliResult, replies, top_level
 
 Run = Callable[..., CliResult]
 

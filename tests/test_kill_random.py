@@ -16,9 +16,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.conftest import CHANNELS, EXCERPT, TOKEN, top_level
+import pytest
+
 from tests.fakes.slack_api import FakeSlack
 from tests.forked import forkserver, start
+from tests.helpers import CHANNELS, EXCERPT, TOKEN, run_patchbot, top_level
+
+pytestmark = pytest.mark.process  # real patchbot processes, killed
 
 ITERATIONS = 30
 ARGS = ["post", "--source", str(EXCERPT), "--patch", "York"]
@@ -109,13 +113,13 @@ def test_killed_at_random_points_then_rerun(tmp_path: Path) -> None:
 def test_a_full_disk_while_recording_loses_no_picture(tmp_path: Path) -> None:
     """The disk fills while a story and its pictures are being recorded: the transaction
     leaves all of it or none, so the next run shares every picture, once."""
-    from tests.test_faults import one_clear_line, patchbot
+    from tests.helpers import full_disk_patchbot, one_clear_line
 
     with FakeSlack(token=TOKEN, channels=CHANNELS, retry_after=0) as slack:
         env = environment(slack, tmp_path / "state")
         args = [*ARGS, *(arg for story in STORIES for arg in ("--story", story))]
-        full = patchbot(*args, env=env, cwd=tmp_path, limit_file_size=150_000)
+        full = full_disk_patchbot(*args, env=env, cwd=tmp_path, limit=150_000)
         assert one_clear_line(full).startswith("PATCHBOT_STATE_DIR: cannot write ")
-        again = patchbot(*args, env=env, cwd=tmp_path)
+        again = run_patchbot(*args, env=env, cwd=tmp_path)
         assert again.returncode == 0, again.stderr
         assert_complete_and_once(slack)

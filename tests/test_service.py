@@ -5,20 +5,18 @@ clock (the scheduler and the job read the patched clock; waits are real and shor
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import time_machine
 
-from bot.service import UK, Schedule, Service, serve
+from bot.service import UK, Schedule, Service
 from bot.settings import Settings
 from bot.state import Journal, Ledger, state_lock
 from tests.fakes.phe_api import FakePheApi
@@ -32,6 +30,7 @@ from tests.helpers import (
     assert_each_story_once,
     checks,
     read_rows,
+    serving,
     top_level,
     wait_for,
     write_rows,
@@ -264,22 +263,6 @@ def test_stop_finishes_the_story_being_posted_and_posts_nothing_more(
 
 
 # -- restarts and the lock
-
-
-@contextlib.contextmanager
-def serving(settings: Settings, caplog: pytest.LogCaptureFixture) -> Iterator[str]:
-    """``serve`` in a thread, as ``patchbot run`` does; yields its start line."""
-    stop = threading.Event()
-    started = len(caplog.records)
-    thread = threading.Thread(target=serve, args=(settings, stop))
-    thread.start()
-    try:
-        wait_for(lambda: any("step=start" in r.message for r in caplog.records[started:]))
-        yield next(r.message for r in caplog.records[started:] if "step=start" in r.message)
-    finally:
-        stop.set()
-        thread.join(10)
-    assert not thread.is_alive()
 
 
 def test_restart_after_a_missed_run_catches_up_once_and_not_the_next_day(

@@ -32,8 +32,6 @@ from tests.helpers import (
 
 pytestmark = pytest.mark.process
 
-pytestmark = pytest.mark.process
-
 
 def start(env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:  # a file, not a pipe: the service logs every poll

@@ -19,8 +19,8 @@ from bot.geography import Geography, Patch
 from bot.rendering import DEFAULT_TEMPLATES_DIR
 from bot.settings import Settings
 from bot.sources import RawData, SourceOptions
-from tests.conftest import CHANNELS, EXCERPT, TOKEN, CliResult, top_level
 from tests.fakes.slack_api import FakeSlack
+from tests.helpers import CHANNELS, EXCERPT, TOKEN, CliResult, top_level
 
 Run = Callable[..., CliResult]
 ARGS = ("--source", str(EXCERPT), "--patch", "York")
