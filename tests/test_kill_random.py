@@ -100,8 +100,9 @@ def test_killed_at_random_points_then_rerun(tmp_path: Path) -> None:
             if run.is_alive():
                 run.kill()  # SIGKILL
                 run.join(10)
-                assert run.exitcode == -signal.SIGKILL
-                killed_at[point] += 1
+                # Under load the run may finish between the look and the kill: not a kill then.
+                assert run.exitcode in (-signal.SIGKILL, 0)
+                killed_at[point] += run.exitcode == -signal.SIGKILL
             rerun = start(context, args, env, tmp_path, log.with_suffix(".rerun.log"))
             rerun.join(90)
             assert rerun.exitcode == 0, log.with_suffix(".rerun.log").read_text()
