@@ -25,8 +25,8 @@ from bot.stories import STORIES
 from bot.stories.settings import StorySettings
 
 AREA_FIELDS = (
-    "area_code", "area_name", "ltla_name", "cases", "rate", "change", "change_pct",
-    "previous_cases", "status",
+    "area_code", "area_name", "ltla_code", "ltla_name", "ltla_ons_name", "cases", "rate",
+    "change", "change_pct", "previous_cases", "status",
 )  # fmt: skip
 
 
@@ -35,7 +35,9 @@ class AreaFacts(TypedDict):
 
     area_code: str
     area_name: str
-    ltla_name: str
+    ltla_code: str
+    ltla_name: str  # as the copy prints it ("Bristol")
+    ltla_ons_name: str  # as ONS and PHE publish it ("Bristol, City of")
     cases: int | None
     rate: float | None
     change: int | None
@@ -140,6 +142,7 @@ def story_meta(
             "name": patch.name,
             "place": patch.place,
             "councils": list(patch.council_names),
+            "note": patch.note,
         },
         "week_ending": week,
         "week_start": week - dt.timedelta(days=6),
