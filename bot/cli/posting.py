@@ -19,6 +19,7 @@ def post(
     ctx: click.Context,
     source: str | None,
     patch: str | None,
+    patch_name: str | None,
     week_ending: dt.date | None,
     stories: tuple[str, ...],
 ) -> None:
@@ -36,7 +37,8 @@ def post(
 
     settings = Settings.load(ctx.obj["env_file"])
     pipeline.require_slack_token(settings)
-    run = RunContext.build(settings, source, patch)  # bad settings stop us before fetching
+    # bad settings stop us before fetching
+    run = RunContext.build(settings, source, patch, patch_name=patch_name)
     drafts = pipeline.draft(run, week_ending, stories)
     say_drafted(drafts)
     # Two posting at once could post a story twice.

@@ -130,13 +130,12 @@ class Geography:
         for alias, codes in (aliases or {}).items():
             self._add(alias, self._named(codes))
         for level_name in ("region", "utla", "ltla"):  # narrower names win a clash
-            for (code, official), group in areas.groupby(
-                [f"{level_name}_code", f"{level_name}_name"]
-            ):
+            for (code, label), group in areas.groupby([f"{level_name}_code", f"{level_name}_name"]):
                 members = tuple(sorted(set(group["ltla_code"])))
+                official = str(label)
                 named = Group(self.names.name(official), self.names.place(official), members)
                 self._add(str(code), named)
-                for spelling in (official, *self.names.spellings(str(official))):
+                for spelling in (official, *self.names.spellings(official)):
                     self._add(spelling, named)
                 if level_name == "region":
                     self._add(f"{official} region", named)
