@@ -191,7 +191,7 @@ def listing(items: Iterable[Any], conjunction: str = "and") -> str:
 
 def place(name: Any) -> str:
     """A council or place as running copy names it, with "the" where English needs it
-    (``bot/geography/names.toml``): "Isle of Wight" -> "the Isle of Wight"."""
+    (bot/geography/names.toml): "Isle of Wight" -> "the Isle of Wight"."""
     if not isinstance(name, str):
         raise TemplateRuntimeError(f"place: expected a name, got {name!r}")
     return display_names().place(name)

@@ -103,7 +103,8 @@ def test_a_story_registered_from_outside_is_drafted_with_figures_from_the_data(
         "==== most_cases ====\nThe 4 areas of York with the most new Covid-19 cases\n"
     )
     assert (
-        f"{first['areaName'].upper()} in York recorded the most new Covid-19 cases in York in the "
+        # One council: not repeated after the area (issue 14)
+        f"{first['areaName'].upper()} recorded the most new Covid-19 cases in York in the "
         f"week to November 25, according to Public Health England data: "
         f"{first['newCasesBySpecimenDateRollingSum']}." in result.stdout
     )
