@@ -45,7 +45,7 @@ RULES = [
                     r"(area|case|neighbourhood|council)\b"),
          "a count above one with a singular noun"),
     Rule(re.compile(r"\b(?:These are|Here are) the (?:one|1) \b"), "a plural verb for one"),
-    Rule(re.compile(r"(?<![\d.,])\b1 areas? of\b|\b[Tt]he 1\b"),
+    Rule(re.compile(r"(?<![\d.,])\b1 areas? of\b|\b[Tt]he 1(?![\d,.])"),
          'a story of one area in digits ("1 area of", "The 1"): name the area instead'),
     Rule(re.compile(r"(?<![\d.,])\b0 (?:new )?cases?\b"),
          "a zero count: PHE never published 0 (suppressed areas had zero to two cases)"),
@@ -157,18 +157,44 @@ def _without(copy: str, names: Iterable[str]) -> str:
     return copy
 
 
+def _council_after_an_area(copy: str, council: str, areas: tuple[str, ...]) -> str | None:
+    """Where the copy says "AREA, COUNCIL" or "AREA in COUNCIL" (an excerpt), leaving out a
+    council name that begins the next area ("Downham East, Lewisham Central & Park")."""
+    lowered = copy.lower()
+    longer = [area.lower() for area in areas if len(area) > len(council)]
+    for area in (area for area in areas if area != council):
+        for after in (", ", " in "):
+            said = f"{area}{after}{council}".lower()
+            at = lowered.find(said)
+            while at >= 0:
+                rest = lowered[at + len(area) + len(after) :]
+                end = at + len(said)
+                whole = end == len(lowered) or not lowered[end].isalnum()
+                if whole and not any(rest.startswith(other) for other in longer):
+                    return _excerpt(copy, at, end)
+                at = lowered.find(said, at + 1)
+    return None
+
+
 def _repeated_councils(copy: str, context: CopyContext) -> list[str]:
     """A council named twice in one list line or sentence ("Wortley in Leeds and Armley in
     Leeds"), leaving out the areas' own names and the patch's name."""
     councils = _longest_first(context.councils)
+    if len(councils) == 1:  # "Wigton & Silloth, Allerdale" in a patch of Allerdale alone
+        repeated = _council_after_an_area(copy, councils[0], context.areas)
+        if repeated:
+            return [f"the patch's one council repeated after an area: {repeated}"]
     blanked = _without(copy, (*context.areas, context.place))
-    for line in blanked.splitlines():
-        for sentence in re.split(r"(?<=[.!?:])\s+", line):
-            for council in councils:
-                if sentence.count(council) < 2:
-                    sentence = sentence.replace(council, " ")  # "Redcar and ...", then "Redcar"
-                    continue
-                whole = re.findall(rf"(?<!\w){re.escape(council)}(?!\w)", sentence)
-                if len(whole) > 1:
-                    return [f"{council} is named twice in one sentence or line: ...{sentence}..."]
+    start = 0
+    for sentence in re.split(r"(?<=[.!?:])[^\S\n]+|\n", blanked):  # lines and sentences
+        at = blanked.index(sentence, start)
+        start = at + len(sentence)
+        shown = copy[at:start]  # the same stretch, names not blanked
+        for council in councils:
+            if sentence.count(council) < 2:
+                sentence = sentence.replace(council, " ")  # "Redcar and ...", then "Redcar"
+                continue
+            whole = re.findall(rf"(?<!\w){re.escape(council)}(?!\w)", sentence)
+            if len(whole) > 1:
+                return [f"{council} is named twice in one sentence or line: ...{shown}..."]
     return []

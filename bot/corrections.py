@@ -58,7 +58,11 @@ def what_changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[st
             continue
         for field, said in AREA_FIGURES:
             now, was = area.get(field), old[code].get(field)
-            if now != was:
+            if now == was:
+                continue
+            if field == "cases" and now is not None and was is not None:
+                lines.append(f"{area['area_name']}: {now:,} cases, not {was:,}")
+            else:
                 lines.append(f"{area['area_name']}: {said(now)}, not {said(was)}")
     lines += [
         f"Added: {area['area_name']} ({_cases(area.get('cases'))})"

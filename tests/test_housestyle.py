@@ -686,8 +686,12 @@ TEMPLATE_CASES: list[tuple[str, str, dict[str, Any], str]] = [
         },
         "Wigton & Silloth",
     ),
-    ("place", "in {{ n|place }} and {{ m|place }}", {"n": "Isle of Wight", "m": "Leeds"},
-     "in the Isle of Wight and Leeds"),
+    (
+        "place",
+        "in {{ n|place }} and {{ m|place }}",
+        {"n": "Isle of Wight", "m": "Leeds"},
+        "in the Isle of Wight and Leeds",
+    ),
 ]
 
 

@@ -87,7 +87,11 @@ def test_unknown_filter_names_file_and_line(run_cli: Run, templates: Path) -> No
 
 
 def test_headline_in_stories_toml_with_an_unknown_variable(run_cli: Run, templates: Path) -> None:
-    edit(templates / "stories.toml", "{% if is_latest_week %} this week{% endif %}", " this {{ wek }}")
+    edit(
+        templates / "stories.toml",
+        "{% if is_latest_week %} this week{% endif %}",
+        " this {{ wek }}",
+    )
     result = check(run_cli, templates)
     assert result.exit_code == 1
     toml_lines = (templates / "stories.toml").read_text().splitlines()
