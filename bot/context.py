@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bot.errors import PatchbotError
 from bot.geography import Geography, Patch, load_geography
 from bot.rendering import Renderer
-from bot.settings import Settings
+from bot.settings import Settings, checked_patch_name
 from bot.sources import Source, SourceOptions, open_source, profile_of
 from bot.state import DEFAULT_DESK
 from bot.stories.settings import StorySettings, load_story_settings
@@ -40,16 +40,18 @@ class RunContext:
         patch: str | None = None,
         template_overrides: dict[str, Path] | None = None,
         each_council: bool = False,
+        patch_name: str | None = None,
     ) -> RunContext:
-        """``source`` and ``patch`` as given on the command line; None falls back to the
-        settings. With ``each_council`` the patch is all of England."""
+        """``source``, ``patch`` and the patch's short name as given on the command line; None
+        falls back to the settings. With ``each_council`` the patch is all of England."""
         options = SourceOptions(settings.http, settings.phe_api_url, settings.ukhsa)
         opened = open_source(source or settings.source, options)
         geography = load_geography(opened.geography)
         if each_council:
             chosen = geography.england()
         else:
-            chosen = geography.resolve_patch(settings.patch if patch is None else patch)
+            name = checked_patch_name(patch_name, "--patch-name") or settings.patch_name
+            chosen = geography.resolve_patch(settings.patch if patch is None else patch, name)
         templates = templates_for(opened, settings.templates_dir)
         renderer = Renderer(templates, template_overrides)
         stories = load_story_settings(templates, every_story=templates == settings.templates_dir)
@@ -62,13 +64,13 @@ class RunContext:
         source: str | None = None,
         patch: str | None = None,
         template_overrides: dict[str, Path] | None = None,
+        patch_name: str | None = None,
     ) -> RunContext:
-        """A desk's run: its settings, and its patch under the short name it gives."""
-        run = cls.build(desk.settings, source, patch, template_overrides)
-        chosen = run.patch
-        if desk.patch_name:
-            chosen = dataclasses.replace(chosen, name=desk.patch_name, place=desk.patch_name)
-        return dataclasses.replace(run, patch=chosen, desk=desk.name)
+        """A desk's run: its settings, and its patch under the short name it gives (or
+        ``patch_name``, as given on the command line)."""
+        name = patch_name or desk.patch_name
+        run = cls.build(desk.settings, source, patch, template_overrides, patch_name=name)
+        return dataclasses.replace(run, desk=desk.name)
 
 
 def templates_for(source: Source, templates_dir: Path) -> Path:

@@ -12,7 +12,10 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from jinja2 import TemplateRuntimeError
+from jinja2 import TemplateRuntimeError, pass_context
+from jinja2.runtime import Context
+
+from bot.geography.names import display_names
 
 _UNITS = [
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
@@ -136,8 +139,9 @@ def rate(value: Any) -> str:
 
 
 def percent(value: Any) -> str:
-    """A percentage to one decimal place, sign dropped (copy says "up" or "down")."""
-    return f"{abs(_finite(value, 'percent')):,.1f}%"
+    """A percentage to one decimal place, sign dropped (copy says "up" or "down"), without a
+    trailing ".0": -27.1 -> "27.1%", 160.0 -> "160%"."""
+    return f"{abs(_finite(value, 'percent')):,.1f}".removesuffix(".0") + "%"
 
 
 def times(value: Any) -> str:
@@ -185,13 +189,62 @@ def listing(items: Iterable[Any], conjunction: str = "and") -> str:
     return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
 
 
-def where(area: Any) -> str:
-    """An area and its council, as copy names them: "Park East in Darlington"."""
+def place(name: Any) -> str:
+    """A council or place as running copy names it, with "the" where English needs it
+    (bot/geography/names.toml): "Isle of Wight" -> "the Isle of Wight"."""
+    if not isinstance(name, str):
+        raise TemplateRuntimeError(f"place: expected a name, got {name!r}")
+    return display_names().place(name)
+
+
+def _area(area: Any, filter_name: str) -> dict[str, Any]:
     if not isinstance(area, dict) or "area_name" not in area or "ltla_name" not in area:
-        raise TemplateRuntimeError(f"where: expected an area, got {area!r}")
-    if area["area_name"] == area["ltla_name"]:  # a council-level area is the council itself
+        raise TemplateRuntimeError(f"{filter_name}: expected an area, got {area!r}")
+    return area
+
+
+def _council_goes_without_saying(context: Context, area: dict[str, Any]) -> bool:
+    """In a one-council patch the council is not repeated after each area; nor is it after an
+    area named in it ("City of London", in Hackney and the City of London), or after a
+    council-level area (which is the council itself)."""
+    patch = context.get("patch")
+    one_council = isinstance(patch, dict) and len(patch.get("councils") or ()) == 1
+    name, council = str(area["area_name"]), str(area["ltla_name"])
+    return one_council or name == council or council.endswith(f" {name}")
+
+
+@pass_context
+def where(context: Context, areas: Any, lead: bool = False) -> str:
+    """An area (or a list of areas) as running copy places it: "Park East in Darlington";
+    "Armley and Wortley in Leeds"; just "Park East" in a patch of one council. ``lead=True``
+    puts the area's name in capitals, as an intro opens: "PARK EAST in Darlington"."""
+    if isinstance(areas, list | tuple):
+        chosen = [_area(area, "where") for area in areas]
+    else:
+        chosen = [_area(areas, "where")]
+    groups: dict[str, list[str]] = {}
+    for area in chosen:
+        name = place(str(area["area_name"]))
+        name = name.upper() if lead else name
+        council = "" if _council_goes_without_saying(context, area) else area["ltla_name"]
+        groups.setdefault(council, []).append(name)
+    parts = [
+        f"{listing(names)} in {place(council)}" if council else listing(names)
+        for council, names in groups.items()
+    ]
+    if len(parts) > 1 and any(len(names) > 1 for names in groups.values()):
+        return f"{', '.join(parts[:-1])}, and {parts[-1]}"  # "A and B in X, and C in Y"
+    return listing(parts)
+
+
+@pass_context
+def area_label(context: Context, area: Any) -> str:
+    """An area as a list line names it: "Park East, Darlington"; "Park East" alone in a patch
+    of one council."""
+    area = _area(area, "area_label")
+    if _council_goes_without_saying(context, area):
         return str(area["area_name"])
-    return f"{area['area_name']} in {area['ltla_name']}"
+    return f"{area['area_name']}, {area['ltla_name']}"
 
 
 FILTERS: dict[str, Callable[..., str]] = {
@@ -207,4 +260,6 @@ FILTERS: dict[str, Callable[..., str]] = {
     "uk_date": uk_date,
     "listing": listing,
     "where": where,
+    "area_label": area_label,
+    "place": place,
 }

@@ -63,7 +63,16 @@ def draft_each_council(
 ) -> list[DraftSet]:
     """Drafts for every council, each its own patch, every rule run once for all (the
     context's patch is all of England)."""
-    cases = validate(ctx, fetch(ctx), today)
+    return draft_each_council_cases(ctx, validate(ctx, fetch(ctx), today), week_ending, only)
+
+
+def draft_each_council_cases(
+    ctx: RunContext,
+    cases: CaseData,
+    week_ending: dt.date | None = None,
+    only: Sequence[str] = (),
+) -> list[DraftSet]:
+    """``draft_each_council`` from validated cases (several weeks of one read)."""
     week = choose_week(cases, week_ending)
     patches = ctx.geography.each_council()
     table = patches_week(cases, ctx.geography, patches, week)

@@ -2,7 +2,8 @@
 
 The week's table (``patches_week``) has one row per area in each patch, whatever the data held,
 with the patch's number in column ``patch`` and a ``status`` (``bot.cases.AreaStatus``):
-reported, suppressed (count withheld) or no_data (the data had no row for it). A rule (one per
+reported, suppressed (count withheld) or no_data (the data had no row for it), and names as the
+copy prints them (``ltla_name``; the official one is ``ltla_ons_name``). A rule (one per
 story, in ``bot.stories``) returns, for every patch at once (vectorised group-bys, not a loop
 per patch or area), the areas its story names in the story's order and the story-level figures
 the copy quotes.
@@ -22,6 +23,7 @@ import pandas as pd
 from bot.cases import AreaStatus, CaseData
 from bot.errors import PatchbotError
 from bot.geography import Geography, Patch
+from bot.geography.names import display_names
 
 F = TypeVar("F")
 PATCH = "patch"  # column: the patch's position in the list of patches
@@ -65,6 +67,10 @@ def patches_week(
             dtype="string",
         ),
         previous_cases=(table["cases"] - table["change"]).astype("Int64"),
+        # Names as the copy prints them; the official council name is kept beside.
+        ltla_ons_name=table["ltla_name"],
+        ltla_name=display_names().names(table["ltla_name"]),
+        area_name=display_names().names(table["area_name"]),
     )
     return table.sort_values(PATCH, kind="stable", ignore_index=True)
 

@@ -17,6 +17,7 @@ from typing import TypeVar
 from dotenv import dotenv_values
 
 from bot.errors import PatchbotError
+from bot.geography import PATCH_NAME_LIMIT
 from bot.rendering import DEFAULT_TEMPLATES_DIR
 from bot.sources import HttpPolicy, SourceOptions, UkhsaOptions, run_days_for
 from bot.state import default_state_dir
@@ -54,6 +55,7 @@ class Settings:
     run_days: str = "mon-fri"
     poll_minutes: float = 5.0
     poll_until: dt.time = dt.time(20)
+    patch_name: str | None = None  # the patch's short name for headlines and intros
 
     @classmethod
     def load(
@@ -125,6 +127,7 @@ class Settings:
             run_days=get("PATCHBOT_RUN_DAYS", _days, run_days_for(source)),
             poll_minutes=get("PATCHBOT_POLL_MINUTES", _positive, 5.0),
             poll_until=get("PATCHBOT_POLL_UNTIL", _clock, dt.time(20)),
+            patch_name=checked_patch_name(values.get("PATCHBOT_PATCH_NAME"), "PATCHBOT_PATCH_NAME"),
         )
 
 
@@ -141,6 +144,19 @@ def _token(raw: str) -> str | None:
             "spaces or line breaks (the Bot User OAuth Token, README 'Slack setup')"
         )
     return token or None
+
+
+def checked_patch_name(raw: str | None, setting: str) -> str | None:
+    """A patch's short name as given (setting or option), or None when none is given."""
+    if raw is None or not raw.strip():
+        return None
+    name = " ".join(raw.split())
+    if len(name) > PATCH_NAME_LIMIT or not name.isprintable():
+        raise PatchbotError(
+            f"{setting}: a short name for headlines, at most {PATCH_NAME_LIMIT} characters on "
+            f'one line (e.g. "Greater Manchester"), got {raw!r}'
+        )
+    return name
 
 
 def _clock(raw: str) -> dt.time:

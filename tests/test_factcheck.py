@@ -45,7 +45,7 @@ def test_a_wrong_number_in_words_is_held(run_cli: Run, templates: Path) -> None:
 
 
 def test_an_area_under_the_wrong_council_is_held(run_cli: Run, templates: Path) -> None:
-    edit(templates / "no_new_cases.j2", "- {{ area.area_name }}, {{ area.ltla_name }}",
+    edit(templates / "no_new_cases.j2", "- {{ area|area_label }}",
          "- {{ area.area_name }}, {{ patch.councils[0] }}")  # fmt: skip
     result = draft(run_cli, templates, "York,Ryedale", "no_new_cases")
     assert result.exit_code == 4

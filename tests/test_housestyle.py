@@ -381,10 +381,11 @@ def test_rate_ties_can_disagree_with_half_up(value: float) -> None:
         (-27.1, "27.1%"),
         (14.3, "14.3%"),
         (-14.3, "14.3%"),
-        (0, "0.0%"),
-        (-0.04, "0.0%"),  # no "-0.0%"
-        (50, "50.0%"),
-        (-100, "100.0%"),
+        (0, "0%"),
+        (-0.04, "0%"),  # no "-0.0%"
+        (50, "50%"),  # no trailing ".0" (issue 14)
+        (-100, "100%"),
+        (160.0, "160%"),
         (12.25, "12.2%"),
         (1234.56, "1,234.6%"),
         (-1234.56, "1,234.6%"),
@@ -641,6 +642,56 @@ TEMPLATE_CASES: list[tuple[str, str, dict[str, Any], str]] = [
         },
         "Hatch Warren in Basingstoke and Deane and Park East in Darlington",
     ),
+    (
+        "where",
+        "{{ areas|where }} / {{ areas[0]|where(lead=True) }}",
+        {
+            "areas": [
+                {"area_name": "Armley", "ltla_name": "Leeds"},
+                {"area_name": "Wortley", "ltla_name": "Leeds"},
+                {"area_name": "Ryde North", "ltla_name": "Isle of Wight"},
+            ]
+        },
+        "Armley and Wortley in Leeds, and Ryde North in the Isle of Wight / ARMLEY in Leeds",
+    ),
+    (
+        "where",
+        "{{ areas|where }}",
+        {
+            "patch": {"councils": ["Leeds"]},
+            "areas": [
+                {"area_name": "Armley & New Wortley", "ltla_name": "Leeds"},
+                {"area_name": "Wortley", "ltla_name": "Leeds"},
+            ],
+        },
+        "Armley & New Wortley and Wortley",
+    ),
+    (
+        "area_label",
+        "{{ areas|map('area_label')|join(' / ') }}",
+        {
+            "areas": [
+                {"area_name": "Park East", "ltla_name": "Darlington"},
+                {"area_name": "City of London", "ltla_name": "Hackney and the City of London"},
+            ]
+        },
+        "Park East, Darlington / City of London",
+    ),
+    (
+        "area_label",
+        "{{ area|area_label }}",
+        {
+            "patch": {"councils": ["Allerdale"]},
+            "area": {"area_name": "Wigton & Silloth", "ltla_name": "Allerdale"},
+        },
+        "Wigton & Silloth",
+    ),
+    (
+        "place",
+        "in {{ n|place }} and {{ m|place }}",
+        {"n": "Isle of Wight", "m": "Leeds"},
+        "in the Isle of Wight and Leeds",
+    ),
 ]
 
 
@@ -673,6 +724,8 @@ FILTER_CALLS = {
     "uk_date": "{{ x|uk_date }}",
     "listing": "{{ x|listing }}",
     "where": "{{ x|where }}",
+    "area_label": "{{ x|area_label }}",
+    "place": "{{ x|place }}",
 }
 
 
@@ -759,4 +812,4 @@ def test_rate_is_within_half_a_tenth(value: float) -> None:
     shown = rate(value)
     assert re.fullmatch(r"-?\d{1,3}(,\d{3})*\.\d", shown)
     assert abs(float(shown.replace(",", "")) - value) <= 0.05 + 1e-6
-    assert percent(value) == rate(abs(value)) + "%"
+    assert percent(value) == rate(abs(value)).removesuffix(".0") + "%"

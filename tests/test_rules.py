@@ -137,7 +137,7 @@ def test_largest_falls_with_real_ties_and_tiny_bases(geography: Geography) -> No
 
 def test_largest_rises_skip_tiny_bases_and_unknown_changes(geography: Geography) -> None:
     table = week_table(geography, "York")
-    finding = largest_rises(table, ChangeParams(top=10, min_previous_cases=5))
+    finding = largest_rises(table, ChangeParams(top=10, min_previous_cases=5, min_change=1))
     # Real York rises to 2020-11-25: Heworth South & The Groves +6 (from 10), York City Centre
     # +4 (from 13), Westfield +3 (from 15). Suppressed New Earswick and Bishopthorpe have no
     # change to rank.
@@ -146,7 +146,7 @@ def test_largest_rises_skip_tiny_bases_and_unknown_changes(geography: Geography)
         "York City Centre",
         "Westfield, Chapelfields & Foxwood",
     ]
-    strict = largest_rises(table, ChangeParams(top=10, min_previous_cases=11))
+    strict = largest_rises(table, ChangeParams(top=10, min_previous_cases=11, min_change=1))
     assert names(strict) == ["York City Centre", "Westfield, Chapelfields & Foxwood"]
 
 

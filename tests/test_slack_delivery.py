@@ -104,7 +104,8 @@ def test_area_names_are_escaped_and_cannot_ping(
         if row["areaName"] == "New Earswick":
             row["areaName"] = hostile
     source = write_rows(tmp_path / "hostile.csv", rows)
-    args = ("--source", str(source), "--patch", "York", "--story", "no_new_cases")
+    # Two councils, so each area is listed with its council (one council is not repeated).
+    args = ("--source", str(source), "--patch", "York, Ryedale", "--story", "no_new_cases")
     result = run_cli("post", *args, env=env)
     assert result.exit_code == 0, result.stderr
     (message,) = top_level(slack)
@@ -160,7 +161,8 @@ def test_revised_data_gets_one_correction_per_changed_story(
         if story["story"] in changed:
             assert len(corrections) == 1
             (correction,) = corrections
-            assert "data published 2020-11-30" in section_texts(correction)[0]
+            # UK dates in the banner too (issue 14)
+            assert "data published November 30, 2020" in section_texts(correction)[0]
             sent = [
                 c
                 for c in slack.calls("chat.postMessage")

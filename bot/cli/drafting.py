@@ -47,6 +47,7 @@ def draft(
     ctx: click.Context,
     source: str | None,
     patch: str | None,
+    patch_name: str | None,
     week_ending: dt.date | None,
     stories: tuple[str, ...],
     output_format: str,
@@ -62,13 +63,17 @@ def draft(
     from bot.settings import Settings
 
     settings = Settings.load(ctx.obj["env_file"])
-    if each_council and (patch or desk_name):
-        raise click.UsageError("--each-council drafts every council: leave out --patch and --desk")
+    if each_council and (patch or patch_name or desk_name):
+        raise click.UsageError(
+            "--each-council drafts every council: leave out --patch, --patch-name and --desk"
+        )
     if desk_name:
         (desk,) = chosen_desks(settings, desk_name, patch)
-        run = RunContext.for_desk(desk, source)
+        run = RunContext.for_desk(desk, source, patch_name=patch_name)
     else:
-        run = RunContext.build(settings, source, patch, each_council=each_council)
+        run = RunContext.build(
+            settings, source, patch, each_council=each_council, patch_name=patch_name
+        )
     if each_council:
         sets = pipeline.draft_each_council(run, week_ending, stories)
     else:
@@ -107,6 +112,8 @@ def draft(
 
 
 def say_drafted(drafts: DraftSet) -> None:
+    from bot.geography import PATCH_NAME_LIMIT
+
     released = f", released {drafts.release.isoformat()}" if drafts.release else ""
     count = len(drafts.drafts)
     click.echo(
@@ -115,6 +122,12 @@ def say_drafted(drafts: DraftSet) -> None:
         f"({drafts.origin}{released})",
         err=True,
     )
+    if len(drafts.patch.place) > PATCH_NAME_LIMIT:
+        click.echo(
+            f"patchbot: warning: the patch's name is {len(drafts.patch.place)} characters long "
+            "for headlines; give it a short name with --patch-name or PATCHBOT_PATCH_NAME",
+            err=True,
+        )
     for council in drafts.councils_without_figures():
         click.echo(f"patchbot: warning: the data has no figures for {council} this week", err=True)
     for story, why in drafts.skipped:
@@ -137,6 +150,7 @@ def preview(
     story: str,
     source: str | None,
     patch: str | None,
+    patch_name: str | None,
     week_ending: dt.date | None,
     template: Path | None,
 ) -> None:
@@ -149,7 +163,9 @@ def preview(
 
     settings = Settings.load(ctx.obj["env_file"])
     overrides = {story: template} if template else None
-    run = RunContext.build(settings, source, patch, template_overrides=overrides)
+    run = RunContext.build(
+        settings, source, patch, template_overrides=overrides, patch_name=patch_name
+    )
     drafts = pipeline.draft(run, week_ending, [story])
     if story in drafts.held:  # show what the fact check stopped, so the editor can see why
         drafts = dataclasses.replace(drafts, drafts=[drafts.held[story]])

@@ -53,6 +53,12 @@ def data_options(command: Callable[..., None]) -> Callable[..., None]:
             "north-east-and-north-yorkshire. [env: PATCHBOT_PATCH]",
         ),
         click.option(
+            "--patch-name",
+            help='The patch\'s short name for headlines and intros, e.g. "Greater Manchester" '
+            '(start it with "the" if copy needs it: "the Tees Valley"); default: the preset\'s, '
+            "county's or council's own. [env: PATCHBOT_PATCH_NAME]",
+        ),
+        click.option(
             "--week-ending", callback=_week, metavar="YYYY-MM-DD", help="Default: the latest week."
         ),
     ]

@@ -30,6 +30,7 @@ def post(
     ctx: click.Context,
     source: str | None,
     patch: str | None,
+    patch_name: str | None,
     week_ending: dt.date | None,
     stories: tuple[str, ...],
     desk_name: str | None,
@@ -51,7 +52,9 @@ def post(
     pipeline.require_slack_token(settings)
     desks = chosen_desks(settings, desk_name, patch)
     # Bad settings of any desk stop us before fetching anything.
-    runs = [(desk, RunContext.for_desk(desk, source, patch)) for desk in desks]
+    runs = [
+        (desk, RunContext.for_desk(desk, source, patch, patch_name=patch_name)) for desk in desks
+    ]
     failed = kept = False
     for desk, run in runs:
         drafts = pipeline.draft(run, week_ending, stories)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.backoff import Backoff
+from bot.corrections import release_date, with_changes
 from bot.delivery.alerts import OpsAlerts, bullets
 from bot.delivery.target import (
     Attachment,
@@ -171,18 +172,19 @@ class Courier:
         """Every part of a post: its message, continuations, plain copy and pictures; for a
         correction, the earlier versions marked revised. False if every part was found at
         the target already (nothing sent)."""
-        draft = post.draft
+        draft = shown = post.draft
         original = self.ledger.get(post.corrects) if post.corrects else None
         notice = None
         if original is None:
             place = Place(self.target.destination_id(post.channel))
         elif original.channel_id and original.ts:  # a correction goes in the original's thread
             place = Place(original.channel_id, original.ts)
-            notice = Notice.correction(draft.get("release"), draft.get("publisher"))
+            notice = Notice.correction(release_date(draft), draft.get("publisher"))
+            shown = with_changes(self._previous(post, original).draft, draft)
         else:  # the original is still on its way: it goes first
             raise DeliveryFailure("the original has not reached Slack yet")
         post = self.ledger.get(post.id)  # as it stands now (adopted, parts)
-        main, continued = self.target.compose(draft, notice)
+        main, continued = self.target.compose(shown, notice)
         main_id, sent = self._message(post, MAIN, place, main, broadcast=original is not None)
         self.ledger.set_main(post.id, place.destination_id, main_id)
         post = self.ledger.get(post.id)
@@ -202,12 +204,20 @@ class Courier:
         self.ledger.mark_posted(post.id)
         return sent
 
+    def _previous(self, correction: Post, original: Post) -> Post:
+        """The version a correction replaces (its copy says what changed since): the latest
+        posted before it."""
+        versions = self.ledger.versions(correction.story, correction.patch, correction.week_ending)
+        posted = [v for v in versions if v.id < correction.id and v.status == PostStatus.POSTED]
+        return posted[-1] if posted else original
+
     def _mark_revised(self, earlier: Post, correction: Post) -> None:
         """Update an earlier version (the original, or an earlier correction) so nobody
         publishes its figures; safe to repeat."""
         assert earlier.channel_id
         assert earlier.ts
-        notice = Notice.revised(correction.draft.get("release"), correction.draft.get("publisher"))
+        draft = correction.draft
+        notice = Notice.revised(release_date(draft), draft.get("publisher"))
         main, _continued = self.target.compose(earlier.draft, notice)
         destination_id, message_id = earlier.channel_id, earlier.ts
 

@@ -21,8 +21,10 @@ from bot.stories.settings import load_story_settings
 VARIABLE_HELP = {
     "headline": "the headline chosen from `headlines` in stories.toml (templates only)",
     "intro": "the first paragraph chosen from `intros` in stories.toml (templates only)",
-    "patch": "the newsroom's patch: `patch.name`, `patch.place` (as copy says it, e.g. "
-    '"the North East and North Yorkshire") and `patch.councils` (list of council names)',
+    "patch": "the newsroom's patch: `patch.name` (its short name), `patch.place` (as copy "
+    'says it, with "the" where English needs it: "the North East and North Yorkshire"), '
+    "`patch.councils` (the councils' names as copy prints them) and `patch.note` (a sentence "
+    "every story carries when the patch has councils PHE published together, else empty)",
     "week_ending": "the last day of the seven-day week the figures cover",
     "week_start": "the first day of that week",
     "previous_week_ending": "the last day of the week before (for changes)",
@@ -38,7 +40,9 @@ VARIABLE_HELP = {
 AREA_HELP = {
     "area_code": "the ONS code of the neighbourhood (MSOA)",
     "area_name": "its House of Commons Library name",
-    "ltla_name": "its council",
+    "ltla_code": "its council's ONS code",
+    "ltla_name": 'its council, as the copy prints it (`bot/geography/names.toml`): "Bristol"',
+    "ltla_ons_name": 'its council\'s official ONS name: "Bristol, City of"',
     "cases": "cases in the week; nothing when suppressed",
     "rate": "cases per 100,000 people; nothing when suppressed",
     "change": "cases compared with the week before; nothing when either week was suppressed",
@@ -64,7 +68,10 @@ FILTER_EXAMPLES = [
     ("times", "{{ 2|times }} / {{ 3|times }}"),
     ("uk_date", '{{ "2020-11-25"|uk_date }} / {{ "2020-11-25"|uk_date(year=True) }}'),
     ("listing", '{{ ["Darlington", "Hartlepool", "York"]|listing }}'),
-    ("where", '{{ {"area_name": "Park East", "ltla_name": "Darlington"}|where }}'),
+    ("where", '{{ {"area_name": "Park East", "ltla_name": "Darlington"}|where }} / '
+              '{{ {"area_name": "Park East", "ltla_name": "Darlington"}|where(lead=True) }}'),
+    ("area_label", '{{ {"area_name": "Park East", "ltla_name": "Darlington"}|area_label }}'),
+    ("place", '{{ "Isle of Wight"|place }}'),
 ]  # fmt: skip
 TABLE_RULE = "|---|---|---|---|"
 

@@ -1,7 +1,8 @@
 """Rendered checks: every story, every variant, every fixture; then read the copy.
 
 Rendering finds what parsing cannot (an attribute an area does not have, a filter given the
-wrong value), and the copy lint finds what no error would: "1 areas", "None", an empty list.
+wrong value), and the copy lint (``bot.copylint``) finds what no error would: "1 areas",
+"None", an empty list.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.copylint import CopyContext, lint
 from bot.editors.fixtures import BundledData, Fixture
 from bot.editors.problem import Problem
 from bot.errors import PatchbotError
@@ -16,41 +18,11 @@ from bot.rendering import Renderer
 from bot.stories.drafting import story_facts, story_meta, template_context
 from bot.stories.settings import StorySettings
 
-SLACK_HEADER_LIMIT = 150
 
-COPY_RULES = [
-    (re.compile(r"(?<![\d.,])\b(?:1|one|ONE) (areas|cases|neighbourhoods|councils|deaths)\b"),
-     "a count of one with a plural noun"),
-    (re.compile(r"(?<![\d.,-])\b(?:[02-9]|\d{2,}|\d{1,3}(?:,\d{3})+|two|three|four|five|six|seven|eight|nine"
-                r"|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE) "
-                r"(area|case|neighbourhood|council|death)\b"),
-     "a count above one with a singular noun"),
-    (re.compile(r"\b(?:These are|Here are) the (?:one|1) \b"), "a plural verb for one"),
-    (re.compile(r"(?<![\d.,])\b0 (?:new )?cases?\b"),
-     "a zero count: PHE never published 0 (suppressed areas had zero to two cases)"),
-    (re.compile(r"(?<![\d.,])\b0 deaths?\b"), 'a zero count in figures: write "no deaths"'),
-    (re.compile(r"\b(?:None|nan|NaN|<NA>|Undefined)\b|\{\{|\}\}|\{%|%\}"),
-     "a missing value or template code in the copy"),
-    (re.compile(r":\s*(?:\n\nSource:|\Z)"), "a sentence introduces a list, but the list is empty"),
-    (re.compile(r"[^\S\n]{2,}|\s[,.;:](?!\d)"), "stray spacing or punctuation"),
-]  # fmt: skip
-
-
-def copy_problems(headline: str, text: str) -> list[str]:
-    """What reads wrong in a rendered story; each rule is reported once, with an excerpt."""
-    found = []
-    for pattern, message in COPY_RULES:
-        for copy in (headline, text):
-            match = pattern.search(copy)
-            if match:
-                start = max(0, match.start() - 30)
-                excerpt = copy[start : match.end() + 30].replace("\n", " ")
-                found.append(f"{message}: ...{excerpt}...")
-                break
-    if len(headline) > SLACK_HEADER_LIMIT:
-        found.append(
-            f"the headline is {len(headline)} characters; Slack headers hold {SLACK_HEADER_LIMIT}"
-        )
+def copy_problems(headline: str, text: str, context: dict[str, Any] | None = None) -> list[str]:
+    """What reads wrong in a rendered story: the house-style lint (``bot.copylint``), and an
+    intro that does not open in capitals."""
+    found = lint(headline, text, CopyContext.of(context or {}))
     first_word = re.sub(r"[^A-Za-z]", "", text.split()[0]) if text.split() else ""
     if not first_word or not first_word.isupper():
         found.append(f"the intro's first word should be in capitals, got {first_word!r}")
@@ -99,5 +71,5 @@ def variant_problems(
         except PatchbotError as error:
             problems.append(Problem(label, str(error)))
             break
-        problems += [Problem(label, message) for message in copy_problems(headline, text)]
+        problems += [Problem(label, message) for message in copy_problems(headline, text, context)]
     return problems

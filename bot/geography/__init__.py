@@ -20,13 +20,16 @@ import pandas as pd
 
 from bot.cases import Level
 from bot.errors import PatchbotError
+from bot.geography.names import display_names, without_article
+from bot.geography.presets import DEFAULT_PRESET, PRESETS
 from bot.registry import Registry
 
-DEFAULT_PRESET = "north-east-and-north-yorkshire"
 AREA_COLUMNS = (
     "area_code", "area_name", "ltla_code", "ltla_name", "utla_code", "utla_name",
     "region_code", "region_name", "population",
 )  # fmt: skip
+# What a patch's name may take up in a headline (the longest council's is 32 characters).
+PATCH_NAME_LIMIT = 40
 
 
 @dataclass(frozen=True)
@@ -34,42 +37,22 @@ class Council:
     """A lower-tier local authority (district or unitary council)."""
 
     code: str
-    name: str
+    name: str  # as the copy prints it (``names.toml``): "Bristol"
     utla_code: str
     utla_name: str
     region_code: str
     region_name: str
-
-
-@dataclass(frozen=True)
-class Preset:
-    name: str
-    place: str  # how the copy names it: "the North East and North Yorkshire"
-    councils: tuple[str, ...]
-
-
-PRESETS: dict[str, Preset] = {
-    DEFAULT_PRESET: Preset(
-        name="North East and North Yorkshire",
-        place="the North East and North Yorkshire",
-        councils=(
-            "County Durham", "Darlington", "Gateshead", "Hartlepool", "Middlesbrough",
-            "Newcastle upon Tyne", "North Tyneside", "Northumberland", "Redcar and Cleveland",
-            "South Tyneside", "Stockton-on-Tees", "Sunderland",
-            "Craven", "Hambleton", "Harrogate", "Richmondshire", "Ryedale", "Scarborough",
-            "Selby", "York",
-        ),
-    ),
-}  # fmt: skip
+    ons_name: str = ""  # as ONS and PHE publish it: "Bristol, City of"
 
 
 @dataclass(frozen=True)
 class Patch:
     """The councils a newsroom covers, in the order they were given."""
 
-    name: str
-    place: str
+    name: str  # its short name, for headlines, labels and file names
+    place: str  # how running copy names it, with "the" where English needs it
     councils: tuple[Council, ...]
+    note: str = ""  # a sentence every story carries: councils PHE published together
 
     @property
     def council_codes(self) -> tuple[str, ...]:
@@ -78,6 +61,15 @@ class Patch:
     @property
     def council_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.councils)
+
+
+@dataclass(frozen=True)
+class Group:
+    """What a name a patch may use stands for: its councils, and how the copy names them."""
+
+    name: str
+    place: str
+    codes: tuple[str, ...]
 
 
 def slug(name: str) -> str:
@@ -91,11 +83,20 @@ def match_key(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text).strip()
 
 
+def short_name(name: str) -> tuple[str, str]:
+    """(name, place) of a patch's own short name: "the Tees Valley" -> "Tees Valley" and
+    "the Tees Valley"; a name in the display table takes its article from there."""
+    name = " ".join(name.split())
+    bare = without_article(name)
+    return bare, name if bare != name else display_names().place(bare)
+
+
 class Geography:
     """One geography's areas (a table with ``AREA_COLUMNS``) and how patches resolve in it.
 
     ``aliases`` are further names a patch may use, each standing for some of its councils
-    (a district merged since 2019 stands for the council that replaced it).
+    (a district merged since 2019 stands for the council that replaced it). ``together``
+    names the councils the source published as one, by the code it published them under.
     """
 
     def __init__(
@@ -104,39 +105,54 @@ class Geography:
         level: Level,
         areas: pd.DataFrame,
         aliases: Mapping[str, tuple[str, ...]] | None = None,
+        together: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.name = name
         self.level = level
         self.areas = areas
+        self.names = display_names()
         councils = areas.drop_duplicates("ltla_code").sort_values("ltla_name")
         self.councils: dict[str, Council] = {
             row["ltla_code"]: Council(
                 code=row["ltla_code"],
-                name=row["ltla_name"],
+                name=self.names.name(row["ltla_name"]),
                 utla_code=row["utla_code"],
                 utla_name=row["utla_name"],
                 region_code=row["region_code"],
                 region_name=row["region_name"],
+                ons_name=row["ltla_name"],
             )
             for row in councils.astype(str).to_dict("records")
         }
-        # Every name or code a patch may be given as, mapped to the councils it stands for.
-        self._groups: dict[str, tuple[str, ...]] = {
-            match_key(alias): codes for alias, codes in (aliases or {}).items()
-        }
+        self.together = dict(together or {})
+        # Every name or code a patch may be given as, and what it stands for.
+        self._groups: dict[str, Group] = {}
+        for alias, codes in (aliases or {}).items():
+            self._add(alias, self._named(codes))
         for level_name in ("region", "utla", "ltla"):  # narrower names win a clash
-            for (code, group_name), group in areas.groupby(
-                [f"{level_name}_code", f"{level_name}_name"]
-            ):
+            for (code, label), group in areas.groupby([f"{level_name}_code", f"{level_name}_name"]):
                 members = tuple(sorted(set(group["ltla_code"])))
-                self._groups[match_key(str(code))] = members
-                self._groups[match_key(str(group_name))] = members
-        self._regions = set(areas["region_name"].unique())
-        self._display = {
-            match_key(v): str(v)
-            for level_name in ("region", "utla", "ltla")
-            for v in areas[f"{level_name}_name"].unique()
-        }
+                official = str(label)
+                named = Group(self.names.name(official), self.names.place(official), members)
+                self._add(str(code), named)
+                for spelling in (official, *self.names.spellings(official)):
+                    self._add(spelling, named)
+                if level_name == "region":
+                    self._add(f"{official} region", named)
+        for key, preset in PRESETS.items():  # a preset's name wins ("West Midlands")
+            named = Group(preset.name, preset.place, self._codes(preset.councils))
+            self._add(key, named)
+            self._add(preset.name, named)
+
+    def _add(self, name: str, group: Group) -> None:
+        self._groups[match_key(name)] = group
+
+    def _named(self, codes: tuple[str, ...]) -> Group:
+        """A group of councils named as the copy lists them: "Darlington and Hartlepool"."""
+        councils = [self.councils[code] for code in codes]
+        names = [c.name for c in councils]
+        places = [self.names.place(c.name) for c in councils]
+        return Group(_joined(names), _joined(places), codes)
 
     @functools.cached_property
     def population(self) -> pd.Series:
@@ -144,50 +160,99 @@ class Geography:
         people: pd.Series = self.areas.set_index("area_code")["population"]
         return people
 
-    def resolve_patch(self, spec: str | None) -> Patch:
-        """A patch from a preset name, or a comma-separated list of councils (names or codes;
-        county and region names stand for all their councils)."""
+    def resolve_patch(self, spec: str | None, name: str | None = None) -> Patch:
+        """A patch from a preset, or a comma-separated list of councils (names or ONS codes;
+        county, region and preset names stand for all their councils). ``name`` is the
+        patch's own short name for headlines; without one, a single name given names the
+        patch, and a list is named by the preset, county or region with exactly its
+        councils, else by its councils."""
         if spec is not None and not spec.strip(" ,"):
             raise PatchbotError("patch: no councils given")
-        spec = (spec or DEFAULT_PRESET).strip()
-        preset = PRESETS.get(spec) or PRESETS.get(match_key(spec).replace(" ", "-"))
-        if preset is not None:
-            return Patch(preset.name, preset.place, self._councils(preset.councils))
-        items = [item.strip() for item in spec.split(",") if item.strip()]
+        groups = [self._group(item) for item in self._items((spec or DEFAULT_PRESET).strip())]
+        codes = list(dict.fromkeys(code for group in groups for code in group.codes))
+        councils = tuple(self.councils[code] for code in codes)
+        if name:
+            shown, place = short_name(name)
+        elif len(groups) == 1:
+            shown, place = groups[0].name, groups[0].place
+        else:
+            same = set(codes)
+            known = [g for g in self._groups.values() if len(g.codes) > 1 and set(g.codes) == same]
+            chosen = known[-1] if known else self._named(tuple(codes))
+            shown, place = chosen.name, chosen.place
+        return Patch(shown, place, councils, self._note(councils))
+
+    def _items(self, spec: str) -> list[str]:
+        """The names in a comma-separated list, keeping a name that has a comma of its own
+        ("Bristol, City of") whole."""
+        parts = spec.split(",")
+        items = []
+        start = 0
+        while start < len(parts):
+            end = next(
+                (end for end in range(len(parts), start + 1, -1)
+                 if match_key(",".join(parts[start:end])) in self._groups),
+                start + 1,
+            )  # fmt: skip
+            item = ",".join(parts[start:end]).strip()
+            if item:
+                items.append(item)
+            start = end
         if not items:
             raise PatchbotError("patch: no councils given")
-        councils = self._councils(items)
-        names = [c.name for c in councils]
-        if len(items) == 1 and match_key(items[0]) in self._display:
-            name = self._display[match_key(items[0])]
-            if name in self._regions and name != "London":  # "across the North East"
-                return Patch(name, "the " + name.replace(" The ", " the "), councils)
-        else:
-            name = " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
-        return Patch(name, name, councils)
+        return items
 
-    def _councils(self, items: tuple[str, ...] | list[str]) -> tuple[Council, ...]:
-        codes: list[str] = []
-        for item in items:
-            members = self._groups.get(match_key(item))
-            if members is None:
-                raise PatchbotError(self._unknown(item))
-            codes.extend(code for code in members if code not in codes)
-        return tuple(self.councils[code] for code in codes)
+    def _codes(self, items: tuple[str, ...]) -> tuple[str, ...]:
+        codes = (code for item in items for code in self._group(item).codes)
+        return tuple(dict.fromkeys(codes))
+
+    def _group(self, item: str) -> Group:
+        group = self._groups.get(match_key(item))
+        if group is None:
+            raise PatchbotError(self._unknown(item))
+        return group
 
     def _unknown(self, item: str) -> str:
         key = match_key(item)
-        starting = [name for name in self._display if key and name.startswith(key)]
-        close = starting[:3] or difflib.get_close_matches(key, self._display, n=3, cutoff=0.6)
-        hint = f"; did you mean {' or '.join(repr(self._display[c]) for c in close)}?"
-        return f"patch: unknown council {item!r}" + (hint if close else "")
+        starting = [name for name in self._groups if key and name.startswith(key)]
+        close = starting or difflib.get_close_matches(key, self._groups, n=6, cutoff=0.6)
+        shown = list(dict.fromkeys(self._groups[c].name for c in close))[:3]
+        hint = f"; did you mean {' or '.join(map(repr, shown))}?" if shown else "."
+        example = self._groups[close[0]] if close else None
+        code = (
+            f"{example.codes[0]} is {self.councils[example.codes[0]].name}"
+            if example and len(example.codes) == 1
+            else "E06000023 is Bristol"
+        )
+        return (
+            f"patch: unknown council {item!r}{hint} A council can also be given by its ONS "
+            f"code ({code})."
+        )
+
+    def _note(self, councils: tuple[Council, ...]) -> str:
+        """What the copy says of councils the source published as one."""
+        notes = [
+            "Public Health England published the figures for "
+            f"{_joined([self.names.place(part) for part in self.together[c.code]])} together."
+            for c in councils
+            if c.code in self.together
+        ]
+        return " ".join(notes)
 
     def each_council(self) -> list[Patch]:
         """Every council in England as a patch of its own, in alphabetical order."""
-        return [Patch(c.name, c.name, (c,)) for c in self.councils.values()]
+        return [
+            Patch(c.name, self.names.place(c.name), (c,), self._note((c,)))
+            for c in sorted(self.councils.values(), key=lambda c: c.name)
+        ]
 
     def england(self) -> Patch:
-        return Patch("England", "England", tuple(self.councils.values()))
+        councils = tuple(self.councils.values())
+        return Patch("England", "England", councils, self._note(councils))
+
+
+def _joined(names: list[str]) -> str:
+    return " and ".join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
 
 
 GeographyLoader = Callable[[], Geography]

@@ -13,6 +13,13 @@ from bot.cases import Level, clean_names
 from bot.geography import Geography, register_geography
 
 NAME = "msoa-2011"
+# Councils PHE published as one, by the code it used: the councils' own names. Each own name
+# (and code) stands for the pair, and the copy says they were published together.
+PUBLISHED_TOGETHER = {
+    "E06000052": ("Cornwall", "Isles of Scilly"),
+    "E09000012": ("Hackney", "City of London"),
+}
+OWN_CODES = {"Isles of Scilly": "E06000053", "City of London": "E09000001"}
 
 
 @functools.cache
@@ -26,4 +33,10 @@ def lookup() -> pd.DataFrame:
 
 @register_geography(NAME)
 def load() -> Geography:
-    return Geography(NAME, Level.NEIGHBOURHOOD, lookup())
+    aliases = {
+        name: (code,)
+        for code, names in PUBLISHED_TOGETHER.items()
+        for own in names
+        for name in (own, OWN_CODES.get(own, own))
+    }
+    return Geography(NAME, Level.NEIGHBOURHOOD, lookup(), aliases, PUBLISHED_TOGETHER)

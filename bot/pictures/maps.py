@@ -185,7 +185,7 @@ def _map_alt_text(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> st
     areas = housestyle.counted(total, "neighbourhood")
     if suppressed == total:
         return (
-            f"Map of the {areas} of {patch.name} in the week to {week}: all "
+            f"Map of the {areas} of {patch.place} in the week to {week}: all "
             f"{housestyle.num(total)} had 0 to 2 cases, so Public Health England suppressed "
             "every count; all are white."
         )
@@ -195,7 +195,7 @@ def _map_alt_text(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> st
     if unknown:
         parts.append(f"{housestyle.num(unknown)} with no figures published")
     text = (
-        f"Map of the {areas} of {patch.name} coloured by case rate in the week to {week}: "
+        f"Map of the {areas} of {patch.place} coloured by case rate in the week to {week}: "
         f"{housestyle.listing(parts)}."
     )
     ranked = table[table["rate"].notna()].sort_values("rate", ascending=False, kind="stable")

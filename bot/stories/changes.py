@@ -15,7 +15,8 @@ from bot.stories import Story, register_story
 class ChangeParams:
     top: int = 10  # areas listed (more when tied with the last)
     min_previous_cases: int = 5  # ignore areas whose week-before count was below this
-    min_change: int = 1  # ignore rises or falls smaller than this (noise in small counts)
+    # Ignore smaller changes: PHE's 0-2 suppression band makes a move of a case or two noise.
+    min_change: int = 5
 
 
 class ChangeFigures(TypedDict):
@@ -23,13 +24,16 @@ class ChangeFigures(TypedDict):
     min_previous_cases: Annotated[
         int, "stories.toml: areas with fewer cases the week before are left out"
     ]
-    min_change: Annotated[int, "stories.toml: rises or falls smaller than this are left out"]
+    min_change: Annotated[int, "stories.toml: smaller rises or falls (in cases) are left out"]
 
 
 def _changes(table: pd.DataFrame, params: ChangeParams, rising: bool) -> Finding:
-    known = table[table["change"].notna() & (table["previous_cases"] >= params.min_previous_cases)]
-    least = max(1, params.min_change)
-    moved = known[known["change"] >= least] if rising else known[known["change"] <= -least]
+    known = table[
+        table["change"].notna()
+        & (table["previous_cases"] >= params.min_previous_cases)
+        & (table["change"].abs() >= max(params.min_change, 1))
+    ]
+    moved = known[known["change"] > 0] if rising else known[known["change"] < 0]
     ranked = moved.assign(size=moved["change"].abs()).sort_values(
         [PATCH, "size", "area_name"], ascending=[True, False, True], kind="stable"
     )
@@ -64,7 +68,8 @@ for rule, direction in ((largest_rises, "rose"), (largest_falls, "fell")):
             rule=rule,
             params_type=ChangeParams,
             figures_type=ChangeFigures,
-            nothing=f"no area's cases {direction} from a base large enough to count",
+            nothing=f"no area's cases {direction} by at least min_change from at least "
+            "min_previous_cases the week before (stories.toml)",
             lead_by="change",
             chart=rule.__name__,
         )

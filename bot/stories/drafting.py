@@ -25,8 +25,8 @@ from bot.stories import STORIES
 from bot.stories.settings import StorySettings
 
 AREA_FIELDS = (
-    "area_code", "area_name", "ltla_name", "cases", "rate", "change", "change_pct",
-    "previous_cases", "status",
+    "area_code", "area_name", "ltla_code", "ltla_name", "ltla_ons_name", "cases", "rate",
+    "change", "change_pct", "previous_cases", "status",
 )  # fmt: skip
 # Fields only some sources' tables have: an area's facts carry them when its table does.
 OPTIONAL_AREA_FIELDS = ("county_or_region", "above_threshold")
@@ -37,7 +37,9 @@ class AreaFacts(TypedDict):
 
     area_code: str
     area_name: str
-    ltla_name: str
+    ltla_code: str
+    ltla_name: str  # as the copy prints it ("Bristol")
+    ltla_ons_name: str  # as ONS and PHE publish it ("Bristol, City of")
     cases: int | None
     rate: float | None
     change: int | None
@@ -154,6 +156,7 @@ def story_meta(
             "name": patch.name,
             "place": patch.place,
             "councils": list(patch.council_names),
+            "note": patch.note,
         },
         "week_ending": week,
         "week_start": week - dt.timedelta(days=6),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, TypedDict
+from typing import Annotated, NamedTuple, TypedDict
 
 import pandas as pd
 
@@ -25,6 +25,11 @@ class RatesFigures(TypedDict):
         float,
         "the patch's rate per 100,000: total cases / total population; suppressed areas count "
         "as zero",
+    ]
+    patch_average_high: Annotated[
+        float,
+        "the highest the true average can be: each suppressed area counted at two cases (the "
+        "top of PHE's 0-2 band); equal to `patch_average` when nothing was suppressed",
     ]
     patch_cases: Annotated[int, "total cases in the patch (suppressed areas count as zero)"]
     patch_population: Annotated[int, "the population of the areas with figures (ONS mid-2019)"]
@@ -49,18 +54,34 @@ class RatesFigures(TypedDict):
     min_cases: Annotated[int, "stories.toml: areas with fewer cases are not listed"]
 
 
-def _averages(table: pd.DataFrame, multiple: Decimal) -> dict[int, tuple[float, float, int, int]]:
-    """Per patch: (average, threshold, cases, population) over the areas with a row;
-    suppressed areas count as zero cases (their true 0-2 is unknown), areas with no row are
-    left out of both totals."""
+SUPPRESSED_AT_MOST = 2  # PHE withheld counts of zero to two
+
+
+class _Average(NamedTuple):
+    average: float  # suppressed areas at zero
+    high: float  # suppressed areas at two: the true average lies between the two
+    threshold: float
+    cases: int
+    population: int
+
+
+def _per_100k(cases: int, population: int) -> float:
+    return one_decimal(Decimal(cases * 100_000) / population) if population else 0.0
+
+
+def _averages(table: pd.DataFrame, multiple: Decimal) -> dict[int, _Average]:
+    """Per patch, over the areas with a row: the average with suppressed areas counted as
+    zero cases and as two (their true 0-2 is unknown); areas with no row are left out."""
     counted = table[table["status"] != AreaStatus.NO_DATA]
-    totals = counted.groupby(PATCH)[["cases", "population"]].sum()  # NA cases count as zero
+    totals = counted.assign(suppressed=counted["status"] == AreaStatus.SUPPRESSED)
+    totals = totals.groupby(PATCH)[["cases", "population", "suppressed"]].sum()  # NA: zero
     averages = {}
-    for patch, cases, population in totals.itertuples():
+    for patch, cases, population, suppressed in totals.itertuples():
         cases, population = int(cases), int(population)
-        average = one_decimal(Decimal(cases * 100_000) / population) if population else 0.0
+        average = _per_100k(cases, population)
+        high = _per_100k(cases + SUPPRESSED_AT_MOST * int(suppressed), population)
         threshold = one_decimal(Decimal(str(average)) * multiple)
-        averages[int(patch)] = (average, threshold, cases, population)
+        averages[int(patch)] = _Average(average, high, threshold, cases, population)
     return averages
 
 
@@ -68,7 +89,7 @@ def highest_rates(table: pd.DataFrame, params: HighestRatesParams) -> Finding:
     """Areas ranked by rate, flagged when above a multiple of the patch average
     (total cases / total population x 100,000)."""
     averages = _averages(table, Decimal(str(params.above_average_multiple)))
-    thresholds = {patch: values[1] for patch, values in averages.items()}
+    thresholds = {patch: values.threshold for patch, values in averages.items()}
     rated = table["rate"].notna()
     if params.min_cases:
         rated &= (table["cases"] >= params.min_cases).fillna(False)
@@ -82,9 +103,12 @@ def highest_rates(table: pd.DataFrame, params: HighestRatesParams) -> Finding:
     listed_flagged = areas.groupby(PATCH)["above_threshold"].sum()
 
     def figures(patch: int, counts: dict[str, int]) -> RatesFigures:
-        average, threshold, cases, population = averages.get(patch, (0.0, 0.0, 0, 0))
+        average, high, threshold, cases, population = averages.get(
+            patch, _Average(0.0, 0.0, 0.0, 0, 0)
+        )
         return RatesFigures(
             patch_average=average,
+            patch_average_high=high,
             patch_cases=cases,
             patch_population=population,
             above_average_multiple=params.above_average_multiple,
