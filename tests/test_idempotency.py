@@ -31,24 +31,25 @@ def test_two_state_folders_never_adopt_each_others_messages(
     leeds = {**env, "PATCHBOT_STATE_DIR": str(tmp_path / "A")}
     york = {**env, "PATCHBOT_STATE_DIR": str(tmp_path / "B")}
     source = ("--source", str(EXCERPT))
-    first = run_cli("post", *source, "--patch", "Ryedale", "--story", "largest_rises", env=leeds)
+    # Darlington stands in for the Leeds (the excerpt has no Leeds).
+    first = run_cli("post", *source, "--patch", "Darlington", "--story", "largest_rises", env=leeds)
     assert first.exit_code == 0, first.stderr
     slack.script("500", method="chat.postMessage")
     second = run_cli("post", *source, "--patch", "York", "--story", "largest_falls", env=york)
     assert second.exit_code == 0, second.stderr
     assert "Slack: 1 posted" in second.stderr
-    ryedale, york_story = top_level(slack)
-    assert headline(ryedale) == "The 1 area of Ryedale where Covid-19 cases rose most this week"
-    assert headline(york_story) == "Where Covid-19 cases are falling fastest in York"
-    assert thread_files(slack, ryedale) == [
-        "2020-11-25_largest_rises_ryedale.png",
-        "2020-11-25_largest_rises_ryedale.txt",
+    darlington, york_story = top_level(slack)
+    assert headline(darlington) == "The biggest rises in Covid-19 cases in Darlington this week"
+    assert headline(york_story) == "The biggest falls in Covid-19 cases in York this week"
+    assert thread_files(slack, darlington) == [
+        "2020-11-25_largest_rises_darlington.png",
+        "2020-11-25_largest_rises_darlington.txt",
     ]
     assert thread_files(slack, york_story) == [
         "2020-11-25_largest_falls_york.png",
         "2020-11-25_largest_falls_york.txt",
     ]
-    assert len(replies(slack, ryedale)) == 2  # its two files, nothing of York's
+    assert len(replies(slack, darlington)) == 2  # its two files, nothing of York's
     again = run_cli("post", *source, "--patch", "York", "--story", "largest_falls", env=york)
     assert "0 posted, 0 corrected, 1 already posted" in again.stderr
 

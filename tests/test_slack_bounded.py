@@ -20,7 +20,7 @@ from bot.rendering import DEFAULT_TEMPLATES_DIR
 from bot.settings import Settings
 from bot.sources import RawData, SourceOptions
 from tests.fakes.slack_api import FakeSlack
-from tests.helpers import CHANNELS, EXCERPT, TOKEN, CliResult, top_level
+from tests.helpers import CHANNELS, EXCERPT, TOKEN, CliResult, edit, top_level
 
 Run = Callable[..., CliResult]
 ARGS = ("--source", str(EXCERPT), "--patch", "York")
@@ -173,7 +173,7 @@ def test_one_alert_per_problem_per_day(
     templates = tmp_path / "templates"
     shutil.copytree(DEFAULT_TEMPLATES_DIR, templates)
     broken = templates / "highest_rates.j2"
-    broken.write_text(broken.read_text().replace("{{ top_area.rate|rate }}", "{{ x|nofilter }}"))
+    edit(broken, "{{ patch_average|rate }} cases per", "{{ x|nofilter }} cases per")
     edited = {**env, "PATCHBOT_TEMPLATES_DIR": str(templates)}
     for _run in range(3):
         assert run_cli("post", *ARGS, env=edited).exit_code == 4

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from bot.geography import load_geography
+from bot.housestyle import num
 from tests.fakes.ukhsa_api import DATA, FakeUkhsaApi
 from tests.helpers import CliResult, Run, run_patchbot
 
@@ -92,8 +93,8 @@ def test_the_week_s_stories_from_the_api_every_number_from_the_real_files(
         "COUNTY DURHAM saw the largest fall in deaths involving Covid-19 in County Durham, "
         "Darlington, Hartlepool, Stockton-on-Tees, Middlesbrough and Redcar and Cleveland in "
         "the week beginning October 30, according to UK Health Security Agency figures, with "
-        f"{['no', 'one'][durham[LATEST]]} death registered, down from {durham[BEFORE]} the week "
-        "before."
+        f"{['no', 'one'][durham[LATEST]]} death registered, down from {num(durham[BEFORE])} the "
+        "week before."
     )
     roundup = stories["weekly_roundup"]["text"]
     listed = sum(v[LATEST] for v in real.values() if v is not real["E06000014"])

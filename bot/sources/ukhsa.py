@@ -121,7 +121,9 @@ def api_geographies(patch: Patch, listed: list[str]) -> dict[str, list[str]]:
     merged = council_geography.predecessors()
     plan: dict[str, list[str]] = {}
     for council in patch.councils:
-        own = spelled.get(match_key(council.name)) or spelled.get(match_key(council.code))
+        # The API spells councils as ONS does ("Bristol, City of"), not as papers print them.
+        official = council.ons_name or council.name
+        own = spelled.get(match_key(official)) or spelled.get(match_key(council.code))
         if own is not None:
             plan[council.code] = [own]
             continue
