@@ -1,4 +1,4 @@
-"""``patchbot templates check``: the static checks, then the rendered ones."""
+"""``patchbot templates check``: stories.toml, then the static checks, then the rendered ones."""
 
 from __future__ import annotations
 
@@ -10,22 +10,26 @@ from bot.editors.rendered import rendered_problems
 from bot.editors.static import static_problems
 from bot.errors import PatchbotError
 from bot.rendering import Renderer
-from bot.stories.settings import load_story_settings
+from bot.stories.settings import read_stories
 
 
 def check(templates_dir: Path) -> list[Problem]:
-    """Every problem found in a templates folder; an empty list means all is well."""
+    """Every problem found in a templates folder; an empty list means all is well. A story
+    whose stories.toml section is wrong is reported once, and its template still checked
+    against the variables any story has."""
     try:
         renderer = Renderer(templates_dir)
-        settings = load_story_settings(templates_dir)
+        settings, strays = read_stories(templates_dir)
     except PatchbotError as error:
         where, _, message = str(error).partition(": ")
         return [Problem(where, message)]
+    mistakes = [*strays, *(s.mistake for s in settings.values() if s.mistake is not None)]
+    problems = [Problem(mistake.where, mistake.message) for mistake in mistakes]
+    usable = {story: s for story, s in settings.items() if s.mistake is None}
     data = bundled_data()
     typical = typical_week(data)
-    examples = story_variables(data, typical, settings)
-    allowed = {story: set(context) for story, context in examples.items()}
-    problems = static_problems(renderer, settings, allowed)
-    if problems:  # rendering would only repeat them
-        return problems
-    return rendered_problems(renderer, settings, data, [typical, *edge_cases(data)])
+    examples = story_variables(data, typical, usable)
+    static = static_problems(renderer, usable, examples)
+    if static:  # rendering would only repeat them
+        return problems + static
+    return problems + rendered_problems(renderer, usable, data, [typical, *edge_cases(data)])

@@ -9,12 +9,17 @@ import pandas as pd
 
 from bot.rules import PATCH, Finding, per_patch, top
 from bot.stories import Story, register_story
+from bot.stories.limits import Limit
 
 
 @dataclass(frozen=True)
 class ChangeParams:
-    top: int = 10  # areas listed (more when tied with the last)
-    min_previous_cases: int = 5  # ignore areas whose week-before count was below this
+    # areas listed (more when tied with the last)
+    top: Annotated[int, Limit(1, why="a list needs at least one area")] = 10
+    # ignore areas whose week-before count was below this
+    min_previous_cases: Annotated[
+        int, Limit(1, why="a change from a week with no cases has no size")
+    ] = 5
 
 
 class ChangeFigures(TypedDict):
