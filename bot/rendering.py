@@ -92,13 +92,20 @@ def _refusing_undefined(function: Callable[..., Any]) -> Callable[..., Any]:
     return checked
 
 
+def no_templates_folder(folder: Path) -> str:
+    return (
+        f"PATCHBOT_TEMPLATES_DIR: no such folder: {folder} (make it from Patchbot's own "
+        f"templates: patchbot templates init {folder})"
+    )
+
+
 class Renderer:
     def __init__(
         self, templates_dir: Path = DEFAULT_TEMPLATES_DIR, overrides: dict[str, Path] | None = None
     ) -> None:
         """``overrides`` maps a story to an edited template file to use instead (preview)."""
         if not templates_dir.is_dir():
-            raise PatchbotError(f"PATCHBOT_TEMPLATES_DIR: no such folder: {templates_dir}")
+            raise PatchbotError(no_templates_folder(templates_dir))
         self.templates_dir = templates_dir
         edited = {
             f"{story}.j2": path.read_text(encoding="utf-8")

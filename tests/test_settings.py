@@ -52,12 +52,13 @@ def test_an_empty_patch_is_an_error_not_the_default(run_cli: Run, patch: str) ->
 def test_a_missing_templates_folder_or_stories_toml(run_cli: Run, tmp_path: Path) -> None:
     missing = run_cli("draft", env={"PATCHBOT_TEMPLATES_DIR": str(tmp_path / "nope")})
     assert missing.stderr == (
-        f"patchbot: error: PATCHBOT_TEMPLATES_DIR: no such folder: {tmp_path / 'nope'}\n"
+        f"patchbot: error: PATCHBOT_TEMPLATES_DIR: no such folder: {tmp_path / 'nope'} (make "
+        f"it from Patchbot's own templates: patchbot templates init {tmp_path / 'nope'})\n"
     )
     (tmp_path / "empty").mkdir()
     check = run_cli("templates", "check", "--templates-dir", str(tmp_path / "empty"))
     assert check.exit_code == 1
     assert check.stdout == (
-        f"{tmp_path / 'empty'}: no stories.toml (start from a copy of Patchbot's "
-        "story_templates/)\n"
+        f"{tmp_path / 'empty'}: no stories.toml (start from a copy of Patchbot's own: "
+        "patchbot templates init FOLDER)\n"
     )

@@ -25,6 +25,7 @@ def status_lines(settings: Settings, now: dt.datetime | None = None) -> list[str
         pending = ledger.pending()
     lines = [
         f"state:         {settings.state_dir}",
+        f"templates:     {settings.templates_dir}",
         f"service:       {f'running (pid {holder})' if holder else 'not running'}",
         f"schedule:      {schedule.describe()}",
         f"next run:      {uk_time(next_run) if next_run else 'never (no run days)'}",

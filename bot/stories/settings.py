@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from bot.errors import PatchbotError
+from bot.rendering import no_templates_folder
 from bot.stories import STORIES
 from bot.stories.limits import NOT_NEGATIVE, Limit
 from bot.stories.toml_reading import FILE, Mistake, Section, read_sections
@@ -42,13 +43,14 @@ def load_story_settings(templates_dir: Path) -> dict[str, StorySettings]:
 def read_stories(templates_dir: Path) -> tuple[dict[str, StorySettings], list[Mistake]]:
     """Every story's settings, and the sections that belong to no story (for the check)."""
     if not templates_dir.is_dir():
-        raise PatchbotError(f"PATCHBOT_TEMPLATES_DIR: no such folder: {templates_dir}")
+        raise PatchbotError(no_templates_folder(templates_dir))
     path = templates_dir / FILE
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PatchbotError(
-            f"{templates_dir}: no {FILE} (start from a copy: patchbot templates init FOLDER)"
+            f"{templates_dir}: no {FILE} (start from a copy of Patchbot's own: "
+            "patchbot templates init FOLDER)"
         ) from None
     except (OSError, UnicodeDecodeError) as error:
         raise PatchbotError(f"{path}: cannot be read: {error}") from None
