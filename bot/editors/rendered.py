@@ -127,7 +127,8 @@ def variant_problems(
         intro = " ".join(renderer.snippet(intro_only[0]).render(context).split())
         # One mistake, one problem: a missing intro is not also "a lower-case first word",
         # nor an empty list also "areas missing from the copy".
-        needs = story_needs(story, text, intro)
+        source = renderer.env.loader.get_source(renderer.env, f"{story}.j2")[0]  # type: ignore[union-attr]
+        needs = story_needs(story, source, text, intro)
         lint = [] if needs else copy_problems(headline, text)
         held = []
         if drafted.fixture.fact_checked and not needs and not lint:
@@ -138,26 +139,29 @@ def variant_problems(
     return problems
 
 
-def story_needs(story: str, text: str, intro: str) -> list[Problem]:
+def story_needs(story: str, source: str, text: str, intro: str) -> list[Problem]:
     """What every story must have besides its headline (which the renderer insists on): the
-    intro, and the source line the data licences require."""
+    intro, and the source line the data licences require; ``source`` is the template's own
+    text, to say on which line the missing piece belongs."""
     template = f"{story}.j2"
+    lines = source.splitlines()
+    headline_at = next((n for n, line in enumerate(lines, 1) if "headline" in line), 1)
     problems = []
     if intro and not " ".join(text.split()).startswith(intro):
         problems.append(
-            Problem(template, "{{ intro }} must come right after {{ headline }}, as the first "
-                    "paragraph: it is missing or moved")
+            Problem(f"{template}:{headline_at + 1}", "{{ intro }} must come right after "
+                    "{{ headline }}, as the first paragraph: it is missing or moved")
         )  # fmt: skip
     credits = [line for line in text.splitlines() if line.startswith(SOURCE_LINE)]
     if not credits:
         problems.append(
-            Problem(template, "the source line is missing: the data's licences require it; "
-                    'end the story with {% include "partials/source.j2" %}')
+            Problem(f"{template}:{len(lines)}", "the source line is missing: the data's "
+                    'licences require it; end the story with {% include "partials/source.j2" %}')
         )  # fmt: skip
     elif not any(LICENCE in line for line in credits):
         problems.append(
-            Problem(template, f"the source line must credit the {LICENCE} (the data's "
-                    "licence requires it): see partials/source.j2")
+            Problem("partials/source.j2", f"the source line must credit the {LICENCE} (the "
+                    "data's licence requires it)")
         )  # fmt: skip
     return problems
 

@@ -63,7 +63,7 @@ def read_stories(templates_dir: Path) -> tuple[dict[str, StorySettings], list[Mi
     for name in STORIES:
         section = sections.get(name)
         if section is None:
-            settings[name] = _broken(Mistake(None, _missing(name, strays)))
+            settings[name] = _broken(_missing(name, strays, sections))
         elif section.mistake is not None:
             settings[name] = _broken(section.mistake, section.table.get("enabled"))
         else:
@@ -80,12 +80,20 @@ def _broken(mistake: Mistake, enabled: Any = True) -> StorySettings:
     return StorySettings(enabled is not False, None, mistake=mistake)
 
 
-def _missing(story: str, strays: list[str]) -> str:
+def _missing(story: str, strays: list[str], sections: dict[str, Section]) -> Mistake:
+    """A story without its section: most likely its [name] is misspelt (then that stray
+    section is this story's mistake, and taken out of ``strays``)."""
     meant = [stray for stray in strays if did_you_mean(stray, [story])]
-    also = f" (is [{meant[0]}] meant to be it?)" if meant else ""
-    return (
-        f"there is no [{story}] section{also}: every story needs one, with its headlines and "
-        "intros; to leave a story out, keep its section and write enabled = false"
+    if meant:
+        strays.remove(meant[0])
+        return Mistake(
+            sections[meant[0]].line,
+            f"no story is called [{meant[0]}]: did you mean [{story}]? (there is no [{story}])",
+        )
+    return Mistake(
+        None,
+        f"there is no [{story}] section: every story needs one, with its headlines and "
+        "intros; to leave a story out, keep its section and write enabled = false",
     )
 
 
