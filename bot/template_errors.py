@@ -98,26 +98,21 @@ def _plain(message: str) -> str:
     return f"the template code here cannot be read ({message.replace('Jinja', 'the template')})"
 
 
-_UNDEFINED = re.compile(r"'(\w+)' is undefined")
-_NO_FIELD = re.compile(r"has no attribute '(\w+)'")
-_NO_ITEM = re.compile(r"list object has no element (-?\d+)")
-_UNSAFE = re.compile(r"access to attribute '(\w+)' of .* is unsafe")
+_RUNTIME = [  # Jinja's message -> the editor's words; {0} is the name, {hint} a "did you mean"
+    (re.compile(r"'(\w+)' is undefined"), "unknown variable '{0}'{hint}"),
+    (re.compile(r"has no attribute '(\w+)'"), "unknown field '{0}'{hint}"),
+    (re.compile(r"list object has no element (-?\d+)"),
+     "the list has no item {0} (lists count from 0): check its length first"),
+    (re.compile(r"access to attribute '(\w+)' of .* is unsafe"),
+     "'{0}' is not allowed in templates"),
+]  # fmt: skip
 
 
 def describe_runtime(message: str, names: Iterable[str]) -> str:
     """A render error in words; ``names`` are the variables and fields the story has, for a
     "did you mean"."""
-    names = list(names)
-    found = _UNDEFINED.search(message)
-    if found:
-        return f"unknown variable '{found.group(1)}'{did_you_mean(found.group(1), names)}"
-    found = _NO_FIELD.search(message)
-    if found:
-        return f"unknown field '{found.group(1)}'{did_you_mean(found.group(1), names)}"
-    found = _NO_ITEM.search(message)
-    if found:
-        return f"the list has no item {found.group(1)} (lists count from 0): check its length first"
-    found = _UNSAFE.search(message)
-    if found:
-        return f"'{found.group(1)}' is not allowed in templates"
+    for pattern, words in _RUNTIME:
+        found = pattern.search(message)
+        if found:
+            return words.format(found.group(1), hint=did_you_mean(found.group(1), names))
     return message
