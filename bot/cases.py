@@ -5,13 +5,16 @@ Its columns: ``area_code``, ``area_name``, ``ltla_code``, ``ltla_name`` (the cou
 council-level data the area is the council itself), ``week_ending`` and the figures ``cases``,
 ``rate`` (per 100,000), ``change`` and ``change_pct``, each missing (``NA``) when the source
 withheld it. *Suppressed* is a row whose count is missing: distinct from zero, and from an area
-with no row at all.
+with no row at all. A source may add ``provisional`` (true where the publisher expects the figure
+to change) and ``county_or_region`` (what a council-level round-up groups councils by).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
+from dataclasses import dataclass
 from enum import StrEnum
 
 import pandas as pd
@@ -39,6 +42,20 @@ class Measure(StrEnum):
 
     CASES = "cases"
     DEATHS = "deaths"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Which data a table is: what ``--format json`` and the posts say it came from."""
+
+    source: str  # the --source it was drafted from
+    publisher: str  # "Public Health England", "UK Health Security Agency"
+    topic: str  # "COVID-19"
+    metric: str  # the publisher's name for the figure in ``cases``
+    geography_type: str  # the publisher's name for the areas: "MSOA", "Lower Tier Local Authority"
+
+    def as_json(self) -> dict[str, str]:
+        return dataclasses.asdict(self)
 
 
 _NULLABLE = {pa.int64(): pd.Int64Dtype(), pa.float64(): pd.Float64Dtype()}
@@ -75,12 +92,14 @@ class CaseData:
         population: pd.Series,
         level: Level = Level.NEIGHBOURHOOD,
         measure: Measure = Measure.CASES,
+        dataset: Dataset | None = None,
     ) -> None:
         self.arrow = arrow
         self.origin = origin
         self.release = release
         self.level = level
         self.measure = measure
+        self.dataset = dataset
         self._population = population  # people by area code
         self._weeks: dict[dt.date, pd.DataFrame] = {}
 

@@ -21,6 +21,7 @@ from bot.stories.drafting import DraftSet, choose_week, draft_patches
 
 if TYPE_CHECKING:  # Slack's client is only imported when posting: drafting stays quick
     from bot.delivery import DeliveryReport
+    from bot.desks import Desk
     from bot.state import Ledger
 
 
@@ -79,24 +80,29 @@ def require_slack_token(settings: Settings, command: str = "post") -> str:
 
 
 def deliver_drafts(
-    settings: Settings,
+    desk: Desk,
     ctx: RunContext,
     drafts: DraftSet,
     ledger: Ledger,
     stop: Callable[[], bool] | None = None,
 ) -> DeliveryReport:
-    """Post the drafts to Slack through the ledger (each story once; corrections for revised
-    figures; failures kept for the next run), as ``patchbot post`` and ``patchbot run`` do.
-    ``stop`` is asked before each story: once it says yes, the rest stay pending."""
-    from bot.delivery import Courier, deliver, target_for
+    """Post a desk's drafts to Slack through the ledger (each story once; corrections for
+    revised figures; failures kept for the next run; each problem told to the desk's ops
+    channel once a day), as ``patchbot post`` and ``patchbot run`` do. ``stop`` is asked
+    before each story: once it says yes, the rest stay pending."""
+    from bot.delivery import Courier, OpsAlerts, Routing, deliver, target_for
+    from bot.state import Journal
 
+    settings = desk.settings
     require_slack_token(settings)
-    courier = Courier(ledger, target_for(settings), settings.slack_retries, settings.slack_backoff)
-    return deliver(
-        drafts,
-        ledger,
-        courier,
-        lambda story: settings.channel_for(story, ctx.stories[story].channel),
-        settings.slack_ops_channel,
-        stop=stop,
+    target = target_for(settings)
+    courier = Courier(
+        ledger, target, settings.slack_retries, settings.slack_backoff, settings.slack_max_wait
     )
+    routing = Routing(
+        lambda story: desk.story_channel(story, ctx.stories[story].channel)[1],
+        desk.channels(ctx.stories),
+    )
+    with Journal(settings.state_dir, desk.name) as journal:
+        alerts = OpsAlerts(target, settings.slack_ops_channel, journal)
+        return deliver(drafts, ledger, courier, routing, alerts, stop=stop)

@@ -99,6 +99,13 @@ def no_templates_folder(folder: Path) -> str:
     )
 
 
+def in_nested_set(folder: Path, path: Path) -> bool:
+    """Whether ``path`` (in ``folder``) belongs to a set of templates of its own inside it: a
+    subfolder with its own stories.toml, for another source's data (``ukhsa-deaths/``)."""
+    parents = path.relative_to(folder).parents
+    return any((folder / parent / "stories.toml").is_file() for parent in parents if parent.parts)
+
+
 class Renderer:
     def __init__(
         self, templates_dir: Path = DEFAULT_TEMPLATES_DIR, overrides: dict[str, Path] | None = None
@@ -126,10 +133,12 @@ class Renderer:
         self._snippets: dict[str, jinja2.Template] = {}
 
     def sources(self) -> list[str]:
-        """The text of every template (an edited override in place of its original)."""
+        """The text of every template of this folder (an edited override in place of its
+        original), not of the folders inside it for other data."""
         return [
             self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
             for name in self.env.list_templates(extensions=["j2"])
+            if not in_nested_set(self.templates_dir, self.templates_dir / name)
         ]
 
     def snippet(self, source: str) -> jinja2.Template:

@@ -18,7 +18,7 @@ from dotenv import dotenv_values
 
 from bot.errors import PatchbotError
 from bot.rendering import DEFAULT_TEMPLATES_DIR
-from bot.sources import HttpPolicy, SourceOptions
+from bot.sources import HttpPolicy, SourceOptions, UkhsaOptions, run_days_for
 from bot.state import default_state_dir
 
 T = TypeVar("T")
@@ -33,29 +33,27 @@ class Settings:
     phe_api_url: str
     http: HttpPolicy
     state_dir: Path
+    ukhsa: UkhsaOptions = field(default_factory=UkhsaOptions)  # which UKHSA series, and where
     slack_token: str | None = field(default=None, repr=False)  # a secret: never printed
     slack_channel: str | None = None
     slack_ops_channel: str | None = None
     slack_api_url: str = SLACK_API_URL
     story_channels: dict[str, str] = field(default_factory=dict)  # SLACK_CHANNEL_<STORY>
     # Slack calls: seconds to wait for an answer; how many times to retry one that failed
-    # on Slack's side, waiting slack_backoff seconds before the first retry (doubling).
+    # on Slack's side, waiting slack_backoff seconds before the first retry (doubling); the
+    # longest wait (Retry-After or backoff) Patchbot accepts.
     slack_timeout: float = 30.0
     slack_retries: int = 2
     slack_backoff: float = 2.0
+    slack_max_wait: float = HttpPolicy().max_wait
+    desks_file: Path | None = None  # PATCHBOT_DESKS: one Patchbot serving several desks
     # `patchbot run`: when to look for a new release (UK time), on which days (a cron
-    # day-of-week expression), how often to look again, and until when.
+    # day-of-week expression; default: the source's, mon-fri for PHE, thu for UKHSA), how
+    # often to look again, and until when.
     run_at: dt.time = dt.time(16)
     run_days: str = "mon-fri"
     poll_minutes: float = 5.0
     poll_until: dt.time = dt.time(20)
-
-    def channel_for(self, story: str, templates_channel: str | None = None) -> str:
-        """Where a story goes: SLACK_CHANNEL_<STORY>, else stories.toml, else SLACK_CHANNEL."""
-        channel = self.story_channels.get(story) or templates_channel or self.slack_channel
-        if not channel:
-            raise PatchbotError(f"SLACK_CHANNEL: not set (needed to post {story})")
-        return channel
 
     @classmethod
     def load(
@@ -63,10 +61,13 @@ class Settings:
         env_file: Path | None = None,
         environ: Mapping[str, str] | None = None,
         service: bool = False,
+        source: str | None = None,
     ) -> Settings:
-        """Read ``env_file`` (default: ``.env`` in the current folder, if there is one). A bad
-        value is one line naming the setting and what it takes; a bad service-only setting
-        (``SPECS[name].service``) stops only the service (``service=True``), not ``draft``."""
+        """Read ``env_file`` (default: ``.env`` in the current folder, if there is one);
+        ``source`` (a command's ``--source``) overrides PATCHBOT_SOURCE, and with it the
+        default run days. A bad value is one line naming the setting and what it takes; a bad
+        service-only setting (``SPECS[name].service``) stops only the service
+        (``service=True``), not ``draft``."""
         values = read_values(env_file, environ)
         problems = bad_values(values)
         for name, problem in problems.items():
@@ -81,13 +82,15 @@ class Settings:
             return parsed
 
         defaults = HttpPolicy()
+        ukhsa = UkhsaOptions()
+        source = source or values.get("PATCHBOT_SOURCE") or None
         story_channels = {
             name.removeprefix(STORY_CHANNEL).lower(): value.strip()
             for name, value in values.items()
             if name.startswith(STORY_CHANNEL) and value.strip()
         }
         return cls(
-            source=values.get("PATCHBOT_SOURCE") or None,
+            source=source,
             patch=values.get("PATCHBOT_PATCH") or None,
             templates_dir=get("PATCHBOT_TEMPLATES_DIR", DEFAULT_TEMPLATES_DIR),
             phe_api_url=get("PATCHBOT_PHE_API_URL", SourceOptions().phe_api_url),
@@ -98,7 +101,13 @@ class Settings:
                 max_wait=get("PATCHBOT_HTTP_MAX_WAIT", defaults.max_wait),
             ),
             state_dir=get("PATCHBOT_STATE_DIR", default_state_dir()),
-            slack_token=values.get("SLACK_BOT_TOKEN", "").strip() or None,
+            ukhsa=UkhsaOptions(
+                api_url=get("PATCHBOT_UKHSA_API_URL", ukhsa.api_url),
+                topic=get("PATCHBOT_UKHSA_TOPIC", ukhsa.topic),
+                metric=get("PATCHBOT_UKHSA_METRIC", ukhsa.metric),
+                geography_type=get("PATCHBOT_UKHSA_GEOGRAPHY_TYPE", ukhsa.geography_type),
+            ),
+            slack_token=_token(values.get("SLACK_BOT_TOKEN", "")),
             slack_channel=values.get("SLACK_CHANNEL", "").strip() or None,
             slack_ops_channel=values.get("SLACK_OPS_CHANNEL", "").strip() or None,
             slack_api_url=get("SLACK_API_URL", SLACK_API_URL),
@@ -106,8 +115,10 @@ class Settings:
             slack_timeout=get("SLACK_TIMEOUT", cls.slack_timeout),
             slack_retries=get("SLACK_RETRIES", cls.slack_retries),
             slack_backoff=get("SLACK_BACKOFF", cls.slack_backoff),
+            slack_max_wait=get("SLACK_MAX_WAIT", get("PATCHBOT_HTTP_MAX_WAIT", defaults.max_wait)),
+            desks_file=get("PATCHBOT_DESKS", None),
             run_at=get("PATCHBOT_RUN_AT", dt.time(16)),
-            run_days=get("PATCHBOT_RUN_DAYS", "mon-fri"),
+            run_days=get("PATCHBOT_RUN_DAYS", run_days_for(source)),
             poll_minutes=get("PATCHBOT_POLL_MINUTES", 5.0),
             poll_until=get("PATCHBOT_POLL_UNTIL", dt.time(20)),
         )
@@ -137,6 +148,22 @@ def bad_values(values: Mapping[str, str]) -> dict[str, str]:
     return problems
 
 
+_BOT_TOKEN = re.compile(r"xoxb-[A-Za-z0-9-]+")
+BAD_TOKEN = (
+    "SLACK_BOT_TOKEN: not a Slack bot token: it should start with xoxb- and have no spaces or "
+    "line breaks (the Bot User OAuth Token, README 'Slack setup')"
+)
+
+
+def _token(raw: str) -> str | None:
+    """A bot token's shape (never its value) is checked before anything is sent: a user or
+    app token, or one with a space or line break pasted into it, is refused."""
+    token = raw.strip()
+    if token and not _BOT_TOKEN.fullmatch(token):
+        raise PatchbotError(BAD_TOKEN)
+    return token or None
+
+
 def _clock(raw: str) -> dt.time:
     """A time of day, HH:MM or HH:MM:SS (UK time)."""
     if not re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", raw):
@@ -153,6 +180,13 @@ def _days(raw: str) -> str:
     if not all(re.fullmatch(rf"\*|{day}(?:-{day})?", part) for part in value.split(",")):
         raise ValueError(raw)
     return value
+
+
+def _name(raw: str) -> str:
+    """A name as the UKHSA API spells it ("COVID-19", "Lower Tier Local Authority")."""
+    if len(raw) > 100 or not raw.isprintable():
+        raise ValueError(raw)
+    return raw
 
 
 def _path(raw: str) -> Path:
@@ -216,6 +250,12 @@ SPECS: dict[str, Spec] = {
     "PATCHBOT_HTTP_BACKOFF": Spec(_non_negative, "seconds, a number 0 or more (e.g. 2)"),
     "PATCHBOT_HTTP_MAX_WAIT": Spec(_non_negative, "seconds, a number 0 or more (e.g. 300)"),
     "PATCHBOT_STATE_DIR": Spec(_path, "a folder Patchbot can write to"),
+    "PATCHBOT_DESKS": Spec(_path, "a desks file (README, 'Desks')"),
+    "PATCHBOT_UKHSA_API_URL": Spec(_http_url, "an http:// or https:// URL"),
+    "PATCHBOT_UKHSA_TOPIC": Spec(_name, "a name as the UKHSA API spells it (e.g. COVID-19)"),
+    "PATCHBOT_UKHSA_METRIC": Spec(_name, "a metric name as the UKHSA API spells it"),
+    "PATCHBOT_UKHSA_GEOGRAPHY_TYPE": Spec(_name, "a geography type as the UKHSA API spells "
+                                          "it (e.g. Lower Tier Local Authority)"),
     "SLACK_BOT_TOKEN": Spec(_text, "the Slack app's bot token, xoxb-..."),
     "SLACK_CHANNEL": Spec(_text, "a channel name like #covid-drafts, or a channel ID"),
     "SLACK_OPS_CHANNEL": Spec(_text, "a channel name like #patchbot-ops, or a channel ID"),
@@ -223,6 +263,7 @@ SPECS: dict[str, Spec] = {
     "SLACK_TIMEOUT": Spec(_positive, SECONDS.format(30)),
     "SLACK_RETRIES": Spec(_count, "a whole number, 0 or more (e.g. 2)"),
     "SLACK_BACKOFF": Spec(_non_negative, "seconds, a number 0 or more (e.g. 2)"),
+    "SLACK_MAX_WAIT": Spec(_non_negative, "seconds, a number 0 or more (e.g. 300)"),
     "PATCHBOT_RUN_AT": Spec(_clock, "a time of day, HH:MM or HH:MM:SS, 00:00 to 23:59:59 "
                             "(UK time; e.g. 16:00)", service=True),
     "PATCHBOT_RUN_DAYS": Spec(_days, "days by name: mon-fri, mon,wed,fri or * for every day "

@@ -99,7 +99,7 @@ MISTAKES = [
             "cases fell", "min_previus_cases",
             "[largest_falls] has no setting 'min_previus_cases' (did you mean "
             "'min_previous_cases'?); its settings: enabled, channel, headlines, intros, top, "
-            "min_previous_cases"),
+            "min_previous_cases, min_change"),
     Mistake("misspelt filter", "partials/source.j2", "uk_date(year=True)", "ukdate", "ukdate",
             "unknown filter 'ukdate' (did you mean 'uk_date'?)"),
     Mistake("list dropped", "no_new_cases.j2", "- {{ area.area_name }}, {{ area.ltla_name }}",
@@ -285,8 +285,8 @@ def test_config_check_names_each_bad_setting_and_each_misspelt_name(
         "HH:MM:SS, 00:00 to 23:59:59 (UK time; e.g. 16:00)\n"
         "error: PATCHBOT_POLL_MINUTES: not a valid value: '-1'; expected minutes, a number "
         "above 0 (e.g. 5; 0.5 is every 30 seconds)\n"
-        "error: PATCHBOT_SOURCE: not a valid value: 'nonsense'; expected bundled, phe-api, an "
-        "http(s):// URL or a .csv/.csv.gz file that exists\n"
+        "error: PATCHBOT_SOURCE: not a valid value: 'nonsense'; expected bundled, phe-api, "
+        "ukhsa-sample, ukhsa, an http(s):// URL or a .csv/.csv.gz file that exists\n"
         "warning: PATCHBOT_RUNAT (in .env) is not a setting: did you mean PATCHBOT_RUN_AT?\n"
         "warning: SLACK_CHANNEL_WEEKLY_RUNDUP (in .env) is not a setting: did you mean "
         "SLACK_CHANNEL_WEEKLY_ROUNDUP?\n"
@@ -332,5 +332,5 @@ def test_an_unknown_source_lists_the_sources(run_cli: Run) -> None:
     assert result.exit_code == 1
     assert result.stderr == (
         "patchbot: error: source: 'nonsense' is no source and no file; sources: bundled, "
-        "phe-api, an http(s):// URL, or a .csv/.csv.gz file\n"
+        "phe-api, ukhsa-sample, ukhsa, an http(s):// URL, or a .csv/.csv.gz file\n"
     )

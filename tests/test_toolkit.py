@@ -161,7 +161,8 @@ def test_the_check_and_the_guide_read_the_bundled_data_once() -> None:
     fixtures.bundled_data.cache_clear()
     assert check_templates(DEFAULT_TEMPLATES_DIR) == []
     editors_guide()
-    assert fixtures.bundled_data.cache_info().misses == 1
+    # Each bundled sample once: PHE's, and UKHSA's for the ukhsa-deaths/ folder (issue 16).
+    assert fixtures.bundled_data.cache_info().misses == 2
 
 
 def test_preview_shows_slack_and_plain_text(run_cli: Run) -> None:

@@ -7,6 +7,7 @@ Heavy libraries (pandas, requests, Jinja2) are imported inside the commands, so 
 from __future__ import annotations
 
 import logging
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,9 @@ class PatchbotGroup(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as error:  # a bug: say so plainly; --debug shows the traceback
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
+            if ctx.obj and ctx.obj.get("debug"):  # redacted: a token must not show even here
+                click.echo(redact(traceback.format_exc()).rstrip("\n"), err=True)
+                ctx.exit(70)
             click.echo(
                 f"patchbot: internal error: {type(error).__name__}: {redact(str(error))} "
                 "(run with --debug for details)",
@@ -52,7 +54,8 @@ class PatchbotGroup(click.Group):
 @click.version_option(__version__, prog_name="patchbot")
 @click.pass_context
 def cli(ctx: click.Context, env_file: Path | None, verbose: bool, debug: bool) -> None:
-    """Patchbot drafts local Covid-19 neighbourhood stories from Public Health England data."""
+    """Patchbot drafts local Covid-19 stories: this week's from the UK Health Security Agency's
+    data dashboard (--source ukhsa), or from Public Health England's 2020 neighbourhood data."""
     from bot.logs import configure
 
     configure(verbose)

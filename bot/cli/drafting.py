@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli import cli
-from bot.cli.options import StoryName, data_options, story_option
+from bot.cli.options import StoryName, chosen_desks, data_options, desk_option, story_option
 from bot.errors import PatchbotError
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Draft for every council in England, each its own patch (instead of --patch).",
 )
+@desk_option
 @click.pass_context
 def draft(
     ctx: click.Context,
@@ -53,16 +54,22 @@ def draft(
     out: Path | None,
     pictures: bool,
     each_council: bool,
+    desk_name: str | None,
 ) -> None:
-    """Draft the week's stories and print them (never posts to Slack)."""
+    """Draft the week's stories and print them (never posts to Slack); with --desk, a desk's
+    (its patch, templates and source)."""
     from bot import geography, pipeline
     from bot.context import RunContext
     from bot.settings import Settings
 
     settings = Settings.load(ctx.obj["env_file"])
-    if each_council and patch:
-        raise click.UsageError("--each-council drafts every council: leave out --patch")
-    run = RunContext.build(settings, source, patch, each_council=each_council)
+    if each_council and (patch or desk_name):
+        raise click.UsageError("--each-council drafts every council: leave out --patch and --desk")
+    if desk_name:
+        (desk,) = chosen_desks(settings, desk_name, patch)
+        run = RunContext.for_desk(desk, source)
+    else:
+        run = RunContext.build(settings, source, patch, each_council=each_council)
     if each_council:
         sets = pipeline.draft_each_council(run, week_ending, stories)
     else:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from bot.desks import Desk
+    from bot.settings import Settings
 
 
 class StoryName(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.5 on
@@ -40,8 +44,8 @@ def data_options(command: Callable[..., None]) -> Callable[..., None]:
     options = [
         click.option(
             "--source",
-            help="bundled (default), phe-api, an http(s) URL, or a .csv/.csv.gz file. "
-            "[env: PATCHBOT_SOURCE]",
+            help="ukhsa (live), ukhsa-sample, bundled (PHE 2020, the default), phe-api, an "
+            "http(s) URL, or a .csv/.csv.gz file. [env: PATCHBOT_SOURCE]",
         ),
         click.option(
             "--patch",
@@ -64,3 +68,24 @@ story_option = click.option(
     type=StoryName(),
     help="Only this story (repeatable). Default: every story enabled in stories.toml.",
 )
+
+
+desk_option = click.option(
+    "--desk",
+    "desk_name",
+    metavar="NAME",
+    help="Only this desk of the desks file (PATCHBOT_DESKS). Default: every desk.",
+)
+
+
+def chosen_desks(settings: Settings, desk_name: str | None, patch: str | None) -> list[Desk]:
+    """The desks a command works on: the one named, or every desk (without a desks file,
+    the one desk of the ordinary settings, whose patch ``--patch`` may change)."""
+    from bot.desks import find_desk, load_desks
+
+    desks = [find_desk(settings, desk_name)] if desk_name else load_desks(settings)
+    if patch is not None and any(desk.explicit for desk in desks):
+        raise click.UsageError(
+            "--patch: each desk has its own patch (PATCHBOT_DESKS); leave out --patch"
+        )
+    return desks

@@ -11,14 +11,17 @@ from bot.cli import cli
 
 @cli.command()
 @click.option("--once", is_flag=True, help="Check now, once (post if new), and exit.")
+@click.option("--source", help="The source to check, instead of PATCHBOT_SOURCE (e.g. ukhsa).")
 @click.pass_context
-def run(ctx: click.Context, once: bool) -> None:
+def run(ctx: click.Context, once: bool, source: str | None) -> None:
     """Run as a service: on each run day at PATCHBOT_RUN_AT (UK time) check the source for a
-    new release, poll until PATCHBOT_POLL_UNTIL, post it as `post` does. SIGTERM or Ctrl-C
-    finishes the story being posted and exits.
+    new release, poll until PATCHBOT_POLL_UNTIL, post it as `post` does; with a desks file,
+    for every desk on its own schedule. SIGTERM or Ctrl-C finishes the story being posted and
+    exits.
 
-    With --once: one check now, then exit (status 0 when posted or nothing new, 3 when
-    stories were kept for the next run, 4 when a story failed to draft, 1 on errors).
+    With --once: one check now (for every desk), then exit (status 0 when posted or nothing
+    new, 3 when stories were kept for the next run, 4 when a story failed to draft, 1 on
+    errors).
     """
     import os
     import signal
@@ -28,7 +31,7 @@ def run(ctx: click.Context, once: bool) -> None:
     from bot.config_check import unknown_names
     from bot.settings import Settings
 
-    settings = Settings.load(ctx.obj["env_file"], service=True)
+    settings = Settings.load(ctx.obj["env_file"], service=True, source=source)
     for finding in unknown_names(ctx.obj["env_file"]):  # a typo is otherwise silently ignored
         click.echo(f"patchbot: {finding}", err=True)
     stop = threading.Event()
@@ -48,18 +51,21 @@ def run(ctx: click.Context, once: bool) -> None:
         if not once:
             service.serve(settings, stop)
             return
-        result = service.run_once(settings, stop)
+        results = service.run_once(settings, stop)
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
         for logger, level in zip(loggers, levels, strict=True):
             logger.setLevel(level)
-    click.echo(f"patchbot: run --once: {result.outcome}: {result.detail}", err=True)
-    if result.outcome in (service.CheckOutcome.ERROR, service.CheckOutcome.POST_FAILED):
+    for desk, result in results:
+        who = f"{desk.name}: " if desk.explicit else ""
+        click.echo(f"patchbot: run --once: {who}{result.outcome}: {result.detail}", err=True)
+    outcomes = {result.outcome for _desk, result in results}
+    if outcomes & {service.CheckOutcome.ERROR, service.CheckOutcome.POST_FAILED}:
         ctx.exit(1)
-    if result.failed:
+    if any(result.failed for _desk, result in results):
         ctx.exit(4)
-    if result.outcome == service.CheckOutcome.KEPT:
+    if service.CheckOutcome.KEPT in outcomes:
         ctx.exit(3)
 
 

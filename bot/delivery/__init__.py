@@ -1,13 +1,16 @@
 """Delivery: drafts to where reporters read them, through the ledger, each story once.
 
 ``target`` says what a delivery target must do and finds one by name (``target_for``);
-``courier`` sends the ledger's posts to a target, resumably; ``slack`` is the first target.
+``courier`` sends a desk's posts to a target, resumably, by idempotency keys; ``alerts`` tells
+the ops channel, once a day per problem; ``slack`` is the first target (its Web API calls in
+``slack_client``).
 """
 
+from bot.delivery.alerts import OpsAlerts, alert
 from bot.delivery.courier import (
     Courier,
     DeliveryReport,
-    alert,
+    Routing,
     deliver,
     file_name,
     label,
@@ -15,7 +18,8 @@ from bot.delivery.courier import (
     plain_copy,
     register,
 )
-from bot.delivery.slack import Slack, SlackFailure
+from bot.delivery.slack import Slack
+from bot.delivery.slack_client import SlackFailure
 from bot.delivery.target import TARGETS, DeliveryFailure, Target, register_target, target_for
 
 __all__ = [
@@ -23,6 +27,8 @@ __all__ = [
     "Courier",
     "DeliveryFailure",
     "DeliveryReport",
+    "OpsAlerts",
+    "Routing",
     "Slack",
     "SlackFailure",
     "Target",

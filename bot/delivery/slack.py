@@ -6,25 +6,24 @@ Messages keep within Slack's limits (a header of at most 150 characters, section
 is escaped for mrkdwn (``&``, ``<``, ``>``) and sent ``verbatim``, so no area name can become a
 mention, a channel ping or a link.
 
-Only rate limits are retried inside slack-sdk (a 429 means Slack did nothing). Every other
-failure comes back to the courier (``bot.delivery.courier``), which checks Slack for the
-message before trying again, so a dropped connection never leaves a duplicate.
+Each part goes with its idempotency key in the message metadata; a part is looked for by
+that key among this app's own messages only (``find_sent``), so no other message, however
+similar, is ever adopted. The calls themselves, bounded and retried where that is safe, are in
+``slack_client``: a posting call that failed comes back to the courier
+(``bot.delivery.courier``), which looks for the message before trying again, so a dropped
+connection never leaves a duplicate.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackRequestError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-
+from bot.delivery.slack_client import CHANNEL_ERRORS, SlackClient, SlackFailure
 from bot.delivery.target import (
     Attachment,
-    DeliveryFailure,
     Message,
     Notice,
     NoticeKind,
@@ -43,39 +42,16 @@ SECTION_LIMIT = 3000
 BLOCK_LIMIT = 50
 MAIN_SECTIONS = 5  # sections in the channel message; the rest continue in the thread
 THREAD_SECTIONS = 40  # sections per thread reply
+ALERT_SECTIONS = 10  # sections per alert message (30,000 characters at most)
 METADATA_EVENT = "patchbot_story_part"
+PHE = "Public Health England"  # the publisher of a draft that names none (posted before UKHSA)
 ALERT_EVENT = "patchbot_alert"
-RATE_LIMIT_RETRIES = 3  # a 429 means Slack did nothing: safe to retry inside slack-sdk
-AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
-CHANNEL_ERRORS = {"channel_not_found", "not_in_channel", "is_archived"}
-# Worth another try in the same run; anything else (say invalid_blocks) is kept for the next.
-TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+CHANNEL_PAGES = 50  # conversations.list: up to 10,000 channels
+# A look-up for a part already sent reads at most this many pages of 200 messages: the
+# channel's (or thread's) last 1,000 messages since the attempt started, or since the story's
+# week ended when a post's main message is first sent (a lost ledger's run may have sent it).
+HISTORY_PAGES = 5
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
-
-
-class SlackFailure(DeliveryFailure):
-    """A Slack call that failed, with Slack's error code: a bad token or channel is fatal;
-    server errors and dropped connections are transient."""
-
-    def __init__(self, message: str, code: str, status: int | None = None) -> None:
-        super().__init__(
-            message,
-            fatal=code in AUTH_ERRORS or code in CHANNEL_ERRORS,
-            transient=code in TRANSIENT_ERRORS or code == "connection" or (status or 0) >= 500,
-        )
-        self.code = code
-
-    def explain(self) -> str:
-        if self.code in AUTH_ERRORS:
-            return f"SLACK_BOT_TOKEN: Slack refused the token ({self.code}); check it in .env"
-        if self.code in CHANNEL_ERRORS:
-            return (
-                f"SLACK_CHANNEL: {self} — check the channel name and invite the bot "
-                "(/invite @Patchbot)"
-            )
-        if self.code == "missing_scope":
-            return f"{self}: the Slack app lacks a scope (see README, 'Slack setup')"
-        return str(self)
 
 
 def escape(text: str) -> str:
@@ -132,7 +108,8 @@ def _title(headline: str) -> dict[str, Any]:
 def context_line(draft: dict[str, Any]) -> str:
     parts = [escape(draft["patch"]), f"week to {uk_date(draft['week_ending'], year=True)}"]
     if draft.get("release"):
-        parts.append(f"PHE data published {uk_date(draft['release'], year=True)}")
+        publisher = initials(draft.get("publisher") or PHE)
+        parts.append(f"{publisher} data published {uk_date(draft['release'], year=True)}")
     parts.append(f"source: {escape(draft['origin'])}")
     parts.append("Draft by Patchbot: check before publishing")
     return " · ".join(parts)
@@ -173,79 +150,83 @@ def build_messages(
 
 def banner(notice: Notice) -> str:
     """The mrkdwn banner over a corrected or a revised story."""
+    publisher = escape(notice.publisher or PHE)
+    published = f" (data published {escape(notice.release)})" if notice.release else ""
     if notice.kind == NoticeKind.CORRECTION:
         return (
-            f":warning: *CORRECTION*: Public Health England revised these figures (data "
-            f"published {escape(notice.release or 'a later date')}). This corrected draft "
-            "replaces the one above."
+            f":warning: *CORRECTION*: {publisher} revised these figures{published}. This "
+            "corrected draft replaces the one above."
         )
     return (
-        f":warning: *REVISED*: Public Health England revised these figures (data published "
-        f"{escape(notice.release or 'later')}). Do not publish this version: see the latest "
-        "correction in the thread."
+        f":warning: *REVISED*: {publisher} revised these figures{published}. Do not publish "
+        "this version: see the latest correction in the thread."
     )
 
 
-def marker(part: PartKey) -> dict[str, Any]:
-    """Message metadata that lets a resumed run recognise a part it already sent."""
-    return {
-        "event_type": METADATA_EVENT,
-        "event_payload": {"post": part.post_id, "part": part.part},
-    }
+def initials(publisher: str) -> str:
+    """How a dateline names a publisher: "Public Health England" -> "PHE", "UK Health Security
+    Agency" -> "UKHSA"."""
+    return "".join(word if word.isupper() else word[0] for word in publisher.split())
+
+
+def marker(part: PartKey, key: str) -> dict[str, Any]:
+    """Message metadata that lets any later run recognise the part: its idempotency key (what
+    is matched), and for people the desk, story and ledger row."""
+    payload = {"key": key, "desk": part.post.desk, "story": part.post.story}
+    return {"event_type": METADATA_EVENT, "event_payload": {**payload, "post": part.post_id,
+                                                          "part": part.part}}  # fmt: skip
+
+
+def alert_messages(text: str) -> list[Message]:
+    """An alert of any length as messages within Slack's limits (sections of at most 3,000
+    characters, at most ``ALERT_SECTIONS`` a message), split as stories are."""
+    sections = [_section(chunk) for chunk in _chunks(escape(text), SECTION_LIMIT)]
+    messages = []
+    for start in range(0, len(sections), ALERT_SECTIONS):
+        blocks = sections[start : start + ALERT_SECTIONS]
+        fallback = "\n".join(block["text"]["text"] for block in blocks)
+        messages.append({"text": fallback, "blocks": blocks})
+    return messages
 
 
 class Slack:
-    """The Slack Web API calls Patchbot makes, with errors turned into ``SlackFailure``: a
-    delivery ``Target`` (channels are its destinations, a message's ts its id)."""
+    """The Slack Web API calls Patchbot makes (``slack_client``): a delivery ``Target``
+    (channels are its destinations, a message's ts its id)."""
 
-    def __init__(
-        self, token: str, base_url: str, timeout: float = 30.0, retries: int = RATE_LIMIT_RETRIES
-    ) -> None:
-        # Only rate limits are retried here: slack-sdk's default connection-error retry could
-        # post a message twice when a connection drops after Slack took it.
-        self.client = WebClient(
-            token=token,
-            base_url=base_url,
-            timeout=int(max(1, timeout)),
-            retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=retries)],
-        )
+    def __init__(self, client: SlackClient) -> None:
+        self.client = client
         self._channel_ids: dict[str, str] = {}
 
-    def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
-        """Call a Web API method through slack-sdk's own method (which picks JSON or form)."""
-        function = getattr(self.client, method.replace(".", "_"))
+    def check(self, destinations: Mapping[str, str]) -> None:
+        """Before anything is posted: the token works and every channel exists. A channel that
+        does not is named by its own setting; a Slack that cannot be reached is a transient
+        ``SlackFailure`` (the stories are kept for the next run)."""
+        setting = "SLACK_BOT_TOKEN"
         try:
-            response = function(**kwargs)
-        except SlackApiError as error:
-            status = error.response.status_code
-            code = str(error.response.get("error", f"HTTP {status}"))
-            raise SlackFailure(f"Slack {method}: {code}", code, status) from None
-        except (SlackRequestError, OSError) as error:
-            raise SlackFailure(
-                f"Slack {method}: connection failed ({type(error).__name__})", "connection"
-            ) from None
-        data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
-        return data
-
-    def check(self, destinations: Sequence[str]) -> None:
-        """Before anything is posted: the token works and every channel exists."""
-        try:
-            self._call("auth.test")
-            for channel in destinations:
+            self.client.identity()
+            for setting, channel in destinations.items():  # noqa: B007 (named in the error)
                 self.destination_id(channel)
         except SlackFailure as failure:
-            raise PatchbotError(failure.explain()) from None
+            if failure.fatal:
+                raise PatchbotError(failure.explain(setting)) from None
+            raise
 
     def destination_id(self, destination: str) -> str:
         """Slack's ID for a channel given as an ID, 'name' or '#name'."""
         if destination in self._channel_ids:
             return self._channel_ids[destination]
         if _CHANNEL_ID.match(destination):
-            found = self._call("conversations.info", channel=destination)["channel"]["id"]
+            try:
+                found = self.client.call("conversations.info", channel=destination)["channel"]
+            except SlackFailure as failure:
+                if failure.code not in CHANNEL_ERRORS:
+                    raise
+                raise SlackFailure(f"channel {destination} not found", failure.code) from None
+            found_id = str(found["id"])
         else:
-            found = self._find_channel(destination.removeprefix("#"))
-        self._channel_ids[destination] = found
-        return str(found)
+            found_id = self._find_channel(destination.removeprefix("#"))
+        self._channel_ids[destination] = found_id
+        return found_id
 
     def _find_channel(self, name: str) -> str:
         """A channel's ID by name: public and private channels, or public ones only when the
@@ -258,26 +239,25 @@ class Slack:
             return self._list_channel(name, "public_channel")
 
     def _list_channel(self, name: str, types: str) -> str:
-        cursor = ""
-        while True:
-            page = self._call(
-                "conversations.list", types=types, exclude_archived=True, limit=200, cursor=cursor
-            )
+        query = {"types": types, "exclude_archived": True, "limit": 200}
+        for page in self.client.pages("conversations.list", query, CHANNEL_PAGES):
             for channel in page.get("channels", []):
                 if channel.get("name") == name:
                     return str(channel["id"])
-            cursor = page.get("response_metadata", {}).get("next_cursor", "")
-            if not cursor:
-                raise SlackFailure(f"channel #{name} not found", "channel_not_found")
+        raise SlackFailure(f"channel #{name} not found", "channel_not_found")
 
     def compose(
         self, draft: dict[str, Any], notice: Notice | None = None
     ) -> tuple[Message, list[Message]]:
         return build_messages(draft, banner(notice) if notice else None)
 
+    def _key(self, place: Place, part: PartKey) -> str:
+        return part.key(self.client.identity().team_id, place.destination_id)
+
     def send(self, place: Place, message: Message, part: PartKey, broadcast: bool = False) -> str:
-        """Post a message (or thread reply) marked as this part; its ts."""
-        return self._post(place.destination_id, message, marker(part), place.thread, broadcast)
+        """Post a message (or thread reply) marked with this part's key; its ts."""
+        metadata = marker(part, self._key(place, part))
+        return self._post(place.destination_id, message, metadata, place.thread, broadcast)
 
     def _post(
         self,
@@ -290,7 +270,7 @@ class Slack:
         extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
         if broadcast:
             extra["reply_broadcast"] = True
-        response = self._call(
+        response = self.client.call(
             "chat.postMessage",
             channel=channel_id,
             metadata=metadata,
@@ -303,40 +283,40 @@ class Slack:
         return str(response["ts"])
 
     def update(self, destination_id: str, message_id: str, message: Message) -> None:
-        self._call("chat.update", channel=destination_id, ts=message_id, **message)
+        self.client.call("chat.update", channel=destination_id, ts=message_id, **message)
 
     def alert(self, destination: str, text: str) -> None:
-        """A mrkdwn message, marked as an alert with the time it was sent."""
-        mrkdwn = escape(text)
+        """mrkdwn messages, split to Slack's limits, marked as an alert with the time sent."""
         stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        message = {
-            "text": mrkdwn,
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn}}],
-        }
         metadata = {"event_type": ALERT_EVENT, "event_payload": {"at": stamp}}
-        self._post(self.destination_id(destination), message, metadata)
+        channel_id = self.destination_id(destination)
+        for message in alert_messages(text):
+            self._post(channel_id, message, metadata)
 
     def find_sent(self, place: Place, part: PartKey, since: float | None) -> str | None:
-        """The ts of an earlier message marked as this part, if Slack has one (looking back
-        to ``since``, a Unix time, when the attempt started)."""
-        payload = marker(part)["event_payload"]
+        """The ts of a message this app sent with this part's key, if Slack has one (looking
+        back to ``since``, a Unix time). A part sent before keys is known by its old marker."""
+        key = self._key(place, part)
+        legacy = {"post": part.post_id, "part": part.part} if part.legacy else None
+        identity = self.client.identity()
         for message in self._recent(place, since):
-            if message.get("metadata", {}).get("event_payload") == payload:
+            payload = message.get("metadata", {}).get("event_payload") or {}
+            if identity.sent(message) and (payload.get("key") == key or payload == legacy):
                 return str(message["ts"])
         return None
 
     def find_file(self, place: Place, filename: str, since: float | None) -> str | None:
-        """The id of a file with this name already shared there, if any."""
+        """The id of a file with this name this app already shared there, if any."""
+        identity = self.client.identity()
         for message in self._recent(place, since):
-            for shared in message.get("files", []):
+            for shared in message.get("files", []) if identity.sent(message) else []:
                 if shared.get("name") == filename:
                     return str(shared["id"])
         return None
 
-    def _recent(
-        self, place: Place, since: float | None, pages: int = 20
-    ) -> Iterator[dict[str, Any]]:
-        """Messages of the channel (or thread) since a time, page by page."""
+    def _recent(self, place: Place, since: float | None) -> Iterator[dict[str, Any]]:
+        """Messages of the channel (or thread) since a time: at most ``HISTORY_PAGES`` pages
+        of 200, newest first."""
         method = "conversations.replies" if place.thread else "conversations.history"
         query: dict[str, Any] = {
             "channel": place.destination_id,
@@ -347,18 +327,13 @@ class Slack:
             query["ts"] = place.thread
         if since is not None:
             query["oldest"] = f"{since - 60:.6f}"  # a minute's grace for clocks
-        for _page in range(pages):
-            data = self._call(method, **query)
-            yield from data.get("messages", [])
-            cursor = data.get("response_metadata", {}).get("next_cursor", "")
-            if not cursor:
-                return
-            query["cursor"] = cursor
+        for page in self.client.pages(method, query, HISTORY_PAGES):
+            yield from page.get("messages", [])
 
     def upload(self, place: Place, attachment: Attachment) -> str:
         """Upload a file (the plain copy, a chart, a map) into the thread; the file's id."""
         extra = {"alt_txt": attachment.alt_text} if attachment.alt_text else {}
-        response = self._call(
+        response = self.client.call(
             "files.upload_v2",
             channel=place.destination_id,
             thread_ts=place.thread,
@@ -373,7 +348,17 @@ class Slack:
 
 @register_target("slack")
 def slack_target(settings: Settings) -> Slack:
-    """Slack as configured: SLACK_BOT_TOKEN, SLACK_API_URL, SLACK_TIMEOUT."""
+    """Slack as configured: SLACK_BOT_TOKEN, SLACK_API_URL, SLACK_TIMEOUT, SLACK_RETRIES,
+    SLACK_BACKOFF, SLACK_MAX_WAIT."""
     if not settings.slack_token:
         raise PatchbotError("SLACK_BOT_TOKEN: not set; posting to Slack needs a bot token")
-    return Slack(settings.slack_token, settings.slack_api_url, settings.slack_timeout)
+    return Slack(
+        SlackClient(
+            settings.slack_token,
+            settings.slack_api_url,
+            timeout=settings.slack_timeout,
+            retries=settings.slack_retries,
+            backoff=settings.slack_backoff,
+            max_wait=settings.slack_max_wait,
+        )
+    )

@@ -2,14 +2,23 @@
 
 A *target* is where drafts go (Slack is the first). The courier (``bot.delivery.courier``)
 drives any target the same way: it checks the destinations, then sends each post part once,
-asking the target first whether a part an earlier, interrupted attempt started is already there.
-A destination is what the settings name (``#newsroom``); a destination id and a message id are
-the target's own. Messages are the target's own payloads: the courier never looks inside.
+asking the target first whether a part an earlier, interrupted attempt (or a lost ledger) may
+have sent is already there. A destination is what the settings name (``#newsroom``); a
+destination id and a message id are the target's own. Messages are the target's own payloads:
+the courier never looks inside.
+
+Every part is sent with an *idempotency key* (``PartKey.key``) derived from what it is: the
+workspace, the destination, the desk, patch, story, week, data release, version and hash of the
+post, and the part. Two parts have the same key only if they are the same part, whichever
+ledger or process sent them, so a target adopts a message only on an exact match.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
@@ -44,18 +53,19 @@ class NoticeKind(StrEnum):
 
 @dataclass(frozen=True)
 class Notice:
-    """A banner over a post's headline, saying PHE revised its figures."""
+    """A banner over a post's headline, saying the publisher (PHE, UKHSA) revised its figures."""
 
     kind: NoticeKind
     release: str | None  # the data release with the new figures, where known
+    publisher: str | None = None  # who revised them, where the draft says (else PHE)
 
     @classmethod
-    def correction(cls, release: str | None) -> Notice:
-        return cls(NoticeKind.CORRECTION, release)
+    def correction(cls, release: str | None, publisher: str | None = None) -> Notice:
+        return cls(NoticeKind.CORRECTION, release, publisher)
 
     @classmethod
-    def revised(cls, release: str | None) -> Notice:
-        return cls(NoticeKind.REVISED, release)
+    def revised(cls, release: str | None, publisher: str | None = None) -> Notice:
+        return cls(NoticeKind.REVISED, release, publisher)
 
 
 @dataclass(frozen=True)
@@ -67,11 +77,32 @@ class Place:
 
 
 @dataclass(frozen=True)
+class PostIdentity:
+    """What a post is, whichever ledger recorded it: the fields of its parts' keys."""
+
+    desk: str
+    patch: str
+    story: str
+    week_ending: str
+    release: str
+    version: int  # 1: the original; 2: its first correction...
+    content_hash: str
+
+
+@dataclass(frozen=True)
 class PartKey:
     """One part of a post (``main``, ``thread-2``, ...): sent with it, so that it can be found."""
 
-    post_id: int
+    post: PostIdentity
     part: str
+    post_id: int  # the ledger's row, shown to people in the message's metadata; never matched
+    legacy: bool = False  # sent before keys: also known by the old {"post", "part"} marker
+
+    def key(self, workspace: str, destination_id: str) -> str:
+        """The idempotency key of this part in one workspace and destination."""
+        fields = [workspace, destination_id, *dataclasses.astuple(self.post), self.part]
+        canonical = json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -85,9 +116,10 @@ class Attachment:
 
 
 class Target(Protocol):
-    def check(self, destinations: Sequence[str]) -> None:
-        """Before anything is sent: the credentials work and every destination exists;
-        a PatchbotError naming the setting at fault otherwise."""
+    def check(self, destinations: Mapping[str, str]) -> None:
+        """Before anything is sent: the credentials work and every destination exists (given
+        as {setting: destination}); a PatchbotError naming the setting at fault otherwise, or
+        a transient DeliveryFailure when the target cannot be reached (worth trying later)."""
 
     def destination_id(self, destination: str) -> str:
         """The target's id for a destination as configured."""
@@ -103,20 +135,21 @@ class Target(Protocol):
         message id."""
 
     def find_sent(self, place: Place, part: PartKey, since: float | None) -> str | None:
-        """The message id of this part if it was sent since ``since`` (a Unix time)."""
+        """The message id of this part if this app sent it since ``since`` (a Unix time;
+        None: as far back as the target's bounded look-up goes)."""
 
     def upload(self, place: Place, attachment: Attachment) -> str:
         """Upload a file; the file's id."""
 
     def find_file(self, place: Place, filename: str, since: float | None) -> str | None:
-        """The id of a file of this name already there (since ``since``), if any."""
+        """The id of a file of this name this app already shared there (since ``since``)."""
 
     def update(self, destination_id: str, message_id: str, message: Message) -> None:
         """Replace a message sent earlier."""
 
     def alert(self, destination: str, text: str) -> None:
-        """Tell the operators ``text``: plain text (the target escapes it), where ``:name:``
-        may show as an emoji."""
+        """Tell the operators ``text``: plain text of any length (the target escapes it and
+        splits it to its limits), where ``:name:`` may show as an emoji."""
 
 
 TargetFactory = Callable[["Settings"], Target]

@@ -12,17 +12,42 @@ from bot.editors.rendered import rendered_problems
 from bot.editors.static import static_problems
 from bot.errors import PatchbotError
 from bot.rendering import Renderer
+from bot.sources import SourceProfile, profiles
 from bot.stories import STORIES
 from bot.stories.settings import read_stories
 
 
 def check(templates_dir: Path) -> list[Problem]:
-    """Every problem found in a templates folder; an empty list means all is well. A story
-    whose stories.toml section is wrong is reported once, and its template still checked
-    against the variables any story has."""
+    """Every problem found in a templates folder and in the folders inside it for other data
+    (``ukhsa-deaths/``...), each rendered against its own data; an empty list means all is
+    well."""
+    profile = _profile_of_folder(templates_dir)
+    problems = _check_folder(templates_dir, profile.sample, every_story=not profile.templates)
+    if profile.templates:  # a data's own folder, checked on its own
+        return problems
+    for other in profiles():
+        folder = templates_dir / other.templates
+        if other.templates and (folder / "stories.toml").is_file():
+            problems += [
+                problem if problem.where.startswith(str(folder)) else
+                Problem(f"{other.templates}/{problem.where}", problem.message)
+                for problem in _check_folder(folder, other.sample, every_story=False)
+            ]  # fmt: skip
+    return problems
+
+
+def _profile_of_folder(templates_dir: Path) -> SourceProfile:
+    """The profile whose templates folder this is (PHE's unless it is named as another's)."""
+    named = {profile.templates: profile for profile in profiles() if profile.templates}
+    return named.get(templates_dir.name, SourceProfile())
+
+
+def _check_folder(templates_dir: Path, sample: str, every_story: bool) -> list[Problem]:
+    """One folder's problems: its stories.toml (a story whose section is wrong is reported
+    once, and its template still checked), then the static checks, then the rendered ones."""
     try:
         renderer = Renderer(templates_dir)
-        settings, strays = read_stories(templates_dir)
+        settings, strays = read_stories(templates_dir, every_story)
     except PatchbotError as error:
         where, _, message = str(error).partition(": ")
         return [Problem(where, message)]
@@ -34,13 +59,15 @@ def check(templates_dir: Path) -> list[Problem]:
         story: s if s.mistake is None else replace(s, params=_default_params(story))
         for story, s in settings.items()
     }
-    data = bundled_data()
+    data = bundled_data(sample)
     typical = typical_week(data)
-    examples = story_variables(data, typical, with_defaults)
+    edges = edge_cases(data)
+    fallbacks = [fixture for fixture in edges if not fixture.expects_no_story]
+    examples = story_variables(data, typical, with_defaults, fallbacks)
     static = static_problems(renderer, usable, examples)
     if static:  # rendering would only repeat them
         return problems + static
-    return problems + rendered_problems(renderer, usable, data, [typical, *edge_cases(data)])
+    return problems + rendered_problems(renderer, usable, data, [typical, *edges])
 
 
 def _default_params(story: str) -> Any:

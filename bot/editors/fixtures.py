@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from bot import rules
-from bot.cases import AreaStatus, CaseData
+from bot.cases import AreaStatus, CaseData, Level
 from bot.geography import Geography, Patch, load_geography
-from bot.sources import SourceOptions, open_source
+from bot.sources import DEFAULT_SOURCE, SourceOptions, open_source
 from bot.stories.drafting import story_facts, story_meta, template_context
 from bot.stories.settings import StorySettings
 
 EXAMPLE_PATCH = "north-east-and-north-yorkshire"
-EDGE_CASE_PATCH = "York"
+# One council's neighbourhoods; for council-level data, a region's councils.
+EDGE_CASE_PATCH = {Level.NEIGHBOURHOOD: "York", Level.COUNCIL: "North East"}
 # The columns a suppressed or missing area has no figure for.
 FIGURE_COLUMNS = ["cases", "rate", "change", "change_pct", "previous_cases"]
 
@@ -42,10 +44,10 @@ class BundledData:
 
 
 @functools.cache
-def bundled_data() -> BundledData:
-    """The bundled PHE sample, read and validated once per process."""
-    geography = load_geography()
-    bundled = open_source("bundled", SourceOptions())
+def bundled_data(sample: str = DEFAULT_SOURCE) -> BundledData:
+    """A bundled sample (PHE's by default), read and validated once per process."""
+    bundled = open_source(sample, SourceOptions())
+    geography = load_geography(bundled.geography)
     raw = bundled.fetch(geography.england(), geography)
     return BundledData(bundled.parse(raw, geography, dt.date.today()), geography)
 
@@ -69,7 +71,7 @@ def typical_week(data: BundledData) -> Fixture:
 
 def edge_cases(data: BundledData) -> list[Fixture]:
     """The real week of one council bent into each edge case, plus all England for length."""
-    york = data.geography.resolve_patch(EDGE_CASE_PATCH)
+    york = data.geography.resolve_patch(EDGE_CASE_PATCH[data.cases.level])
     base = data.week_table(york)
     england = data.geography.england()
     return [
@@ -120,14 +122,20 @@ def _every_area(base: pd.DataFrame, status: str) -> pd.DataFrame:
 
 
 def story_variables(
-    data: BundledData, typical: Fixture, settings: dict[str, StorySettings]
+    data: BundledData,
+    typical: Fixture,
+    settings: dict[str, StorySettings],
+    fallbacks: Sequence[Fixture] = (),
 ) -> dict[str, dict[str, Any]]:
-    """Each story's template variables with an example value from a typical week; a story with
-    nothing to say that week is left out (the check then allows the variables all stories have)."""
-    meta = story_meta(typical.patch, data.week, data.cases.release)
+    """Each story's template variables with an example value from a typical week, or, for a
+    story with nothing to say that week, from the first of ``fallbacks`` that has it; a story
+    with nothing to say in any is left out (the check then allows what all stories have)."""
     found = {}
     for story, story_settings in settings.items():
-        facts = story_facts(story, typical.table, story_settings.params)
-        if facts is not None:
-            found[story] = template_context(story, meta, facts)
+        for fixture in (typical, *fallbacks):
+            facts = story_facts(story, fixture.table, story_settings.params)
+            if facts is not None:
+                meta = story_meta(fixture.patch, data.week, data.cases.release)
+                found[story] = template_context(story, meta, facts)
+                break
     return found

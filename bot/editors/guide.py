@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.editors.fixtures import EXAMPLE_PATCH, bundled_data, story_variables, typical_week
 from bot.rendering import DEFAULT_TEMPLATES_DIR, Renderer
+from bot.sources import DEFAULT_SOURCE
 from bot.stories import STORIES
 from bot.stories.settings import load_story_settings
 
@@ -30,6 +31,8 @@ VARIABLE_HELP = {
     "top_area": "the first of `areas`",
     "leaders": "the areas sharing first place: one, unless there is a tie",
     "is_latest_week": 'true when the week is the newest in the data ("the latest")',
+    "provisional_areas": "the names of the areas whose figures the publisher says may still "
+    "change (UKHSA: in its reporting delay); empty for PHE",
 }
 
 AREA_HELP = {
@@ -43,6 +46,9 @@ AREA_HELP = {
     "previous_cases": "cases the week before",
     "status": '"reported", "suppressed" or "no_data"',
     "suppressed": "true when the count was withheld (zero to two cases)",
+    "value": "the week's figure, whatever the data counts: the same as `cases`",
+    "county_or_region": "UKHSA's council-level data only: the council's county, or its region "
+    "when no county is above it (the round-up groups by it)",
     "above_threshold": "highest_rates only: true when above the marked threshold",
 }
 FILTER_EXAMPLES = [
@@ -72,7 +78,7 @@ def variable_help(story: str, name: str) -> str:
 def editors_guide(templates_dir: Path = DEFAULT_TEMPLATES_DIR) -> str:
     """The whole guide as Markdown: the hand-written part, then the generated tables for the
     stories of ``templates_dir``."""
-    data = bundled_data()
+    data = bundled_data(DEFAULT_SOURCE)  # the same key as the check's, so it is read once
     settings = load_story_settings(templates_dir)
     examples = story_variables(data, typical_week(data), settings)
     guide = resources.files("bot").joinpath("data/editors_guide.md").read_text(encoding="utf-8")

@@ -21,14 +21,16 @@ from bot.stories.settings import StorySettings
 SLACK_HEADER_LIMIT = 150
 
 COPY_RULES = [
-    (re.compile(r"(?<![\d.,])\b(?:1|one|ONE) (areas|cases|neighbourhoods|councils)\b"),
+    (re.compile(r"(?<![\d.,])\b(?:1|one|ONE) (areas|cases|neighbourhoods|councils|deaths)\b"),
      "a count of one with a plural noun"),
-    (re.compile(r"(?<![\d.,])\b(?:[02-9]|\d{2,}|\d{1,3}(?:,\d{3})+|two|three|four|five|six|seven|eight|nine"
-                r"|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE) (area|case|neighbourhood|council)\b"),
+    (re.compile(r"(?<![\d.,-])\b(?:[02-9]|\d{2,}|\d{1,3}(?:,\d{3})+|two|three|four|five|six|seven|eight|nine"
+                r"|TWO|THREE|FOUR|FIVE|SIX|SEVEN|EIGHT|NINE) "
+                r"(area|case|neighbourhood|council|death)\b"),
      "a count above one with a singular noun"),
     (re.compile(r"\b(?:These are|Here are) the (?:one|1) \b"), "a plural verb for one"),
     (re.compile(r"(?<![\d.,])\b0 (?:new )?cases?\b"),
      "a zero count: PHE never published 0 (suppressed areas had zero to two cases)"),
+    (re.compile(r"(?<![\d.,])\b0 deaths?\b"), 'a zero count in figures: write "no deaths"'),
     (re.compile(r"\b(?:None|nan|NaN|<NA>|Undefined)\b|\{\{|\}\}|\{%|%\}"),
      "a missing value or template code in the copy"),
     (re.compile(r":\s*(?:\n\nSource:|\Z)"), "a sentence introduces a list, but the list is empty"),

@@ -15,15 +15,16 @@ from jinja2 import meta, nodes
 
 from bot.editors.problem import Problem
 from bot.housestyle import FILTERS
-from bot.rendering import Renderer
+from bot.rendering import Renderer, in_nested_set
 from bot.stories import STORIES
 from bot.stories.settings import VARIANTS, StorySettings
 from bot.template_errors import closest, describe_syntax, did_you_mean
 
 # What every template, partials included, gets whatever the story (bot.stories.story_meta).
 COMMON_VARIABLES = frozenset(
-    ("patch", "week_ending", "week_start", "previous_week_ending", "published", "is_latest_week")
-)
+    ("patch", "week_ending", "week_start", "previous_week_ending", "published", "is_latest_week",
+     "provisional_areas")
+)  # fmt: skip
 # What a story's snippets may use when the example week gave no variables to compare with.
 ANY_STORY_VARIABLES = COMMON_VARIABLES | {"areas", "top_area"}
 # Fields editors reach for by another name: area.council is area.ltla_name.
@@ -159,6 +160,8 @@ def template_problems(
     folder = renderer.templates_dir
     problems: list[Problem] = []
     for path in sorted(folder.rglob("*.j2")):
+        if in_nested_set(folder, path):
+            continue  # another data's templates: checked against that data
         relative = path.relative_to(folder).as_posix()
         story = path.stem if path.parent == folder else None  # partials are shared
         if story is not None and story not in STORIES:

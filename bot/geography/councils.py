@@ -8,6 +8,8 @@ Yorkshire); the two pairs PHE published together are split again by their neighb
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 
 from bot.cases import Level
@@ -35,6 +37,16 @@ SPLIT = {
     ("E09000012", "Hackney"): ("E09000001", "City of London", ("E02000001",)),
     ("E06000052", "Cornwall"): ("E06000053", "Isles of Scilly", ("E02006781",)),
 }
+
+
+def predecessors() -> dict[str, dict[str, str]]:
+    """Each council formed from districts merged since 2019: its code -> {district code: the
+    district's name}, as data published before the merger names them."""
+    names = lookup().drop_duplicates("ltla_code").set_index("ltla_code")["ltla_name"]
+    return {
+        code: {district: str(names[district]) for district in districts}
+        for (code, _name), districts in MERGED.items()
+    }
 
 
 def _split(msoas: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
@@ -70,10 +82,24 @@ def _merge(msoas: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str, ...]
     return msoas, aliases
 
 
-@register_geography(NAME)
-def load() -> Geography:
+@functools.cache
+def _today() -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
+    """The MSOA lookup with today's councils, and the old names a patch may use."""
     split, combined = _split(lookup())
     merged, old_names = _merge(split)
+    return merged, {**combined, **old_names}
+
+
+def neighbourhood_councils() -> pd.DataFrame:
+    """Every MSOA with today's council (``area_code``, ``ltla_code``, ``ltla_name``): how a
+    council map draws a council, as the neighbourhoods that make it up."""
+    neighbourhoods: pd.DataFrame = _today()[0][["area_code", "ltla_code", "ltla_name"]]
+    return neighbourhoods
+
+
+@register_geography(NAME)
+def load() -> Geography:
+    merged, old_names = _today()
     councils = (
         merged.groupby(
             ["ltla_code", "ltla_name", "utla_code", "utla_name", "region_code", "region_name"],
@@ -83,7 +109,5 @@ def load() -> Geography:
         .assign(area_code=lambda table: table["ltla_code"], area_name=lambda t: t["ltla_name"])
     )
     # A county name that is now a council's own name resolves to the council itself.
-    aliases = {
-        k: v for k, v in {**combined, **old_names}.items() if k not in set(councils["ltla_name"])
-    }
+    aliases = {k: v for k, v in old_names.items() if k not in set(councils["ltla_name"])}
     return Geography(NAME, Level.COUNCIL, councils, aliases)

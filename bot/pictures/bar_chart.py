@@ -16,13 +16,14 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from bot.pictures.colours import (
+    CASES,
     EDGE_COLOUR,
     INK,
     MINUS,
     MUTED,
     RULE,
-    SOURCE,
     SUPPRESSED_COLOUR,
+    Palette,
     colour_label,
     colour_order,
     fill_colour,
@@ -69,6 +70,7 @@ class BarChart:
     marks: list[Mark]
     leftwards: bool  # bars run left from zero, with the names on the right
     hidden: int  # listed areas not drawn, said in the footer
+    palette: Palette = CASES  # the data's colours and source
 
 
 def chart_height(bars: int) -> int:
@@ -82,7 +84,7 @@ def draw_bar_chart(chart: BarChart) -> bytes:
     shown = chart.bars[:CHART_MAX_BARS]
     figure = new_figure(CHART_WIDTH, chart_height(len(shown)))
     ax, names, span = _bar_axes(figure, shown, chart)
-    _draw_bars(ax, shown, names, chart.leftwards, span)
+    _draw_bars(ax, shown, names, chart, span)
     ax.set_xlabel(chart.x_label, color=MUTED, fontsize=12, labelpad=8)
     for position, bar in enumerate(shown):
         ax.annotate(
@@ -96,9 +98,13 @@ def draw_bar_chart(chart: BarChart) -> bytes:
         ax.set_ylim(len(shown) - 0.4, -1.3)  # a free row at the top for the label
 
     header(figure, chart.title, chart.subtitle)
-    used = sorted({fill_colour(b.status, b.rate) for b in shown}, key=colour_order)
-    legend(figure, [(colour_label(c), c, None) for c in used], "Rate per 100,000:")
-    lines = [SOURCE]
+    palette = chart.palette
+    used = sorted(
+        {fill_colour(b.status, b.rate, palette) for b in shown},
+        key=lambda colour: colour_order(colour, palette),
+    )
+    legend(figure, [(colour_label(c, palette), c, None) for c in used], palette.key_title)
+    lines = [palette.source]
     if chart.hidden > 0:
         lines.insert(
             0, f"Showing the first {len(shown)} areas; {chart.hidden} more tied with the last."
@@ -130,11 +136,12 @@ def _bar_axes(figure: Figure, shown: list[Bar], chart: BarChart) -> tuple[Axes, 
     return ax, names, span
 
 
-def _draw_bars(ax: Axes, shown: list[Bar], names: list[str], leftwards: bool, span: float) -> None:
+def _draw_bars(ax: Axes, shown: list[Bar], names: list[str], chart: BarChart, span: float) -> None:
     """The bars from a marked zero out to at most ``span``, the names beside them and the
     value axis below."""
+    leftwards = chart.leftwards
     positions = np.arange(len(shown))
-    colours = [fill_colour(b.status, b.rate) for b in shown]
+    colours = [fill_colour(b.status, b.rate, chart.palette) for b in shown]
     ax.barh(
         positions, [b.value for b in shown], height=0.72, color=colours,
         edgecolor=[EDGE_COLOUR if c == SUPPRESSED_COLOUR else c for c in colours],

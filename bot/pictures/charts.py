@@ -18,12 +18,16 @@ from typing import Any
 
 from bot import housestyle
 from bot.pictures.bar_chart import Bar, BarChart, Mark, draw_bar_chart
-from bot.pictures.colours import DASH, MINUS
+from bot.pictures.colours import CASES, DASH, MINUS, Palette
 from bot.pictures.drawing import Picture, picture_filename, shorten
 from bot.pictures.sizes import ALT_TEXT_LIMIT, CHART_MAX_BARS
 from bot.stories import Draft
 
 Area = Mapping[str, Any]  # an area as a story's facts list it (``bot.stories``)
+
+
+def _area_label(area: Area) -> str:
+    return f"{area['area_name']}, {area['ltla_name']}"
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,7 @@ class ChartSpec:
     alt_end: str  # how the alt text ends (when it gives no patch average)
     marks_average: bool = False  # the patch average and the threshold drawn, the average said
     leftwards: bool = False  # bars run left from zero, with the names on the right
+    area_label: Callable[[Area], str] = _area_label  # a bar's name: "Area, Council"
 
 
 def _rate_said(area: Area) -> str:
@@ -90,6 +95,68 @@ def _change_spec(word: str, direction: str, leftwards: bool) -> ChartSpec:
     )
 
 
+def _council(area: Area) -> str:
+    """A council-level area is its council: named once."""
+    return str(area["area_name"])
+
+
+def _deaths_rate_note(area: Area) -> str:
+    deaths = area.get("cases")
+    counted = housestyle.counted(deaths, "death", digits=True) if deaths is not None else ""
+    return _rate_said(area) + (f"  ({counted})" if counted else "")
+
+
+def _deaths_change_note(area: Area) -> str:
+    change = int(area["change"])
+    before, now = area.get("previous_cases"), area.get("cases")
+    span = f"  ({before:,} → {now:,} deaths)" if before is not None and now is not None else ""
+    return f"{change:+,}".replace("-", MINUS) + span
+
+
+def _deaths_change_said(area: Area, direction: str) -> str:
+    """The change and this week's deaths: "up 3 to 4", "down 4 to none"."""
+    now = area.get("cases")
+    change = housestyle.num(abs(int(area["change"])))
+    return f"{direction} {change} to {housestyle.num(now) if now else 'none'}"
+
+
+def _deaths_change_spec(word: str, direction: str, leftwards: bool) -> ChartSpec:
+    """The chart of the deaths ``largest_rises`` (``word`` "rise") or ``largest_falls``."""
+    return ChartSpec(
+        value="change",
+        note=_deaths_change_note,
+        said=functools.partial(_deaths_change_said, direction=direction),
+        title=f"Largest {word}s in Covid-19 deaths, week beginning {{week_start_year}}",
+        subtitle="{patch}: change in deaths registered on the week before.\n"
+        "Bars are coloured by the council's death rate this week.",
+        x_label="Change in deaths: week beginning {week_start} against the week before",
+        alt_first=f"Bar chart: {{area}} had the largest {word} in Covid-19 deaths registered in "
+        "the week beginning {week_start}, {figure}",
+        alt_end="; bars are coloured by this week's deaths per 100,000 people.",
+        leftwards=leftwards,
+        area_label=_council,
+    )
+
+
+# UKHSA's deaths by council: the same charts, in words for deaths, one bar per council.
+DEATH_CHART_SPECS: dict[str, ChartSpec] = {
+    "highest_rates": ChartSpec(
+        value="rate",
+        note=_deaths_rate_note,
+        said=_rate_said,
+        title="Highest Covid-19 death rates, week beginning {week_start_year}",
+        subtitle="{patch}: the councils with the most deaths registered per 100,000 people",
+        x_label="Deaths per 100,000 people registered in the week beginning {week_start}",
+        alt_first="Bar chart: {area} has the highest death rate in the week beginning "
+        "{week_start}, {figure} deaths per 100,000 people",
+        alt_end=".",
+        marks_average=True,
+        area_label=_council,
+    ),
+    "largest_rises": _deaths_change_spec("rise", "up", leftwards=False),
+    "largest_falls": _deaths_change_spec("fall", "down", leftwards=True),
+}
+
 CHART_SPECS: dict[str, ChartSpec] = {
     "highest_rates": ChartSpec(
         value="rate",
@@ -109,15 +176,19 @@ CHART_SPECS: dict[str, ChartSpec] = {
 
 
 def story_chart(
-    draft: Draft, spec: ChartSpec | None, patch_name: str, week_ending: dt.date
+    draft: Draft,
+    spec: ChartSpec | None,
+    patch_name: str,
+    week_ending: dt.date,
+    palette: Palette = CASES,
 ) -> Picture | None:
-    """A bar chart of the areas ``draft`` lists, as ``spec`` says; None for a story without a
-    chart (no spec) or without an area to chart."""
+    """A bar chart of the areas ``draft`` lists, as ``spec`` says, in the data's ``palette``;
+    None for a story without a chart (no spec) or without an area to chart."""
     areas: list[Area] = list(draft.facts.get("areas") or [])
     if spec is None or not areas:
         return None
     bars = [
-        Bar(_area_label(a), float(a[spec.value]), a.get("rate"), a["status"], spec.note(a))
+        Bar(spec.area_label(a), float(a[spec.value]), a.get("rate"), a["status"], spec.note(a))
         for a in areas
         if a.get(spec.value) is not None
     ]
@@ -133,6 +204,7 @@ def story_chart(
         marks=_marks(draft.facts, bars) if spec.marks_average else [],
         leftwards=spec.leftwards,
         hidden=len(areas) - min(len(bars), CHART_MAX_BARS),
+        palette=palette,
     )
     return Picture(
         draft.story,
@@ -143,16 +215,15 @@ def story_chart(
     )
 
 
-def _area_label(area: Area) -> str:
-    return f"{area['area_name']}, {area['ltla_name']}"
-
-
 def _wording(facts: Mapping[str, Any], patch_name: str, week_ending: dt.date) -> dict[str, str]:
     """What a spec's templates fill in, but for the area (see ``ChartSpec``)."""
     least = facts.get("min_previous_cases")
+    week_start = week_ending - dt.timedelta(days=6)
     return {
         "week": housestyle.uk_date(week_ending),
         "week_year": housestyle.uk_date(week_ending, year=True),
+        "week_start": housestyle.uk_date(week_start),
+        "week_start_year": housestyle.uk_date(week_start, year=True),
         "patch": patch_name,
         "least_before": (
             f", of areas with at least {housestyle.counted(least, 'case')} the week before"
@@ -181,8 +252,8 @@ def _alt_text(
     spec: ChartSpec, facts: Mapping[str, Any], areas: list[Area], words: dict[str, str]
 ) -> str:
     first = areas[0]
-    lead = spec.alt_first.format(area=_area_label(first), figure=spec.said(first), **words)
-    rest = [f"{_area_label(a)} ({spec.said(a)})" for a in areas[1:]]
+    lead = spec.alt_first.format(area=spec.area_label(first), figure=spec.said(first), **words)
+    rest = [f"{spec.area_label(a)} ({spec.said(a)})" for a in areas[1:]]
     average = facts.get("patch_average") if spec.marks_average else None
     if average is not None:
         return _alt_list(lead, rest, f"; the patch average is {housestyle.rate(average)}.")

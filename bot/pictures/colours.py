@@ -1,7 +1,8 @@
 """The colours of the pictures: the rate bands of PHE's dashboard map, and the inks around them.
 
-``BANDS`` is the one band table: everything that colours an area (map or bar) goes through
-``fill_colour``.
+``BANDS`` is the one band table for cases, ``DEATH_BANDS`` the one for UKHSA's deaths; each is
+part of a ``Palette`` (``CASES``, ``DEATHS``), and everything that colours an area (map or bar)
+goes through ``fill_colour`` with its data's palette.
 """
 
 from __future__ import annotations
@@ -15,14 +16,18 @@ DASH, MINUS = "\u2013", "\u2212"  # typographic en dash and minus sign, for the 
 class Band:
     """A band of the rate per 100,000 people in seven days: ``low <= rate < high``."""
 
-    low: int
-    high: int | None  # None: no upper limit
+    low: float
+    high: float | None  # None: no upper limit
     colour: str
+    step: float = 1  # the rates' precision: a band's top is ``high - step`` ("10-49", "1-1.9")
 
     @property
     def label(self) -> str:
-        """How a legend shows it: "10-49" (with an en dash), "800+"."""
-        return f"{self.low:,}+" if self.high is None else f"{self.low:,}{DASH}{self.high - 1:,}"
+        """How a legend shows it: "10-49" (with an en dash), "800+", "0" (a band of one value)."""
+        if self.high is None:
+            return f"{self.low:,}+"
+        top = _shown(self.high - self.step)
+        return _shown(self.low) if top == _shown(self.low) else f"{_shown(self.low)}{DASH}{top}"
 
     @property
     def words(self) -> str:
@@ -30,8 +35,14 @@ class Band:
         if self.high is None:
             return f"at {self.low:,} or more"
         if self.low == 0:
-            return f"below {self.high:,}"
-        return f"at {self.low:,} to {self.high - 1:,}"
+            return f"below {_shown(self.high)}"
+        return f"at {_shown(self.low)} to {_shown(self.high - self.step)}"
+
+
+def _shown(number: float) -> str:
+    """A band's limit as printed: 10, 1,000, 0.5 (one decimal at most)."""
+    rounded = round(number, 1)
+    return f"{int(rounded):,}" if rounded == int(rounded) else f"{rounded:,.1f}"
 
 
 # THE band table: the bands and colours of PHE's coronavirus dashboard MSOA map (autumn 2020),
@@ -58,38 +69,64 @@ EDGE_COLOUR = "#8c8c8c"  # outlines of white (suppressed) and hatched (no data) 
 COUNCIL_LINE = "#262626"  # council boundaries on the map
 
 SOURCE = "Source: Public Health England; ONS mid-2019 population"
+# Weekly Covid-19 deaths per 100,000 people by council are small: most councils none or one.
+DEATH_BANDS: tuple[Band, ...] = (
+    Band(0, 0.1, "#e0e543", 0.1),  # yellow: no deaths
+    Band(0.1, 1, "#74bb68", 0.1),  # light green
+    Band(1, 2, "#399384", 0.1),  # teal green
+    Band(2, 4, "#2067ab", 0.1),  # blue
+    Band(4, 8, "#12407f", 0.1),  # dark blue
+    Band(8, None, "#53084a", 0.1),  # purple
+)
+DEATHS_SOURCE = (
+    "Source: UK Health Security Agency; Office for National Statistics; ONS mid-2019 population"
+)
+
+
+@dataclass(frozen=True)
+class Palette:
+    """How the pictures colour and credit one kind of data: its bands, the key's title, the
+    source line."""
+
+    bands: tuple[Band, ...]
+    key_title: str
+    source: str
+
+
+CASES = Palette(BANDS, "Rate per 100,000:", SOURCE)
+DEATHS = Palette(DEATH_BANDS, "Deaths per 100,000:", DEATHS_SOURCE)
 BOUNDARY_SOURCE = (
     "Boundaries: ONS Open Geography, MSOA 2011 (OGL v3.0); "
     "contains OS data © Crown copyright and database right"
 )
 
 
-def band_for(rate: float) -> Band:
+def band_for(rate: float, palette: Palette = CASES) -> Band:
     """The band a rate per 100,000 falls in."""
-    for band in reversed(BANDS):
+    for band in reversed(palette.bands):
         if rate >= band.low:
             return band
-    return BANDS[0]
+    return palette.bands[0]
 
 
-def fill_colour(status: str, rate: float | None) -> str:
+def fill_colour(status: str, rate: float | None, palette: Palette = CASES) -> str:
     """An area's colour: its rate's band, white when suppressed, grey with no figures."""
     if status == "suppressed":
         return SUPPRESSED_COLOUR
     if rate is None or status != "reported":
         return NO_DATA_COLOUR
-    return band_for(rate).colour
+    return band_for(rate, palette).colour
 
 
-def colour_order(colour: str) -> int:
+def colour_order(colour: str, palette: Palette = CASES) -> int:
     """Where a fill colour comes in a key: the bands from low to high, then white, then grey."""
-    order = [band.colour for band in BANDS] + [SUPPRESSED_COLOUR, NO_DATA_COLOUR]
+    order = [band.colour for band in palette.bands] + [SUPPRESSED_COLOUR, NO_DATA_COLOUR]
     return order.index(colour)
 
 
-def colour_label(colour: str) -> str:
+def colour_label(colour: str, palette: Palette = CASES) -> str:
     """How a key names a fill colour: its band's label, or what white and grey mean."""
-    for band in BANDS:
+    for band in palette.bands:
         if band.colour == colour:
             return band.label
     return SUPPRESSED_LABEL if colour == SUPPRESSED_COLOUR else NO_DATA_LABEL

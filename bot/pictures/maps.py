@@ -16,6 +16,7 @@ from bot.pictures.boundaries import Boundaries, boundaries, council_lines
 from bot.pictures.colours import (
     BANDS,
     BOUNDARY_SOURCE,
+    CASES,
     CONTEXT_COLOUR,
     COUNCIL_LINE,
     DASH,
@@ -24,6 +25,7 @@ from bot.pictures.colours import (
     SOURCE,
     SUPPRESSED_COLOUR,
     Band,
+    Palette,
     fill_colour,
 )
 from bot.pictures.drawing import (
@@ -46,26 +48,10 @@ MAP_STORY = "patch_map"  # what a map's ``Picture.story`` and file name say
 def patch_map(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> Picture:
     """A map of every MSOA of the patch coloured by its rate band in the week's ``table``
     (``bot.rules.patch_week``), with council boundaries and names, legend and source."""
-    geo = boundaries()
-    table = table[table["area_code"].isin(geo.codes)]
+    table = table[table["area_code"].isin(boundaries().codes)]
     if table.empty:
         raise ValueError(f"no boundaries for the areas of {patch.name}")
-    codes = [str(code) for code in table["area_code"]]
-    frame = map_frame(codes)
-    figure = new_figure(*frame.size)
-    ax = figure.add_axes(frame.rect)
-    ax.set_axis_off()
-    ax.set_xlim(*frame.lon)
-    ax.set_ylim(*frame.lat)
-
-    _draw_surroundings(ax, geo, frame, set(codes))
-    rates = [None if pd.isna(r) else float(r) for r in table["rate"]]
-    fills = [fill_colour(str(s), r) for s, r in zip(table["status"], rates, strict=True)]
-    _draw_areas(ax, geo, codes, fills)
-    council_of = dict(zip(codes, (str(name) for name in table["ltla_name"]), strict=True))
-    _draw_council_lines(ax, geo, council_of)
-    name_councils(figure, ax, geo, council_of, frame)
-
+    figure, fills = draw_msoas(table, CASES, outlined=True)
     title = _frame_map(figure, patch, week_ending, fills)
     return Picture(
         MAP_STORY,
@@ -76,7 +62,29 @@ def patch_map(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> Pictur
     )
 
 
-def _draw_surroundings(ax: Axes, geo: Boundaries, frame: MapFrame, ours: set[str]) -> None:
+def draw_msoas(table: pd.DataFrame, palette: Palette, outlined: bool) -> tuple[Figure, list[str]]:
+    """A map figure framed on the MSOAs of ``table`` (``area_code``, ``ltla_name``, ``status``,
+    ``rate``), England around them in grey, each coloured by its band, council boundaries and
+    names on top; and the fill of each MSOA."""
+    geo = boundaries()
+    codes = [str(code) for code in table["area_code"]]
+    frame = map_frame(codes)
+    figure = new_figure(*frame.size)
+    ax = figure.add_axes(frame.rect)
+    ax.set_axis_off()
+    ax.set_xlim(*frame.lon)
+    ax.set_ylim(*frame.lat)
+    draw_surroundings(ax, geo, frame, set(codes))
+    rates = [None if pd.isna(r) else float(r) for r in table["rate"]]
+    fills = [fill_colour(str(s), r, palette) for s, r in zip(table["status"], rates, strict=True)]
+    draw_areas(ax, geo, codes, fills, outlined)
+    council_of = dict(zip(codes, (str(name) for name in table["ltla_name"]), strict=True))
+    draw_council_lines(ax, geo, council_of)
+    name_councils(figure, ax, geo, council_of, frame)
+    return figure, fills
+
+
+def draw_surroundings(ax: Axes, geo: Boundaries, frame: MapFrame, ours: set[str]) -> None:
     """England around the patch, in pale grey, for context."""
     around = [code for code in geo.within(frame.lon, frame.lat) if code not in ours]
     ax.add_collection(
@@ -87,13 +95,17 @@ def _draw_surroundings(ax: Axes, geo: Boundaries, frame: MapFrame, ours: set[str
     )  # fmt: skip
 
 
-def _draw_areas(ax: Axes, geo: Boundaries, codes: list[str], fills: list[str]) -> None:
-    """The patch's MSOAs in their fills: band colours outlined in white, then the white
-    (suppressed) and hatched grey (no figures) ones, outlined in grey so they show."""
+def draw_areas(
+    ax: Axes, geo: Boundaries, codes: list[str], fills: list[str], outlined: bool = True
+) -> None:
+    """The patch's MSOAs in their fills: band colours outlined in white (unless a council map
+    draws each council as its MSOAs, ``outlined`` False), then the white (suppressed) and
+    hatched grey (no figures) ones, outlined in grey so they show."""
     banded = [i for i, fill in enumerate(fills) if fill not in (SUPPRESSED_COLOUR, NO_DATA_COLOUR)]
     white = [i for i, fill in enumerate(fills) if fill == SUPPRESSED_COLOUR]
     grey = [i for i, fill in enumerate(fills) if fill == NO_DATA_COLOUR]
-    layers = ((banded, "white", 0.4, None), (white, EDGE_COLOUR, 0.5, None),
+    layers = ((banded, "white" if outlined else "face", 0.4, None),
+              (white, EDGE_COLOUR, 0.5, None),
               (grey, EDGE_COLOUR, 0.5, "///"))  # fmt: skip
     for chosen, edge, width, hatch in layers:
         if chosen:
@@ -105,7 +117,7 @@ def _draw_areas(ax: Axes, geo: Boundaries, codes: list[str], fills: list[str]) -
             )  # fmt: skip
 
 
-def _draw_council_lines(ax: Axes, geo: Boundaries, council_of: dict[str, str]) -> None:
+def draw_council_lines(ax: Axes, geo: Boundaries, council_of: dict[str, str]) -> None:
     """Council boundaries and the patch's edge: a dark line on a white casing, so they show
     on every colour."""
     inner, edge = council_lines(geo, council_of)
@@ -137,11 +149,25 @@ def _frame_map(figure: Figure, patch: Patch, week_ending: dt.date, fills: list[s
     return title
 
 
-def _band_counts(table: pd.DataFrame) -> list[tuple[Band, int]]:
+def band_parts(table: pd.DataFrame, palette: Palette, unit: str) -> list[str]:
+    """How alt text counts the areas in each band, highest first: "two at 100 to 199 cases per
+    100,000 people", "four below 10"."""
+    parts = [
+        f"{housestyle.num(count)} {band.words}"
+        for band, count in reversed(band_counts(table, palette))
+        if count
+    ]
+    if parts:
+        parts[0] += f" {unit} per 100,000 people"
+    return parts
+
+
+def band_counts(table: pd.DataFrame, palette: Palette = CASES) -> list[tuple[Band, int]]:
+    """How many areas of the table are in each of the palette's bands."""
     reported = table[(table["status"] == "reported") & table["rate"].notna()]
     rates = reported["rate"].astype("float64").to_numpy()
     counts = []
-    for band in BANDS:
+    for band in palette.bands:
         inside = rates >= band.low
         if band.high is not None:
             inside &= rates < band.high
@@ -163,13 +189,7 @@ def _map_alt_text(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> st
             f"{housestyle.num(total)} had 0 to 2 cases, so Public Health England suppressed "
             "every count; all are white."
         )
-    parts = [
-        f"{housestyle.num(count)} {band.words}"
-        for band, count in reversed(_band_counts(table))
-        if count
-    ]
-    if parts:
-        parts[0] += " cases per 100,000 people"
+    parts = band_parts(table, CASES, "cases")
     if suppressed:
         parts.append(f"{housestyle.num(suppressed)} suppressed (0 to 2 cases)")
     if unknown:

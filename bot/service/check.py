@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING
 from bot import pipeline
 from bot.context import RunContext
 from bot.delivery import DeliveryReport, alert, target_for
+from bot.desks import Desk
 from bot.errors import PatchbotError
 from bot.logs import kv, step, uk_time
 from bot.service.schedule import now_uk
 from bot.settings import Settings
-from bot.sources import DEFAULT_SOURCE, NoDataError, RawData
-from bot.state import EventKind, Journal, Ledger, Release
+from bot.sources import DEFAULT_SOURCE, NoDataError, RawData, profile_of
+from bot.state import DEFAULT_DESK, EventKind, Journal, Ledger, Release
 
 if TYPE_CHECKING:
     from bot.cases import CaseData
@@ -104,19 +105,22 @@ class Fetched:
 
 
 class Checker:
-    """Checks of one source for one patch, recorded in the state directory's journal."""
+    """Checks of one desk's source for its patch, recorded in the state directory's journal.
+    Given settings rather than a desk, the desk is the one of the ordinary settings."""
 
-    def __init__(self, settings: Settings, stop: threading.Event | None = None) -> None:
-        self.settings = settings
+    def __init__(self, desk: Desk | Settings, stop: threading.Event | None = None) -> None:
+        self.desk = desk if isinstance(desk, Desk) else Desk(DEFAULT_DESK, desk)
+        self.settings = settings = self.desk.settings
         self.stop = stop or threading.Event()
         pipeline.require_slack_token(settings, "run")
-        self.context = RunContext.build(settings)
+        self.context = RunContext.for_desk(self.desk)
         self.patch = self.context.patch
         self.source = settings.source or DEFAULT_SOURCE
+        self.publisher = profile_of(self.context.source).publisher  # "PHE", "UKHSA"
 
     def journal(self) -> Journal:
         """A connection for the calling thread (jobs run in the scheduler's worker threads)."""
-        return Journal(self.settings.state_dir)
+        return Journal(self.settings.state_dir, self.desk.name)
 
     def check(self) -> Check:
         """Look at the source once; validate, draft and post a release newer than the last
@@ -126,9 +130,11 @@ class Checker:
             alert_bad_data = self._record(journal, result)
             last_good = journal.last_release(self.patch.name)
         problem = result.outcome in FAILED or result.outcome == CheckOutcome.KEPT or result.failed
+        desk = {"desk": self.desk.name} if self.desk.explicit else {}
         step(
             "check",
             logging.WARNING if problem else logging.INFO,
+            **desk,
             source=self.source,
             patch=self.patch.name,
             outcome=result.outcome,
@@ -136,10 +142,7 @@ class Checker:
         )
         if alert_bad_data:
             self.alert(self._bad_data_text(result.detail, last_good))
-        if result.failed:
-            lines = "\n".join(f"• {story}: {why}" for story, why in result.failed)
-            self.alert(f":warning: Patchbot could not draft these stories:\n{lines}")
-        return result
+        return result  # stories that failed to draft: delivery told ops, once a day
 
     def _check(self, journal: Journal) -> Check:
         try:
@@ -167,7 +170,7 @@ class Checker:
     def _fetch(self, journal: Journal) -> Fetched:
         """The source's data, unless it has none or it is a file already processed."""
         try:  # each check is a run of its own: templates mended since are read again
-            self.context = RunContext.build(self.settings)
+            self.context = RunContext.for_desk(self.desk)
             raw = pipeline.fetch(self.context)
         except NoDataError:
             raise _Done(
@@ -222,11 +225,11 @@ class Checker:
     def _deliver(self, drafts: DraftSet) -> DeliveryReport:
         # A wrong token or channel fails the whole delivery (which has alerted ops).
         with (
-            Ledger(self.settings.state_dir) as ledger,
+            Ledger(self.settings.state_dir, self.desk.name) as ledger,
             _settles_errors_as(CheckOutcome.POST_FAILED),
         ):
             report = pipeline.deliver_drafts(
-                self.settings, self.context, drafts, ledger, stop=self.stop.is_set
+                self.desk, self.context, drafts, ledger, stop=self.stop.is_set
             )
         step(
             "post",

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import threading
 
+from bot.desks import Desk
 from bot.errors import PatchbotError
 from bot.logs import UK, kv, step
 from bot.service.check import Checker, CheckOutcome
@@ -23,12 +24,14 @@ log = logging.getLogger(__name__)
 
 
 class Service(Checker):
-    """The daily job and the single check it is made of, for one patch and source."""
+    """The daily job and the single check it is made of, for one desk (its patch, source and
+    schedule)."""
 
-    def __init__(self, settings: Settings, stop: threading.Event | None = None) -> None:
+    def __init__(self, desk: Desk | Settings, stop: threading.Event | None = None) -> None:
+        settings = desk.settings if isinstance(desk, Desk) else desk
         self.schedule = Schedule.of(settings)  # a bad schedule is refused before anything else
         self.trigger = self.schedule.trigger()
-        super().__init__(settings, stop)
+        super().__init__(desk, stop)
 
     def daily_job(self) -> CheckOutcome:
         """The scheduled job; never raises, so one bad day cannot stop the service."""
@@ -122,7 +125,7 @@ class Service(Checker):
             else "No release has been processed yet."
         )
         text = (
-            f":hourglass: Patchbot: no new PHE data today ({day:%A %-d %B %Y}) for "
+            f":hourglass: Patchbot: no new {self.publisher} data today ({day:%A %-d %B %Y}) for "
             f"{self.patch.name}. Checked {self.source} {checks} "
             f"{'time' if checks == 1 else 'times'} until {self.schedule.poll_until:%H:%M} UK "
             f"time; nothing was posted. {latest}"

@@ -13,7 +13,8 @@ Design choices:
   ignored), and would know only that a fire time was missed, not whether the day's work was
   done.
 - One service per state directory: the state lock (``bot.state.lock``), held for the life of
-  the process.
+  the process. It serves every desk (``bot.desks``): one job per desk, each on its own
+  schedule, all on the one ledger.
 - Stopping: SIGTERM/SIGINT only set an event. A watcher thread then shuts the scheduler down,
   waiting for a running job; the job stops polling at once and delivery finishes the story
   being posted and leaves the rest pending in the ledger, so the next run sends them.
@@ -25,6 +26,7 @@ import contextlib
 import threading
 from typing import Any
 
+from bot.desks import Desk, load_desks
 from bot.logs import UK, step
 from bot.service.check import Check
 from bot.service.daily import Service
@@ -35,48 +37,35 @@ from bot.state import state_lock
 JOB_ID = "daily"
 
 
-def run_once(settings: Settings, stop: threading.Event | None = None) -> Check:
-    """``patchbot run --once``: one check now (post if new), under the state lock."""
-    service = Service(settings, stop)
+def run_once(settings: Settings, stop: threading.Event | None = None) -> list[tuple[Desk, Check]]:
+    """``patchbot run --once``: one check now for every desk (post if new), under the state
+    lock."""
+    services = [Service(desk, stop) for desk in load_desks(settings)]
     with state_lock(settings.state_dir):
-        step("start", mode="once", state_dir=settings.state_dir, source=service.source)
-        return service.check()
+        results = []
+        for service in services:
+            step("start", mode="once", desk=service.desk.name, state_dir=settings.state_dir,
+                 source=service.source)  # fmt: skip
+            results.append((service.desk, service.check()))
+        return results
 
 
 def serve(settings: Settings, stop: threading.Event) -> None:
-    """``patchbot run``: the schedule, until ``stop`` is set (SIGTERM/SIGINT)."""
+    """``patchbot run``: every desk's schedule, until ``stop`` is set (SIGTERM/SIGINT). Each
+    desk's daily job runs in a worker thread of its own, so one desk polling for its release
+    never holds another up."""
     from apscheduler.events import EVENT_SCHEDULER_STARTED
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    service = Service(settings, stop)
+    services = [Service(desk, stop) for desk in load_desks(settings)]
     with state_lock(settings.state_dir):
-        now = now_uk()
-        catch_up = service.missed_today(now)
         scheduler = BlockingScheduler(timezone=UK)
-        first: dict[str, Any] = {"next_run_time": now} if catch_up else {}
-        scheduler.add_job(
-            service.daily_job,
-            service.trigger,
-            id=JOB_ID,
-            name="patchbot daily check",
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=service.schedule.grace_seconds,
-            **first,
-        )
+        for service in services:
+            _add_job(scheduler, service, settings)
         watcher = threading.Thread(
             target=_shut_down_when_stopped, args=(scheduler, stop), name="patchbot-stop"
         )
         scheduler.add_listener(lambda _event: watcher.start(), EVENT_SCHEDULER_STARTED)
-        step(
-            "start",
-            state_dir=settings.state_dir,
-            source=service.source,
-            patch=service.patch.name,
-            schedule=service.schedule.describe(),
-            catch_up="yes" if catch_up else "no",
-            next_run=now if catch_up else service.schedule.next_run(now) or "-",
-        )
         try:
             scheduler.start()  # returns once the watcher has shut the scheduler down
         finally:
@@ -84,6 +73,34 @@ def serve(settings: Settings, stop: threading.Event) -> None:
             if watcher.is_alive():
                 watcher.join()
     step("stop", outcome="stopped")
+
+
+def _add_job(scheduler: Any, service: Service, settings: Settings) -> None:
+    """A desk's daily job, run at once if the desk missed today's run (see above)."""
+    now = now_uk()
+    catch_up = service.missed_today(now)
+    first: dict[str, Any] = {"next_run_time": now} if catch_up else {}
+    explicit = service.desk.explicit
+    scheduler.add_job(
+        service.daily_job,
+        service.trigger,
+        id=f"{JOB_ID}:{service.desk.name}" if explicit else JOB_ID,
+        name=f"patchbot daily check ({service.desk.name})",
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=service.schedule.grace_seconds,
+        **first,
+    )
+    step(
+        "start",
+        desk=service.desk.name,
+        state_dir=settings.state_dir,
+        source=service.source,
+        patch=service.patch.name,
+        schedule=service.schedule.describe(),
+        catch_up="yes" if catch_up else "no",
+        next_run=now if catch_up else service.schedule.next_run(now) or "-",
+    )
 
 
 def _shut_down_when_stopped(scheduler: Any, stop: threading.Event) -> None:

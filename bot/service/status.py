@@ -1,10 +1,12 @@
-"""``patchbot status``: the service, its schedule, the last check and release, the stories."""
+"""``patchbot status``: the service, and for each desk its schedule, last check and release,
+stories and last errors."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from bot.delivery import label
+from bot.desks import Desk, load_desks
 from bot.logs import uk_time
 from bot.service.schedule import Schedule, now_uk
 from bot.settings import Settings
@@ -13,10 +15,32 @@ from bot.state import EventKind, Journal, Ledger, PostStatus, lock_holder
 
 def status_lines(settings: Settings, now: dt.datetime | None = None) -> list[str]:
     now = now or now_uk()
-    schedule = Schedule.of(settings)
+    desks = load_desks(settings)
     holder = lock_holder(settings.state_dir)
+    lines = [
+        f"state:         {settings.state_dir}",
+        f"service:       {f'running (pid {holder})' if holder else 'not running'}",
+    ]
+    for desk in desks:
+        if not desk.explicit:
+            lines += _desk_lines(desk, now)
+            continue
+        patch = desk.settings.patch or "(no patch)"
+        if desk.patch_name:
+            patch += f' ("{desk.patch_name}" in headlines)'
+        lines.append(f"desk {desk.name}: {patch} → {desk.settings.slack_channel}")
+        lines += [f"  {line}" for line in _desk_lines(desk, now)]
+    return lines
+
+
+def _desk_lines(desk: Desk, now: dt.datetime) -> list[str]:
+    settings = desk.settings
+    schedule = Schedule.of(settings)
     next_run = schedule.next_run(now)
-    with Journal(settings.state_dir) as journal, Ledger(settings.state_dir) as ledger:
+    with (
+        Journal(settings.state_dir, desk.name) as journal,
+        Ledger(settings.state_dir, desk.name) as ledger,
+    ):
         checks = journal.events(EventKind.CHECK, 1)
         last = journal.last_release()
         today = journal.run_day(now.date().isoformat())
@@ -24,9 +48,7 @@ def status_lines(settings: Settings, now: dt.datetime | None = None) -> list[str
         counts = ledger.counts()
         pending = ledger.pending()
     lines = [
-        f"state:         {settings.state_dir}",
         f"templates:     {settings.templates_dir}",
-        f"service:       {f'running (pid {holder})' if holder else 'not running'}",
         f"schedule:      {schedule.describe()}",
         f"next run:      {uk_time(next_run) if next_run else 'never (no run days)'}",
     ]

@@ -5,6 +5,11 @@ checks and its own notion of a suppressed or missing figure, into the tidy table
 ``bot.cases``. Sources register a factory by name (``register_source``), so ``--source NAME``,
 ``PATCHBOT_SOURCE`` and the service find them without knowing any of them; a ``--source`` that
 is no registered name is a location (a URL or a file) for the ``LOCATION`` source.
+
+A source may also say, as a class attribute ``profile`` (a ``SourceProfile``), which folder of
+story templates speaks its data's language, which bundled source the templates check renders
+them with, and on which days its publisher releases; a source without one is drafted with the
+templates for PHE's cases (``profile_of``).
 """
 
 from __future__ import annotations
@@ -43,11 +48,38 @@ class HttpPolicy:
 
 
 @dataclass(frozen=True)
+class UkhsaOptions:
+    """Which series of the UKHSA data dashboard API to draft from (``bot.sources.ukhsa``)."""
+
+    api_url: str = "https://api.ukhsa-dashboard.data.gov.uk"
+    topic: str = "COVID-19"
+    metric: str = "COVID-19_deaths_ONSByWeek"  # the one COVID-19 metric published by council
+    geography_type: str = "Lower Tier Local Authority"
+
+
+@dataclass(frozen=True)
 class SourceOptions:
     """What sources may need from the settings."""
 
     http: HttpPolicy = field(default_factory=HttpPolicy)
     phe_api_url: str = "https://api.coronavirus.data.gov.uk/v2/data"
+    ukhsa: UkhsaOptions = field(default_factory=UkhsaOptions)
+
+
+@dataclass(frozen=True)
+class SourceProfile:
+    """What the stories and the service need to know about a source's kind of data."""
+
+    templates: str = ""  # the subfolder of PATCHBOT_TEMPLATES_DIR with its stories ("": itself)
+    sample: str = DEFAULT_SOURCE  # the bundled source the templates check renders them with
+    run_days: str = "mon-fri"  # when its publisher releases: the default PATCHBOT_RUN_DAYS
+    publisher: str = "PHE"  # how ops alerts name whoever publishes it ("no new PHE data")
+
+
+def profile_of(source: object) -> SourceProfile:
+    """A source's (or a source factory's) profile; PHE's cases when it declares none."""
+    profile = getattr(source, "profile", None)
+    return profile if isinstance(profile, SourceProfile) else SourceProfile()
 
 
 class Source(Protocol):
@@ -69,6 +101,23 @@ class Source(Protocol):
         """The validated tidy table, or a PatchbotError naming the first problem."""
 
 
+class BuiltinSource:
+    """What the built-in sources share: the name ``--source`` gave and the options; each
+    subclass says where its bytes come from (``fetch``) and how to read them (``parse``)."""
+
+    def __init__(self, name: str, options: SourceOptions) -> None:
+        self.name = name
+        self.options = options
+
+    @property
+    def kind(self) -> str:
+        """The registered source it is: its name, or ``LOCATION`` for a URL or a file."""
+        return self.name if self.name in SOURCES else LOCATION
+
+    def fetch(self, patch: Patch, geography: Geography) -> RawData:
+        raise NotImplementedError
+
+
 SourceFactory = Callable[[str, SourceOptions], Source]  # (--source as given, options)
 SOURCES: Registry[SourceFactory] = Registry("source")
 register_source = SOURCES.register
@@ -81,5 +130,19 @@ def open_source(spec: str | None, options: SourceOptions) -> Source:
     return factory(spec, options)
 
 
+def profiles() -> list[SourceProfile]:
+    """The profile of every registered source, each once: one per templates folder."""
+    found: dict[str, SourceProfile] = {}
+    for factory in SOURCES.values():
+        profile = profile_of(factory)
+        found.setdefault(profile.templates, profile)
+    return list(found.values())
+
+
+def run_days_for(spec: str | None) -> str:
+    """The run days of the source ``--source``/``PATCHBOT_SOURCE`` names (PHE's for a location)."""
+    return profile_of(SOURCES.get(spec or DEFAULT_SOURCE)).run_days
+
+
 # The built-in sources register themselves on import.
-from bot.sources import phe  # noqa: E402, F401
+from bot.sources import phe, ukhsa  # noqa: E402, F401

@@ -12,10 +12,10 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bot.cases import CaseData, Level, Measure
+from bot.cases import CaseData, Dataset, Level, Measure
 from bot.geography import Geography, Patch
 from bot.geography import msoa as msoa_geography
-from bot.sources import LOCATION, RawData, SourceOptions, register_source
+from bot.sources import LOCATION, BuiltinSource, RawData, register_source
 from bot.sources.phe_checks import check_consistency
 from bot.sources.phe_csv import read_rows
 
@@ -29,29 +29,26 @@ PHE_METRICS = (
 )
 
 
-class PheCsv:
+class PheCsv(BuiltinSource):
     """The parsing every PHE source shares; each subclass says where the bytes come from."""
 
     geography = msoa_geography.NAME
 
-    def __init__(self, name: str, options: SourceOptions) -> None:
-        self.name = name
-        self.options = options
-
-    def fetch(self, patch: Patch, geography: Geography) -> RawData:
-        raise NotImplementedError
-
     def parse(self, raw: RawData, geography: Geography, today: dt.date) -> CaseData:
-        return load_cases(raw, geography, today)
+        return load_cases(raw, geography, today, self.kind)
 
 
-def load_cases(raw: RawData, geography: Geography, today: dt.date) -> CaseData:
+def load_cases(
+    raw: RawData, geography: Geography, today: dt.date, source: str = BUNDLED
+) -> CaseData:
     """PHE's CSV, every field and every cross-row rule checked, as the tidy table."""
     table = read_rows(raw, today)
     check_consistency(table, raw, geography)
+    dataset = Dataset(source, "Public Health England", "COVID-19", PHE_METRICS[0], "MSOA")
     return CaseData(
-        table, raw.origin, raw.release, geography.population, Level.NEIGHBOURHOOD, Measure.CASES
-    )
+        table, raw.origin, raw.release, geography.population, Level.NEIGHBOURHOOD,
+        Measure.CASES, dataset,
+    )  # fmt: skip
 
 
 @register_source(BUNDLED)

@@ -12,9 +12,11 @@ from bot.state.ledger import (
     content_hash,
 )
 from bot.state.lock import lock_holder, state_lock
+from bot.state.schema import DEFAULT_DESK
 from bot.state.store import default_state_dir
 
 __all__ = [
+    "DEFAULT_DESK",
     "Event",
     "EventKind",
     "Journal",

@@ -4,7 +4,8 @@ deciding what is new.
 *Events* are its checks, errors and bad-data alerts; *releases* are the data releases it
 processed (by a hash of their raw bytes, so an identical re-publication is not new); *runs* are
 its daily jobs, one per UK day, so a run stopped half-way is resumed the same day and a
-finished one is not repeated.
+finished one is not repeated; *alerts* are the problems told to the ops channel, so each is told
+once a day, not once a run. Every row belongs to one desk.
 """
 
 from __future__ import annotations
@@ -22,36 +23,10 @@ class EventKind(StrEnum):
     BAD_DATA = "bad-data"  # a data problem ops were alerted to (once per problem)
 
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY,
-    at TEXT NOT NULL,
-    kind TEXT NOT NULL,             -- check | error | bad-data
-    detail TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS releases (  -- data releases `patchbot run` has processed
-    id INTEGER PRIMARY KEY,
-    patch TEXT NOT NULL,
-    source TEXT NOT NULL,
-    week_ending TEXT NOT NULL,      -- the newest week in the data
-    release TEXT NOT NULL,          -- the source's own date stamp; '' when it gave none
-    content_hash TEXT NOT NULL,     -- of the raw bytes: an identical re-publication is not new
-    outcome TEXT NOT NULL,          -- posted | unchanged | partial (a story failed to draft)
-    processed_at TEXT NOT NULL,
-    UNIQUE (patch, content_hash)
-);
-CREATE TABLE IF NOT EXISTS runs (   -- `patchbot run`'s daily job, one row per day (UK date)
-    day TEXT PRIMARY KEY,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,               -- NULL: still polling, or stopped part-way (resumable)
-    outcome TEXT
-);
-"""
-
-
 @dataclass(frozen=True)
 class Release:
     id: int
+    desk: str
     patch: str
     source: str
     week_ending: str
@@ -74,35 +49,36 @@ class RunDay(NamedTuple):
 
 
 class Journal(Store):
-    """Events, releases and runs: ``with Journal(state_dir) as journal: ...``."""
-
-    SCHEMA = SCHEMA
+    """One desk's events, releases, runs and alerts: ``with Journal(state_dir, desk) as j:``."""
 
     def log_event(self, kind: EventKind, detail: str) -> None:
         with self._write() as db:
             db.execute(
-                "INSERT INTO events (at, kind, detail) VALUES (?,?,?)", (now(), kind, detail)
+                "INSERT INTO events (desk, at, kind, detail) VALUES (?,?,?,?)",
+                (self.desk, now(), kind, detail),
             )
 
     def events(self, kind: EventKind, limit: int = 5) -> list[Event]:
         """The latest events of a kind, newest first."""
         rows = self.db.execute(
-            "SELECT at, detail FROM events WHERE kind=? ORDER BY id DESC LIMIT ?", (kind, limit)
+            "SELECT at, detail FROM events WHERE desk=? AND kind=? ORDER BY id DESC LIMIT ?",
+            (self.desk, kind, limit),
         )
         return [Event(row["at"], row["detail"]) for row in rows]
 
     def release(self, patch: str, digest: str) -> Release | None:
         """The processed release with these exact bytes, if any."""
         row = self.db.execute(
-            "SELECT * FROM releases WHERE patch=? AND content_hash=?", (patch, digest)
+            "SELECT * FROM releases WHERE desk=? AND patch=? AND content_hash=?",
+            (self.desk, patch, digest),
         ).fetchone()
         return Release(**dict(row)) if row else None
 
     def last_release(self, patch: str | None = None) -> Release | None:
         """The release processed last (for ``patch``, if given)."""
-        where, args = ("WHERE patch=?", (patch,)) if patch else ("", ())
+        where, args = ("AND patch=?", (self.desk, patch)) if patch else ("", (self.desk,))
         row = self.db.execute(
-            f"SELECT * FROM releases {where} ORDER BY id DESC LIMIT 1", args
+            f"SELECT * FROM releases WHERE desk=? {where} ORDER BY id DESC LIMIT 1", args
         ).fetchone()
         return Release(**dict(row)) if row else None
 
@@ -111,23 +87,48 @@ class Journal(Store):
     ) -> None:
         with self._write() as db:
             db.execute(
-                "INSERT INTO releases (patch, source, week_ending, release, content_hash, "
-                "outcome, processed_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT (patch, content_hash) "
+                "INSERT INTO releases (desk, patch, source, week_ending, release, content_hash, "
+                "outcome, processed_at) VALUES (?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (desk, patch, content_hash) "
                 "DO UPDATE SET outcome=excluded.outcome, processed_at=excluded.processed_at",
-                (patch, source, week_ending, release, digest, outcome, now()),
+                (self.desk, patch, source, week_ending, release, digest, outcome, now()),
             )
 
     def run_day(self, day: str) -> RunDay | None:
         """The daily job of ``day`` (an ISO date); None if it never started."""
-        row = self.db.execute("SELECT * FROM runs WHERE day=?", (day,)).fetchone()
+        row = self.db.execute(
+            "SELECT * FROM runs WHERE desk=? AND day=?", (self.desk, day)
+        ).fetchone()
         return RunDay(row["finished_at"], row["outcome"]) if row else None
 
     def start_run_day(self, day: str) -> None:
         with self._write() as db:
-            db.execute("INSERT OR IGNORE INTO runs (day, started_at) VALUES (?,?)", (day, now()))
+            db.execute(
+                "INSERT OR IGNORE INTO runs (desk, day, started_at) VALUES (?,?,?)",
+                (self.desk, day, now()),
+            )
 
     def finish_run_day(self, day: str, outcome: str) -> None:
         with self._write() as db:
             db.execute(
-                "UPDATE runs SET finished_at=?, outcome=? WHERE day=?", (now(), outcome, day)
+                "UPDATE runs SET finished_at=?, outcome=? WHERE desk=? AND day=?",
+                (now(), outcome, self.desk, day),
+            )
+
+    def first_alert_today(self, day: str, problem: str) -> bool:
+        """Record that ops are told of ``problem`` on ``day`` (a UK date); False if they were
+        told already. Recorded before it is sent: a crash between the two loses the alert
+        rather than sending it twice."""
+        with self._write() as db:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO alerts (desk, day, problem, sent_at) VALUES (?,?,?,?)",
+                (self.desk, day, problem, now()),
+            )
+        return cursor.rowcount == 1
+
+    def forget_alert(self, day: str, problem: str) -> None:
+        """The alert could not be sent: the next run tells it again."""
+        with self._write() as db:
+            db.execute(
+                "DELETE FROM alerts WHERE desk=? AND day=? AND problem=?", (self.desk, day, problem)
             )

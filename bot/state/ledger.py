@@ -1,11 +1,13 @@
 """The delivery ledger: what was posted where, so nothing is posted twice and nothing is lost.
 
-Each *post* is one version of a story, keyed by story, patch, week ending and data release,
-with a hash of its facts (the numbers and names it prints). A post is sent as *parts* (the main
-message, thread continuations, the text file, pictures, and for a correction the update that
-marks the original revised); each part's intent is written before it is sent and the
-target's message id after, so a run killed at any point can be resumed without sending a part
-twice.
+Each *post* is one version of a story of one desk, keyed by desk, story, patch, week ending and
+data release, with a hash of its facts (the numbers and names it prints) and its version number
+(1 for the original, 2 for its first correction...). A post is recorded with its pictures in one
+transaction. It is sent as *parts* (the main message, thread continuations, the text file,
+pictures, and for a correction the update that marks the original revised); each part's intent
+is written before it is sent and the target's message id after, so a run killed at any point
+can be resumed without sending a part twice. What a part *is* (never a row number) makes its
+idempotency key at the target (``bot.delivery.target.PostIdentity``).
 
 The columns keep Slack's words (``channel``, ``channel_id``, ``ts``) so existing ledgers still
 open; here they hold a delivery target's destination, its id for it, and a message id.
@@ -35,47 +37,6 @@ class PostKind(StrEnum):
     CORRECTION = "correction"
 
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS posts (
-    id INTEGER PRIMARY KEY,
-    story TEXT NOT NULL,
-    patch TEXT NOT NULL,
-    week_ending TEXT NOT NULL,
-    release TEXT NOT NULL,          -- '' when the source gave no release date
-    content_hash TEXT NOT NULL,
-    kind TEXT NOT NULL,             -- original | correction
-    corrects INTEGER REFERENCES posts(id),
-    channel TEXT NOT NULL,          -- the destination as configured: '#newsroom' or an ID
-    channel_id TEXT,                -- the target's ID for it, once known
-    ts TEXT,                        -- the main message's id, once posted
-    status TEXT NOT NULL,           -- pending | posted | superseded
-    revised INTEGER NOT NULL DEFAULT 0,
-    draft TEXT NOT NULL,            -- the full draft (JSON), so a failed post is kept
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    created_at TEXT NOT NULL,
-    posted_at TEXT
-);
-DROP INDEX IF EXISTS one_version;  -- a story may come back to figures it had before
-CREATE INDEX IF NOT EXISTS story_versions ON posts(story, patch, week_ending);
-CREATE TABLE IF NOT EXISTS parts (
-    post_id INTEGER NOT NULL REFERENCES posts(id),
-    part TEXT NOT NULL,             -- main | thread-2 ... | file | picture:NAME | mark-revised:ID
-    started_at TEXT NOT NULL,
-    ts TEXT,                        -- the part's message (or file) id, once the target confirmed it
-    PRIMARY KEY (post_id, part)
-);
-CREATE TABLE IF NOT EXISTS pictures (  -- charts and maps to upload with a post
-    post_id INTEGER NOT NULL REFERENCES posts(id),
-    filename TEXT NOT NULL,
-    title TEXT NOT NULL,
-    alt_text TEXT NOT NULL,
-    png BLOB NOT NULL,
-    PRIMARY KEY (post_id, filename)
-);
-"""
-
-
 def content_hash(facts: dict[str, Any]) -> str:
     """A hash of what the story asserts: a wording change alone is not a revision."""
     canonical = json.dumps(facts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -85,6 +46,7 @@ def content_hash(facts: dict[str, Any]) -> str:
 @dataclass(frozen=True)
 class Post:
     id: int
+    desk: str
     story: str
     patch: str
     week_ending: str
@@ -102,6 +64,9 @@ class Post:
     last_error: str | None
     created_at: str
     posted_at: str | None
+    version: int  # 1: the original; 2: its first correction...
+    adopted: bool  # found at the target, not sent from this ledger: look for each part first
+    legacy: bool  # sent before idempotency keys: its parts carry the old marker
 
 
 @dataclass(frozen=True)
@@ -124,14 +89,13 @@ class PartAttempt:
 
 
 class Ledger(Store):
-    """The posts and their parts: ``with Ledger(state_dir) as ledger: ...``."""
-
-    SCHEMA = SCHEMA
+    """One desk's posts and their parts: ``with Ledger(state_dir, desk) as ledger: ...``."""
 
     def _post(self, row: sqlite3.Row) -> Post:
         values = dict(row)
         values["draft"] = json.loads(values["draft"])
-        values["revised"] = bool(values["revised"])
+        for flag in ("revised", "adopted", "legacy"):
+            values[flag] = bool(values[flag])
         values["kind"] = PostKind(values["kind"])
         values["status"] = PostStatus(values["status"])
         return Post(**values)
@@ -146,21 +110,29 @@ class Ledger(Store):
         return self._post(row)
 
     def versions(self, story: str, patch: str, week_ending: str) -> list[Post]:
-        """Every version of a story, oldest first."""
+        """Every version of one of the desk's stories, oldest first."""
         return self._posts(
-            "SELECT * FROM posts WHERE story=? AND patch=? AND week_ending=? ORDER BY id",
-            story, patch, week_ending,
+            "SELECT * FROM posts WHERE desk=? AND story=? AND patch=? AND week_ending=? "
+            "ORDER BY id",
+            self.desk, story, patch, week_ending,
         )  # fmt: skip
 
     def pending(self) -> list[Post]:
-        return self._posts("SELECT * FROM posts WHERE status=? ORDER BY id", PostStatus.PENDING)
+        return self._posts(
+            "SELECT * FROM posts WHERE desk=? AND status=? ORDER BY id",
+            self.desk, PostStatus.PENDING,
+        )  # fmt: skip
 
     def history(self, limit: int = 50) -> list[Post]:
-        return self._posts("SELECT * FROM posts ORDER BY id DESC LIMIT ?", limit)
+        return self._posts(
+            "SELECT * FROM posts WHERE desk=? ORDER BY id DESC LIMIT ?", self.desk, limit
+        )
 
     def counts(self) -> dict[str, int]:
-        """How many posts are in each status (pending, posted, superseded)."""
-        rows = self.db.execute("SELECT status, COUNT(*) AS n FROM posts GROUP BY status")
+        """How many of the desk's posts are in each status (pending, posted, superseded)."""
+        rows = self.db.execute(
+            "SELECT status, COUNT(*) AS n FROM posts WHERE desk=? GROUP BY status", (self.desk,)
+        )
         return {row["status"]: row["n"] for row in rows}
 
     def reached_target(self, post: Post) -> bool:
@@ -174,29 +146,37 @@ class Ledger(Store):
         patch: str,
         week_ending: str,
         release: str,
+        version: int,
         destination: str,
         corrects: int | None,
+        pictures: list[StoredPicture],
     ) -> Post:
-        """Record a new version as pending, superseding any version of the story that never
-        reached the target (one that did is finished first, then corrected)."""
+        """Record a new version as pending, with its pictures, in one transaction (so a kill
+        or a full disk leaves all of it or none), superseding any version of the story that
+        never reached the target (one that did is finished first, then corrected)."""
         story = draft["story"]
         kind = PostKind.CORRECTION if corrects else PostKind.ORIGINAL
         with self._write() as db:
             db.execute(
-                "UPDATE posts SET status=? WHERE story=? AND patch=? AND week_ending=? "
+                "UPDATE posts SET status=? WHERE desk=? AND story=? AND patch=? AND week_ending=? "
                 "AND status=? AND id NOT IN (SELECT post_id FROM parts WHERE part='main')",
-                (PostStatus.SUPERSEDED, story, patch, week_ending, PostStatus.PENDING),
+                (PostStatus.SUPERSEDED, self.desk, story, patch, week_ending, PostStatus.PENDING),
             )
             cursor = db.execute(
-                "INSERT INTO posts (story, patch, week_ending, release, content_hash, kind, "
-                "corrects, channel, status, draft, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO posts (desk, story, patch, week_ending, release, content_hash, "
+                "version, kind, corrects, channel, status, draft, created_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
-                    story, patch, week_ending, release, content_hash(draft["facts"]), kind,
-                    corrects, destination, PostStatus.PENDING,
+                    self.desk, story, patch, week_ending, release, content_hash(draft["facts"]),
+                    version, kind, corrects, destination, PostStatus.PENDING,
                     json.dumps(draft, ensure_ascii=False), now(),
                 ),
             )  # fmt: skip
             post_id = cursor.lastrowid
+            db.executemany(
+                "INSERT INTO pictures (post_id, filename, title, alt_text, png) VALUES (?,?,?,?,?)",
+                [(post_id, p.filename, p.title, p.alt_text, p.png) for p in pictures],
+            )
         assert post_id is not None
         return self.get(post_id)
 
@@ -207,14 +187,6 @@ class Ledger(Store):
     def supersede(self, post_id: int) -> None:
         with self._write() as db:
             db.execute("UPDATE posts SET status=? WHERE id=?", (PostStatus.SUPERSEDED, post_id))
-
-    def add_pictures(self, post_id: int, pictures: list[StoredPicture]) -> None:
-        with self._write() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO pictures (post_id, filename, title, alt_text, png) "
-                "VALUES (?,?,?,?,?)",
-                [(post_id, p.filename, p.title, p.alt_text, p.png) for p in pictures],
-            )
 
     def pictures(self, post_id: int) -> list[StoredPicture]:
         rows = self.db.execute(
@@ -242,9 +214,12 @@ class Ledger(Store):
             )
 
     def finish_part(self, post_id: int, part: str, message_id: str) -> None:
+        """The target confirmed the part (sent now, or found there)."""
         with self._write() as db:
             db.execute(
-                "UPDATE parts SET ts=? WHERE post_id=? AND part=?", (message_id, post_id, part)
+                "INSERT INTO parts (post_id, part, started_at, ts) VALUES (?,?,?,?) "
+                "ON CONFLICT (post_id, part) DO UPDATE SET ts=excluded.ts",
+                (post_id, part, now(), message_id),
             )
 
     def set_main(self, post_id: int, destination_id: str, message_id: str) -> None:
@@ -260,6 +235,12 @@ class Ledger(Store):
                 "UPDATE posts SET status=?, posted_at=?, last_error=NULL WHERE id=?",
                 (PostStatus.POSTED, now(), post_id),
             )
+
+    def mark_adopted(self, post_id: int) -> None:
+        """The post's main message was found at the target, not sent from this ledger: every
+        other part may be there too, and is looked for before it is sent."""
+        with self._write() as db:
+            db.execute("UPDATE posts SET adopted=1 WHERE id=?", (post_id,))
 
     def mark_revised(self, post_id: int) -> None:
         with self._write() as db:

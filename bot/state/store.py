@@ -1,8 +1,9 @@
 """The state directory's SQLite file, shared by the delivery ledger and the service's journal.
 
 One file, ``ledger.sqlite3`` (its name from when it held only the ledger; kept so existing
-state directories open as they are). Each store creates its own tables if they are missing and
-writes in short transactions, committed before anything that depends on them is sent.
+state directories open as they are). Opening it brings its tables to the current version
+(``bot.state.schema``); each store writes in short transactions, committed before anything that
+depends on them is sent.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import ClassVar, Self
+from typing import Self
 
 from bot.errors import PatchbotError
+from bot.state import schema
 
 FILE_NAME = "ledger.sqlite3"
 
@@ -32,18 +34,18 @@ def default_state_dir() -> Path:
 
 
 class Store:
-    """A connection to the state file, for the calling thread; use as a context manager."""
+    """A connection to the state file for one desk, for the calling thread; use as a context
+    manager."""
 
-    SCHEMA: ClassVar[str]  # the tables this store keeps (CREATE ... IF NOT EXISTS)
-
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, desk: str = schema.DEFAULT_DESK) -> None:
+        self.desk = desk  # the desk whose rows this connection reads and writes
         self.path = state_dir / FILE_NAME
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
             self.db.row_factory = sqlite3.Row
             self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.executescript(self.SCHEMA)
+            schema.ensure(self.db, self.path)
         except (OSError, sqlite3.Error) as error:
             raise PatchbotError(
                 f"PATCHBOT_STATE_DIR: cannot use {state_dir}: {error} (disk full or read-only?)"

@@ -14,12 +14,10 @@ from bot.stories.limits import Limit
 
 @dataclass(frozen=True)
 class ChangeParams:
-    # areas listed (more when tied with the last)
-    top: Annotated[int, Limit(1, why="a list needs at least one area")] = 10
-    # ignore areas whose week-before count was below this
-    min_previous_cases: Annotated[
-        int, Limit(1, why="a change from a week with no cases has no size")
-    ] = 5
+    top: Annotated[int, Limit(1, why="a list needs at least one area")] = 10  # more when tied
+    min_previous_cases: int = 5  # ignore areas whose week-before count was below this
+    # ignore rises or falls smaller than this (noise in small counts)
+    min_change: Annotated[int, Limit(1, why="a change of nothing is no rise or fall")] = 1
 
 
 class ChangeFigures(TypedDict):
@@ -27,11 +25,13 @@ class ChangeFigures(TypedDict):
     min_previous_cases: Annotated[
         int, "stories.toml: areas with fewer cases the week before are left out"
     ]
+    min_change: Annotated[int, "stories.toml: rises or falls smaller than this are left out"]
 
 
 def _changes(table: pd.DataFrame, params: ChangeParams, rising: bool) -> Finding:
     known = table[table["change"].notna() & (table["previous_cases"] >= params.min_previous_cases)]
-    moved = known[known["change"] > 0] if rising else known[known["change"] < 0]
+    least = max(1, params.min_change)
+    moved = known[known["change"] >= least] if rising else known[known["change"] <= -least]
     ranked = moved.assign(size=moved["change"].abs()).sort_values(
         [PATCH, "size", "area_name"], ascending=[True, False, True], kind="stable"
     )
@@ -41,7 +41,9 @@ def _changes(table: pd.DataFrame, params: ChangeParams, rising: bool) -> Finding
         per_patch(
             table,
             lambda _patch, _counts: ChangeFigures(
-                top=params.top, min_previous_cases=params.min_previous_cases
+                top=params.top,
+                min_previous_cases=params.min_previous_cases,
+                min_change=params.min_change,
             ),
         ),
     )

@@ -16,7 +16,7 @@ from typing import Any, NotRequired, TypedDict
 import pandas as pd
 
 from bot import factcheck
-from bot.cases import AreaStatus, CaseData, Level
+from bot.cases import AreaStatus, CaseData, Dataset, Level, Measure
 from bot.errors import PatchbotError
 from bot.geography import Patch
 from bot.rendering import Renderer
@@ -28,6 +28,8 @@ AREA_FIELDS = (
     "area_code", "area_name", "ltla_name", "cases", "rate", "change", "change_pct",
     "previous_cases", "status",
 )  # fmt: skip
+# Fields only some sources' tables have: an area's facts carry them when its table does.
+OPTIONAL_AREA_FIELDS = ("county_or_region", "above_threshold")
 
 
 class AreaFacts(TypedDict):
@@ -43,6 +45,8 @@ class AreaFacts(TypedDict):
     previous_cases: int | None
     status: AreaStatus
     suppressed: bool
+    value: int | None  # the week's figure, whatever it counts (the dataset says): ``cases``
+    county_or_region: NotRequired[str]  # council-level data: what the round-up groups by
     above_threshold: NotRequired[bool]  # highest_rates only
 
 
@@ -79,6 +83,9 @@ class DraftSet:
     table: pd.DataFrame | None = dataclasses.field(default=None, repr=False)  # the week's table
     number: int = 0  # this patch's number in ``table``
     level: Level = Level.NEIGHBOURHOOD  # how fine the data's areas are
+    measure: Measure = Measure.CASES  # what its counts count
+    dataset: Dataset | None = None  # which data it is, where the source says
+    provisional: list[str] = dataclasses.field(default_factory=list)  # areas, figures not final
 
     def councils_without_figures(self) -> list[str]:
         """Councils of the patch with no row at all in the data this week."""
@@ -101,6 +108,8 @@ class DraftSet:
             "patch": {"name": self.patch.name, "councils": list(self.patch.council_names)},
             "week_ending": self.week_ending.isoformat(),
             "release": self.release.isoformat() if self.release else None,
+            "dataset": self.dataset.as_json() if self.dataset else None,
+            "provisional": self.provisional,
             "stories": [draft.as_json() for draft in self.drafts],
         }
 
@@ -108,13 +117,14 @@ class DraftSet:
 def area_records(areas: pd.DataFrame) -> dict[int, list[AreaFacts]]:
     """The areas of a finding as plain Python records (None where suppressed or unknown),
     grouped by patch number, in the story's order."""
-    columns = [c for c in (*AREA_FIELDS, "above_threshold") if c in areas.columns]
+    columns = [c for c in (*AREA_FIELDS, *OPTIONAL_AREA_FIELDS) if c in areas.columns]
     # pandas-stubs lack na_value=None, which pandas documents and which gives plain None
     values = [areas[c].to_numpy(dtype=object, na_value=None) for c in columns]  # type: ignore[call-overload]
     grouped: dict[int, list[AreaFacts]] = {}
     for patch, *row in zip(areas[PATCH].tolist(), *values, strict=True):
         record: Any = dict(zip(columns, row, strict=True))
         record["suppressed"] = record["status"] == AreaStatus.SUPPRESSED
+        record["value"] = record["cases"]
         grouped.setdefault(patch, []).append(record)
     return grouped
 
@@ -132,7 +142,11 @@ def choose_week(cases: CaseData, week_ending: dt.date | None) -> dt.date:
 
 
 def story_meta(
-    patch: Patch, week: dt.date, release: dt.date | None, latest: bool = True
+    patch: Patch,
+    week: dt.date,
+    release: dt.date | None,
+    latest: bool = True,
+    provisional: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The variables every template gets, whatever the story."""
     return {
@@ -146,6 +160,7 @@ def story_meta(
         "previous_week_ending": week - dt.timedelta(days=7),
         "published": release,
         "is_latest_week": latest,
+        "provisional_areas": list(provisional),
     }
 
 
@@ -212,19 +227,41 @@ def draft_patches(
         factcheck.literal_numbers([*renderer.sources(), *snippets]),
     )  # fmt: skip
     has_rows = set(table.loc[table["status"] != AreaStatus.NO_DATA, PATCH].unique().tolist())
+    provisional = provisional_areas(table)
     sets = []
     for number, patch in enumerate(patches):
-        drafted = _draft_patch(shared, number, patch, list(disabled), number not in has_rows)
+        flagged = provisional.get(number, [])
+        drafted = _draft_patch(
+            shared, number, patch, list(disabled), number not in has_rows, flagged
+        )
         sets.append(dataclasses.replace(drafted, table=table, number=number))
     return sets
 
 
+def provisional_areas(table: pd.DataFrame) -> dict[int, list[str]]:
+    """Per patch, the areas whose figures this week (or the week before) the publisher says
+    may still change; none when the source marks nothing provisional."""
+    if "provisional" not in table.columns:
+        return {}
+    flagged = table[table["provisional"].eq(True).to_numpy()]
+    found: dict[int, list[str]] = {}
+    for patch, name in zip(flagged[PATCH].tolist(), flagged["area_name"].tolist(), strict=True):
+        found.setdefault(int(patch), []).append(str(name))
+    return {patch: sorted(names) for patch, names in found.items()}
+
+
 def _draft_patch(
-    shared: _Week, number: int, patch: Patch, skipped: list[tuple[str, str]], empty: bool
+    shared: _Week,
+    number: int,
+    patch: Patch,
+    skipped: list[tuple[str, str]],
+    empty: bool,
+    provisional: list[str],
 ) -> DraftSet:
     """One patch's drafts: rendered, fact-checked, or the reason each story has none."""
     cases, week = shared.cases, shared.week
-    meta = story_meta(patch, week, cases.release, latest=week == cases.weeks[-1])
+    latest = week == cases.weeks[-1]
+    meta = story_meta(patch, week, cases.release, latest, provisional)
     drafts: list[Draft] = []
     failed: list[tuple[str, str]] = list(shared.broken)
     held: dict[str, Draft] = {}
@@ -260,8 +297,9 @@ def _draft_patch(
             continue
         drafts.append(draft)
     return DraftSet(
-        patch, week, cases.release, cases.origin, drafts, skipped, failed, held, level=cases.level
-    )
+        patch, week, cases.release, cases.origin, drafts, skipped, failed, held,
+        level=cases.level, measure=cases.measure, dataset=cases.dataset, provisional=provisional,
+    )  # fmt: skip
 
 
 def _render(shared: _Week, name: str, meta: dict[str, Any], facts: Facts, patch: Patch) -> Draft:

@@ -1,14 +1,21 @@
-"""``no_new_cases``: every area whose count was suppressed (PHE: zero to two cases)."""
+"""``no_new_cases``: every area whose count was suppressed (PHE: zero to two cases), and, for
+data that publishes zeros (UKHSA's deaths), every area whose count was zero."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, TypedDict
 
 import pandas as pd
 
 from bot.cases import AreaStatus
-from bot.rules import Finding, by_council, per_patch
+from bot.rules import PATCH, Finding, by_council, per_patch
 from bot.stories import Story, register_story
+
+
+@dataclass(frozen=True)
+class QuietParams:
+    include_zero_counts: bool = False  # also list areas whose published count was zero
 
 
 class QuietFigures(TypedDict):
@@ -17,18 +24,28 @@ class QuietFigures(TypedDict):
         int, "how many areas had their count suppressed (zero to two cases)"
     ]
     no_data_count: Annotated[int, "how many areas had no figures in the data at all"]
+    zero_count: Annotated[
+        int, "how many areas had a published count of zero (listed with include_zero_counts)"
+    ]
 
 
-def no_new_cases(table: pd.DataFrame, _params: None = None) -> Finding:
-    """Every area whose count was suppressed (0-2 cases), by council."""
+def no_new_cases(table: pd.DataFrame, params: QuietParams | None = None) -> Finding:
+    """Every area whose count was suppressed (0-2 cases), and with ``include_zero_counts``
+    every area whose count was zero, by council."""
+    zero = table["cases"].eq(0).fillna(False).to_numpy(dtype=bool)
+    quiet = (table["status"] == AreaStatus.SUPPRESSED).to_numpy()
+    if params is not None and params.include_zero_counts:
+        quiet = quiet | zero
+    zeros = pd.Series(zero, index=table.index).groupby(table[PATCH]).sum()
     return Finding(
-        by_council(table[table["status"] == AreaStatus.SUPPRESSED]),
+        by_council(table[quiet]),
         per_patch(
             table,
-            lambda _patch, counts: QuietFigures(
+            lambda patch, counts: QuietFigures(
                 area_count=counts["total"],
                 suppressed_count=counts[AreaStatus.SUPPRESSED],
                 no_data_count=counts[AreaStatus.NO_DATA],
+                zero_count=int(zeros.get(patch, 0)),
             ),
         ),
     )
@@ -38,8 +55,8 @@ register_story(
     Story(
         name="no_new_cases",
         rule=no_new_cases,
-        params_type=None,
+        params_type=QuietParams,
         figures_type=QuietFigures,
-        nothing="no area had its count suppressed",
+        nothing="no area had its count suppressed (or zero, where stories.toml lists zeros)",
     )
 )

@@ -16,12 +16,12 @@ from bot.stories.limits import Limit
 
 @dataclass(frozen=True)
 class HighestRatesParams:
-    # areas listed (more when tied with the last)
-    top: Annotated[int, Limit(1, why="a list needs at least one area")] = 20
+    top: Annotated[int, Limit(1, why="a list needs at least one area")] = 20  # more when tied
     # flag areas above this multiple of the patch average
     above_average_multiple: Annotated[
         float, Limit(1, above=True, why='"more than one times the average" is no story')
     ] = 2.0
+    min_cases: int = 0  # list only areas with at least this many (a rate from one is noise)
 
 
 class RatesFigures(TypedDict):
@@ -50,6 +50,7 @@ class RatesFigures(TypedDict):
     suppressed_counted_as: Annotated[int, "what a suppressed area counts as in the average (0)"]
     no_data_count: Annotated[int, "how many areas had no figures in the data at all"]
     top: Annotated[int, "stories.toml: how many areas to list (more when tied with the last)"]
+    min_cases: Annotated[int, "stories.toml: areas with fewer cases are not listed"]
 
 
 def _averages(table: pd.DataFrame, multiple: Decimal) -> dict[int, tuple[float, float, int, int]]:
@@ -72,7 +73,10 @@ def highest_rates(table: pd.DataFrame, params: HighestRatesParams) -> Finding:
     (total cases / total population x 100,000)."""
     averages = _averages(table, Decimal(str(params.above_average_multiple)))
     thresholds = {patch: values[1] for patch, values in averages.items()}
-    ranked = table[table["rate"].notna()].sort_values(
+    rated = table["rate"].notna()
+    if params.min_cases:
+        rated &= (table["cases"] >= params.min_cases).fillna(False)
+    ranked = table[rated.to_numpy(dtype=bool)].sort_values(
         [PATCH, "rate", "cases", "area_name"], ascending=[True, False, False, True], kind="stable"
     )
     areas = top(ranked, "rate", params.top)
@@ -95,6 +99,7 @@ def highest_rates(table: pd.DataFrame, params: HighestRatesParams) -> Finding:
             suppressed_counted_as=0,
             no_data_count=counts[AreaStatus.NO_DATA],
             top=params.top,
+            min_cases=params.min_cases,
         )
 
     return Finding(areas, per_patch(table, figures))

@@ -34,13 +34,17 @@ class StorySettings:
     mistake: Mistake | None = None  # why the story cannot be drafted: its section is wrong
 
 
-def load_story_settings(templates_dir: Path) -> dict[str, StorySettings]:
+def load_story_settings(templates_dir: Path, every_story: bool = True) -> dict[str, StorySettings]:
     """Every registered story's settings; a story whose section is wrong carries its
-    ``mistake`` (and is drafted only as a failure, exit status 4)."""
-    return read_stories(templates_dir)[0]
+    ``mistake`` (and is drafted only as a failure, exit status 4). Without ``every_story`` (a
+    folder for one source's data, inside the main one) a story with no section is not drafted
+    from it."""
+    return read_stories(templates_dir, every_story)[0]
 
 
-def read_stories(templates_dir: Path) -> tuple[dict[str, StorySettings], list[Mistake]]:
+def read_stories(
+    templates_dir: Path, every_story: bool = True
+) -> tuple[dict[str, StorySettings], list[Mistake]]:
     """Every story's settings, and the sections that belong to no story (for the check)."""
     if not templates_dir.is_dir():
         raise PatchbotError(no_templates_folder(templates_dir))
@@ -60,9 +64,12 @@ def read_stories(templates_dir: Path) -> tuple[dict[str, StorySettings], list[Mi
         raise PatchbotError(f"{path}:{str(error).removeprefix(FILE + ':')}") from None
     strays = [name for name in sections if name not in STORIES]
     settings = {}
-    for name in STORIES:
+    for name, kind in STORIES.items():
         section = sections.get(name)
-        if section is None:
+        if section is None and not every_story:
+            params = kind.params_type() if kind.params_type is not None else None
+            settings[name] = StorySettings(False, params)
+        elif section is None:
             settings[name] = _broken(_missing(name, strays, sections))
         elif section.mistake is not None:
             settings[name] = _broken(section.mistake, section.table.get("enabled"))
@@ -99,15 +106,15 @@ def _missing(story: str, strays: list[str], sections: dict[str, Section]) -> Mis
 
 def key_help(story: str | None, key: str) -> str:
     """What ``key`` takes in ``story``'s section, in words."""
-    if key == "enabled":
+    params_type = STORIES[story].params_type if story and story in STORIES else None
+    default = getattr(params_type(), key, None) if params_type is not None else None
+    if key == "enabled" or isinstance(default, bool):
         return "true or false"
     if key == "channel":
         return 'a Slack channel in quotes, like "#covid-drafts"'
     if key in VARIANTS:
         return "a list of texts in quotes: [ '...', '...' ]"
-    params_type = STORIES[story].params_type if story and story in STORIES else None
-    if params_type is not None and key in _fields(params_type):
-        default = getattr(params_type(), key)
+    if isinstance(default, int | float):
         return f"{'a whole number' if isinstance(default, int) else 'a number'} like {default}"
     return "a number, true or false, or a text in quotes"
 
@@ -188,6 +195,9 @@ def _params(section: Section, params_type: type[Any] | None, values: dict[str, A
                 f"{', '.join(known)}",
             )  # fmt: skip
         default = getattr(params_type(), key)  # type: ignore[misc]  # known to have params
+        if isinstance(default, bool):
+            _expect(isinstance(value, bool), section, key, value)
+            continue
         number = not isinstance(value, bool) and isinstance(value, int | float)
         _expect(number and (isinstance(value, int) or isinstance(default, float)),
                 section, key, value)  # fmt: skip

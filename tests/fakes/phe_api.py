@@ -20,18 +20,15 @@ All public methods are thread-safe: ``publish`` may be called while a client is 
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import email.utils
-import socket
-import sys
-import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
+
+from tests.fakes.local_server import LocalServer, QuietHandler, RecordedRequest
 
 FaultKind = Literal["429", "500", "204", "truncated", "html", "slow", "drop"]
 FaultTarget = Literal["any", "api", "download"]
@@ -52,16 +49,6 @@ HTML_ERROR_PAGE = (
 
 
 @dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the server saw it; ``query`` keeps repeated parameters as lists."""
-
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-
-
-@dataclass(frozen=True)
 class _Release:
     content: str
     last_modified: str
@@ -76,31 +63,14 @@ class _Fault:
     path_prefix: str
 
 
-class FakePheApi:
+class FakePheApi(LocalServer["_Fault"]):
     """The fake API, serving from the moment it is created until ``close()`` (or the ``with``)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._closing = threading.Event()
         self._releases: dict[str, _Release] = {}
         self._latest: str | None = None
-        self._faults: list[_Fault] = []
-        self._requests: list[RecordedRequest] = []
-        self._connections: set[socket.socket] = set()
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.api = self
-        self.root_url = f"http://127.0.0.1:{self._server.server_port}"
+        super().__init__(_Handler)
         self.base_url = self.root_url + API_PATH
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """A snapshot of the requests received so far, oldest first."""
-        with self._lock:
-            return list(self._requests)
 
     def publish(
         self, data: bytes | str, release: str | dt.date = "2020-11-30", *,
@@ -135,41 +105,10 @@ class FakePheApi:
         with self._lock:
             self._faults.extend([fault] * times)
 
-    def close(self) -> None:
-        """Stop serving, hang up on open connections and wait for the handler threads."""
-        with self._lock:
-            self._closing.set()
-            connections = list(self._connections)
-        self._server.shutdown()
-        for connection in connections:
-            _hang_up(connection)
-        self._server.server_close()
-        self._thread.join()
-
-    def __enter__(self) -> FakePheApi:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def _fault_applies(self, fault: _Fault, request: RecordedRequest) -> bool:
+        return request.path.startswith(fault.path_prefix)
 
     # -- called from the handler threads
-
-    def _connected(self, connection: socket.socket, is_open: bool) -> None:
-        with self._lock:
-            if not is_open:
-                self._connections.discard(connection)
-            elif self._closing.is_set():
-                _hang_up(connection)
-            else:
-                self._connections.add(connection)
-
-    def _record(self, request: RecordedRequest) -> _Fault | None:
-        with self._lock:
-            self._requests.append(request)
-            for index, fault in enumerate(self._faults):
-                if request.path.startswith(fault.path_prefix):
-                    return self._faults.pop(index)
-            return None
 
     def _answer(self, path: str, query: dict[str, list[str]], raw_query: str) -> _Answer:
         """The fault-free answer to a GET."""
@@ -213,38 +152,9 @@ def _rows(content: str, query: dict[str, list[str]]) -> str | None:
     return "".join(lines[:1] + rows) if rows else None
 
 
-def _hang_up(connection: socket.socket) -> None:
-    with contextlib.suppress(OSError):  # already gone
-        connection.shutdown(socket.SHUT_RDWR)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = False  # so server_close() waits for the handler threads
-    api: FakePheApi
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):  # the client hung up: fine
-            super().handle_error(request, client_address)  # type: ignore[arg-type]
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, like the real API
-    disable_nagle_algorithm = True  # headers and body go in two writes: no 40 ms delayed ACKs
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.api._connected(self.connection, is_open=True)
-
-    def finish(self) -> None:
-        self.server.api._connected(self.connection, is_open=False)
-        super().finish()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass  # keep test output quiet
-
+class _Handler(QuietHandler):
     def do_GET(self) -> None:
-        api = self.server.api
+        api: FakePheApi = self.server.api
         url = urlsplit(self.path)
         query = parse_qs(url.query, keep_blank_values=True)
         fault = api._record(RecordedRequest("GET", url.path, query, dict(self.headers.items())))

@@ -47,6 +47,8 @@ class Message:
     file_ids: list[str] = field(default_factory=list)  # set on file-share messages
     metadata: JSON | None = None  # {"event_type": ..., "event_payload": {...}}
     edits: int = 0
+    user: str = BOT_USER_ID  # who wrote it: the bot, unless ``post_as`` said otherwise
+    bot_id: str | None = BOT_ID
 
 
 @dataclass
@@ -76,8 +78,9 @@ class FakeSlack:
     without handling the call); ``"hang_after"`` (handle it, then hold the connection without
     replying until the fake stops, so a test can kill the client mid-call);
     ``"drop_after"`` (handle it, then close without replying, as
-    when Slack posted the message but the response was lost); or any Slack error code, which
-    is returned as ``{"ok": false, "error": code}``.
+    when Slack posted the message but the response was lost); ``"302"`` (a redirect to
+    ``redirect_to``); or any Slack error code, which is returned as
+    ``{"ok": false, "error": code}``.
     """
 
     def __init__(
@@ -88,6 +91,7 @@ class FakeSlack:
     ) -> None:
         """``channels`` maps names (without ``#``) to IDs; no other channel exists."""
         self.token, self.retry_after = token, retry_after
+        self.redirect_to = "http://127.0.0.1:9/api/elsewhere"  # where a scripted 3xx points
         self._channels = dict(channels or {"newsroom": "C0NEWSROOM"})
         self._messages: dict[str, list[Message]] = {c: [] for c in self._channels.values()}
         self._files: dict[str, FakeFile] = {}
@@ -169,6 +173,17 @@ class FakeSlack:
                 return list(self._messages[self._channel_id(channel, names=True)])
             except _ApiError:
                 raise KeyError(f"no channel {channel!r} in this FakeSlack") from None
+
+    def post_as(
+        self, channel: str, user: str, metadata: JSON, bot_id: str | None = None
+    ) -> Message:
+        """A message someone else (a person, another app) wrote in the channel."""
+        with self._lock:
+            channel_id = self._channel_id(channel, names=True)
+            message = Message(channel_id, self._next_ts(), "copied", metadata=metadata)
+            message.user, message.bot_id = user, bot_id
+            self._messages[channel_id].append(message)
+            return message
 
     @property
     def files(self) -> dict[str, FakeFile]:
@@ -289,7 +304,9 @@ class FakeSlack:
 
     def _render(self, message: Message, metadata: bool = True) -> JSON:
         """The message object Slack returns."""
-        rendered: JSON = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID}
+        rendered: JSON = {"type": "message", "user": message.user}
+        if message.bot_id:
+            rendered["bot_id"] = message.bot_id
         rendered |= {"text": message.text, "ts": message.ts, "blocks": message.blocks}
         if message.thread_ts:
             rendered["thread_ts"] = message.thread_ts
@@ -440,6 +457,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         if status == 429:
             self.send_header("Retry-After", str(self.server.fake.retry_after))
+        if 300 <= status < 400:
+            self.send_header("Location", self.server.fake.redirect_to)
         self.end_headers()
         self.wfile.write(data)
 
