@@ -76,7 +76,8 @@ def check_config(env_file: Path | None, environ: Mapping[str, str] | None = None
 
 
 def _data_problems(settings: Settings) -> list[str]:
-    """The source, the patch and the templates folder: what ``draft`` would stop on."""
+    """The source, the patch, the desks file and the templates folder: what ``draft`` would
+    stop on."""
     from bot.geography import load_geography
     from bot.sources import LOCATION, SOURCES, SourceOptions, open_source
 
@@ -95,6 +96,13 @@ def _data_problems(settings: Settings) -> list[str]:
         geography.resolve_patch(settings.patch)
     except PatchbotError as error:
         problems.append(f"PATCHBOT_PATCH: {str(error).removeprefix('patch: ')}")
+    if settings.desks_file is not None:
+        from bot.desks import load_desks
+
+        try:
+            load_desks(settings)
+        except PatchbotError as error:
+            problems.append(str(error))
     folder = settings.templates_dir
     if not (folder / "stories.toml").is_file():
         problems.append(

@@ -302,6 +302,8 @@ def test_config_check_with_good_settings(run_cli: Run, tmp_path: Path) -> None:
     misspelt = run_cli("config", "check", env={"PATCHBOT_PATCH": "Yrok"})
     assert "error: PATCHBOT_PATCH: unknown council 'Yrok'" in misspelt.stdout
     assert "note: SLACK_BOT_TOKEN is not set: `post` and `run` need it" in misspelt.stdout
+    desks = run_cli("config", "check", env={"PATCHBOT_DESKS": str(tmp_path / "desks.toml")})
+    assert f"error: PATCHBOT_DESKS: no such file: {tmp_path / 'desks.toml'}\n" in desks.stdout
     late = run_cli("config", "check", env={"PATCHBOT_POLL_UNTIL": "15:00"})
     assert "error: PATCHBOT_POLL_UNTIL: 15:00:00 is not after PATCHBOT_RUN_AT" in late.stdout
 
