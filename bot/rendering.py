@@ -9,9 +9,10 @@ line is the headline, the rest is the story text.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
@@ -22,6 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from bot.errors import PatchbotError
 from bot.housestyle import FILTERS
+from bot.template_errors import describe_runtime, describe_syntax
 
 # The templates Patchbot ships: story_templates/ in a clone, bot/story_templates when installed.
 DEFAULT_TEMPLATES_DIR = Path(str(resources.files("bot.story_templates")))
@@ -47,9 +49,12 @@ def template_line(error: BaseException) -> tuple[str, int] | None:
     return found
 
 
-def describe(error: jinja2.TemplateError, where: str, root: Path | None = None) -> str:
+def describe(
+    error: jinja2.TemplateError, where: str, root: Path | None = None, names: Iterable[str] = ()
+) -> str:
     """One line for an editor: the file (relative to the templates folder) and line, and what
-    went wrong."""
+    went wrong in plain words; ``names`` (the story's variables and fields) give "did you
+    mean"."""
 
     def relative(filename: str) -> str:
         path = Path(filename)
@@ -57,14 +62,41 @@ def describe(error: jinja2.TemplateError, where: str, root: Path | None = None) 
 
     if isinstance(error, jinja2.TemplateSyntaxError):
         name = relative(error.filename) if error.filename else where
-        return f"{name}:{error.lineno}: {error.message}"
+        line, message = describe_syntax(error, error.source or "")
+        return f"{name}:{line}: {message}"
     located = template_line(error)
     if located and located[0] != "<template>":
         where = f"{relative(located[0])}:{located[1]}"
-    message = error.message or type(error).__name__
-    if isinstance(error, jinja2.UndefinedError):
-        message = f"unknown variable: {message}"
-    return f"{where}: {message}"
+    return f"{where}: {describe_runtime(error.message or type(error).__name__, names)}"
+
+
+def context_names(context: dict[str, Any]) -> set[str]:
+    """Every variable of a story and every field of its groups and lists of groups."""
+    names = set(context)
+    for value in context.values():
+        groups = value if isinstance(value, list) else [value]
+        names.update(key for group in groups[:1] if isinstance(group, dict) for key in group)
+    return names
+
+
+def _refusing_undefined(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter given a misspelt variable says so, rather than "expected a rate, got
+    Undefined"."""
+
+    @functools.wraps(function)
+    def checked(value: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(value, jinja2.Undefined):
+            value._fail_with_undefined_error()
+        return function(value, *args, **kwargs)
+
+    return checked
+
+
+def no_templates_folder(folder: Path) -> str:
+    return (
+        f"PATCHBOT_TEMPLATES_DIR: no such folder: {folder} (make it from Patchbot's own "
+        f"templates: patchbot templates init {folder})"
+    )
 
 
 def in_nested_set(folder: Path, path: Path) -> bool:
@@ -80,7 +112,7 @@ class Renderer:
     ) -> None:
         """``overrides`` maps a story to an edited template file to use instead (preview)."""
         if not templates_dir.is_dir():
-            raise PatchbotError(f"PATCHBOT_TEMPLATES_DIR: no such folder: {templates_dir}")
+            raise PatchbotError(no_templates_folder(templates_dir))
         self.templates_dir = templates_dir
         edited = {
             f"{story}.j2": path.read_text(encoding="utf-8")
@@ -97,7 +129,7 @@ class Renderer:
             keep_trailing_newline=True,  # partials end in a newline, keeping paragraphs apart
             auto_reload=False,  # templates are read once per run, not stat()ed per include
         )
-        self.env.filters.update(FILTERS)
+        self.env.filters.update({name: _refusing_undefined(f) for name, f in FILTERS.items()})
         self._snippets: dict[str, jinja2.Template] = {}
 
     def sources(self) -> list[str]:
@@ -123,7 +155,8 @@ class Renderer:
         try:
             rendered = self.snippet(options[index]).render(context)
         except jinja2.TemplateError as error:
-            raise PatchbotError(describe(error, where, self.templates_dir)) from None
+            names = context_names(context)
+            raise PatchbotError(describe(error, where, self.templates_dir, names)) from None
         return " ".join(rendered.split())  # a snippet may span lines in the TOML
 
     def render(
@@ -142,14 +175,22 @@ class Renderer:
             "headline": self._choose(story, "headlines", headlines, variant_key, context),
             "intro": self._choose(story, "intros", intros, variant_key, context),
         }
+        if not full["headline"]:
+            raise PatchbotError(f"stories.toml [{story}]: the headline came out empty this week")
         try:
             rendered = self.env.get_template(name).render(full)
         except jinja2.TemplateNotFound as error:
             raise PatchbotError(f"{self.templates_dir}: no template {error.name}") from None
         except jinja2.TemplateError as error:
-            raise PatchbotError(describe(error, name, self.templates_dir)) from None
+            names = context_names(full)
+            raise PatchbotError(describe(error, name, self.templates_dir, names)) from None
         lines = [line.rstrip() for line in rendered.strip().splitlines()]
         if not lines or not lines[0]:
-            raise PatchbotError(f"{name}: the first line (the headline) is empty")
+            raise PatchbotError(f"{name}:1: the first line (the headline) is empty")
+        if full["headline"] not in lines[0]:  # else the intro or a paragraph becomes the headline
+            raise PatchbotError(
+                f"{name}:1: the first line must be {{{{ headline }}}}, the headline chosen from "
+                "stories.toml"
+            )
         text = _BLANK_LINES.sub("\n\n", "\n".join(lines[1:]).strip())
         return lines[0], text

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from dotenv import dotenv_values
 
@@ -62,76 +62,100 @@ class Settings:
         cls,
         env_file: Path | None = None,
         environ: Mapping[str, str] | None = None,
+        service: bool = False,
         source: str | None = None,
     ) -> Settings:
         """Read ``env_file`` (default: ``.env`` in the current folder, if there is one);
         ``source`` (a command's ``--source``) overrides PATCHBOT_SOURCE, and with it the
-        default run days."""
-        environ = os.environ if environ is None else environ
-        path = env_file or Path(".env")
-        if env_file is not None and not env_file.is_file():
-            raise PatchbotError(f"--env-file: no such file: {env_file}")
-        values = {k: v for k, v in dotenv_values(path).items() if v is not None}
-        values.update(environ)
+        default run days. A bad value is one line naming the setting and what it takes; a bad
+        service-only setting (``SPECS[name].service``) stops only the service
+        (``service=True``), not ``draft``."""
+        values = read_values(env_file, environ)
+        problems = bad_values(values)
+        for name, problem in problems.items():
+            if service or not SPECS[name].service:
+                raise PatchbotError(problem)
 
-        def get(name: str, convert: Callable[[str], T], default: T) -> T:
+        def get(name: str, default: T) -> T:
             raw = values.get(name, "").strip()
-            if not raw:
+            if not raw or name in problems:
                 return default
-            try:
-                return convert(raw)
-            except ValueError:
-                raise PatchbotError(f"{name}: not a valid value: {raw!r}") from None
+            parsed: T = SPECS[name].parse(raw)
+            return parsed
 
         defaults = HttpPolicy()
         ukhsa = UkhsaOptions()
         source = source or values.get("PATCHBOT_SOURCE") or None
         story_channels = {
-            name.removeprefix("SLACK_CHANNEL_").lower(): value.strip()
+            name.removeprefix(STORY_CHANNEL).lower(): value.strip()
             for name, value in values.items()
-            if name.startswith("SLACK_CHANNEL_") and value.strip()
+            if name.startswith(STORY_CHANNEL) and value.strip()
         }
         return cls(
             source=source,
             patch=values.get("PATCHBOT_PATCH") or None,
-            templates_dir=get("PATCHBOT_TEMPLATES_DIR", Path, DEFAULT_TEMPLATES_DIR),
-            phe_api_url=get("PATCHBOT_PHE_API_URL", _http_url, SourceOptions().phe_api_url),
+            templates_dir=get("PATCHBOT_TEMPLATES_DIR", DEFAULT_TEMPLATES_DIR),
+            phe_api_url=get("PATCHBOT_PHE_API_URL", SourceOptions().phe_api_url),
             http=HttpPolicy(
-                timeout=get("PATCHBOT_HTTP_TIMEOUT", _positive, defaults.timeout),
-                retries=get("PATCHBOT_HTTP_RETRIES", _count, defaults.retries),
-                backoff=get("PATCHBOT_HTTP_BACKOFF", _non_negative, defaults.backoff),
-                max_wait=get("PATCHBOT_HTTP_MAX_WAIT", _non_negative, defaults.max_wait),
+                timeout=get("PATCHBOT_HTTP_TIMEOUT", defaults.timeout),
+                retries=get("PATCHBOT_HTTP_RETRIES", defaults.retries),
+                backoff=get("PATCHBOT_HTTP_BACKOFF", defaults.backoff),
+                max_wait=get("PATCHBOT_HTTP_MAX_WAIT", defaults.max_wait),
             ),
-            state_dir=get("PATCHBOT_STATE_DIR", _path, default_state_dir()),
+            state_dir=get("PATCHBOT_STATE_DIR", default_state_dir()),
             ukhsa=UkhsaOptions(
-                api_url=get("PATCHBOT_UKHSA_API_URL", _http_url, ukhsa.api_url),
-                topic=get("PATCHBOT_UKHSA_TOPIC", _name, ukhsa.topic),
-                metric=get("PATCHBOT_UKHSA_METRIC", _name, ukhsa.metric),
-                geography_type=get("PATCHBOT_UKHSA_GEOGRAPHY_TYPE", _name, ukhsa.geography_type),
+                api_url=get("PATCHBOT_UKHSA_API_URL", ukhsa.api_url),
+                topic=get("PATCHBOT_UKHSA_TOPIC", ukhsa.topic),
+                metric=get("PATCHBOT_UKHSA_METRIC", ukhsa.metric),
+                geography_type=get("PATCHBOT_UKHSA_GEOGRAPHY_TYPE", ukhsa.geography_type),
             ),
             slack_token=_token(values.get("SLACK_BOT_TOKEN", "")),
             slack_channel=values.get("SLACK_CHANNEL", "").strip() or None,
             slack_ops_channel=values.get("SLACK_OPS_CHANNEL", "").strip() or None,
-            slack_api_url=get("SLACK_API_URL", _base_url, SLACK_API_URL),
+            slack_api_url=get("SLACK_API_URL", SLACK_API_URL),
             story_channels=story_channels,
-            slack_timeout=get("SLACK_TIMEOUT", _positive, cls.slack_timeout),
-            slack_retries=get("SLACK_RETRIES", _count, cls.slack_retries),
-            slack_backoff=get("SLACK_BACKOFF", _non_negative, cls.slack_backoff),
-            slack_max_wait=get(
-                "SLACK_MAX_WAIT",
-                _non_negative,
-                get("PATCHBOT_HTTP_MAX_WAIT", _non_negative, defaults.max_wait),
-            ),
-            desks_file=get("PATCHBOT_DESKS", _path, None),
-            run_at=get("PATCHBOT_RUN_AT", _clock, dt.time(16)),
-            run_days=get("PATCHBOT_RUN_DAYS", _days, run_days_for(source)),
-            poll_minutes=get("PATCHBOT_POLL_MINUTES", _positive, 5.0),
-            poll_until=get("PATCHBOT_POLL_UNTIL", _clock, dt.time(20)),
+            slack_timeout=get("SLACK_TIMEOUT", cls.slack_timeout),
+            slack_retries=get("SLACK_RETRIES", cls.slack_retries),
+            slack_backoff=get("SLACK_BACKOFF", cls.slack_backoff),
+            slack_max_wait=get("SLACK_MAX_WAIT", get("PATCHBOT_HTTP_MAX_WAIT", defaults.max_wait)),
+            desks_file=get("PATCHBOT_DESKS", None),
+            run_at=get("PATCHBOT_RUN_AT", dt.time(16)),
+            run_days=get("PATCHBOT_RUN_DAYS", run_days_for(source)),
+            poll_minutes=get("PATCHBOT_POLL_MINUTES", 5.0),
+            poll_until=get("PATCHBOT_POLL_UNTIL", dt.time(20)),
             patch_name=checked_patch_name(values.get("PATCHBOT_PATCH_NAME"), "PATCHBOT_PATCH_NAME"),
         )
 
 
+def read_values(env_file: Path | None, environ: Mapping[str, str] | None) -> dict[str, str]:
+    """The settings file's values, overridden by the environment's."""
+    path = env_file or Path(".env")
+    if env_file is not None and not env_file.is_file():
+        raise PatchbotError(f"--env-file: no such file: {env_file}")
+    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    values.update(os.environ if environ is None else environ)
+    return values
+
+
+def bad_values(values: Mapping[str, str]) -> dict[str, str]:
+    """Each setting whose value does not parse, with one line saying what it takes."""
+    problems = {}
+    for name, spec in SPECS.items():
+        raw = values.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            spec.parse(raw)
+        except ValueError:
+            problems[name] = f"{name}: not a valid value: {raw!r}; expected {spec.expected}"
+    return problems
+
+
 _BOT_TOKEN = re.compile(r"xoxb-[A-Za-z0-9-]+")
+BAD_TOKEN = (
+    "SLACK_BOT_TOKEN: not a Slack bot token: it should start with xoxb- and have no spaces or "
+    "line breaks (the Bot User OAuth Token, README 'Slack setup')"
+)
 
 
 def _token(raw: str) -> str | None:
@@ -139,10 +163,7 @@ def _token(raw: str) -> str | None:
     app token, or one with a space or line break pasted into it, is refused."""
     token = raw.strip()
     if token and not _BOT_TOKEN.fullmatch(token):
-        raise PatchbotError(
-            "SLACK_BOT_TOKEN: not a Slack bot token: it should start with xoxb- and have no "
-            "spaces or line breaks (the Bot User OAuth Token, README 'Slack setup')"
-        )
+        raise PatchbotError(BAD_TOKEN)
     return token or None
 
 
@@ -168,10 +189,11 @@ def _clock(raw: str) -> dt.time:
 
 
 def _days(raw: str) -> str:
-    """Days by name, e.g. mon-fri, mon,wed,fri or * (checked fully by the trigger). Numbers are
-    refused: cron counts Sunday as 0, APScheduler counts Monday as 0."""
+    """Days by name, e.g. mon-fri, mon,wed,fri or * (every day). Numbers are refused: cron
+    counts Sunday as 0, APScheduler counts Monday as 0."""
     value = raw.lower().replace(" ", "")
-    if not re.fullmatch(r"[a-z*/,-]+", value):
+    day = "(?:mon|tue|wed|thu|fri|sat|sun)"
+    if not all(re.fullmatch(rf"\*|{day}(?:-{day})?", part) for part in value.split(",")):
         raise ValueError(raw)
     return value
 
@@ -217,3 +239,57 @@ def _count(raw: str) -> int:
     if value < 0:
         raise ValueError(raw)
     return value
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one setting is read: its parser, what it takes in words (format and range, for
+    the one-line error), and whether only the service (``run``, ``status``) uses it."""
+
+    parse: Callable[[str], Any]
+    expected: str
+    service: bool = False
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+SECONDS = "seconds, a number above 0 (e.g. {})"
+SPECS: dict[str, Spec] = {
+    "PATCHBOT_SOURCE": Spec(_text, "bundled, phe-api, an http(s):// URL or a .csv/.csv.gz file"),
+    "PATCHBOT_PATCH": Spec(_text, "a preset, or councils by name or code, comma-separated"),
+    "PATCHBOT_PATCH_NAME": Spec(_text, "a short name for headlines, at most 40 characters "
+                                "(e.g. Greater Manchester)"),
+    "PATCHBOT_TEMPLATES_DIR": Spec(_path, "a folder made by: patchbot templates init FOLDER"),
+    "PATCHBOT_PHE_API_URL": Spec(_http_url, "an http:// or https:// URL"),
+    "PATCHBOT_HTTP_TIMEOUT": Spec(_positive, SECONDS.format(30)),
+    "PATCHBOT_HTTP_RETRIES": Spec(_count, "a whole number, 0 or more (e.g. 3)"),
+    "PATCHBOT_HTTP_BACKOFF": Spec(_non_negative, "seconds, a number 0 or more (e.g. 2)"),
+    "PATCHBOT_HTTP_MAX_WAIT": Spec(_non_negative, "seconds, a number 0 or more (e.g. 300)"),
+    "PATCHBOT_STATE_DIR": Spec(_path, "a folder Patchbot can write to"),
+    "PATCHBOT_DESKS": Spec(_path, "a desks file (README, 'Desks')"),
+    "PATCHBOT_UKHSA_API_URL": Spec(_http_url, "an http:// or https:// URL"),
+    "PATCHBOT_UKHSA_TOPIC": Spec(_name, "a name as the UKHSA API spells it (e.g. COVID-19)"),
+    "PATCHBOT_UKHSA_METRIC": Spec(_name, "a metric name as the UKHSA API spells it"),
+    "PATCHBOT_UKHSA_GEOGRAPHY_TYPE": Spec(_name, "a geography type as the UKHSA API spells "
+                                          "it (e.g. Lower Tier Local Authority)"),
+    "SLACK_BOT_TOKEN": Spec(_text, "the Slack app's bot token, xoxb-..."),
+    "SLACK_CHANNEL": Spec(_text, "a channel name like #covid-drafts, or a channel ID"),
+    "SLACK_OPS_CHANNEL": Spec(_text, "a channel name like #patchbot-ops, or a channel ID"),
+    "SLACK_API_URL": Spec(_base_url, "an http:// or https:// URL (e.g. https://slack.com/api/)"),
+    "SLACK_TIMEOUT": Spec(_positive, SECONDS.format(30)),
+    "SLACK_RETRIES": Spec(_count, "a whole number, 0 or more (e.g. 2)"),
+    "SLACK_BACKOFF": Spec(_non_negative, "seconds, a number 0 or more (e.g. 2)"),
+    "SLACK_MAX_WAIT": Spec(_non_negative, "seconds, a number 0 or more (e.g. 300)"),
+    "PATCHBOT_RUN_AT": Spec(_clock, "a time of day, HH:MM or HH:MM:SS, 00:00 to 23:59:59 "
+                            "(UK time; e.g. 16:00)", service=True),
+    "PATCHBOT_RUN_DAYS": Spec(_days, "days by name: mon-fri, mon,wed,fri or * for every day "
+                              "(no numbers)", service=True),
+    "PATCHBOT_POLL_MINUTES": Spec(_positive, "minutes, a number above 0 (e.g. 5; 0.5 is every "
+                                  "30 seconds)", service=True),
+    "PATCHBOT_POLL_UNTIL": Spec(_clock, "a time of day after PATCHBOT_RUN_AT, HH:MM or "
+                                "HH:MM:SS (UK time; e.g. 20:00)", service=True),
+}  # fmt: skip
+# SLACK_CHANNEL_<STORY>: one story's channel, e.g. SLACK_CHANNEL_WEEKLY_ROUNDUP.
+STORY_CHANNEL = "SLACK_CHANNEL_"

@@ -12,6 +12,7 @@ import sys
 import sysconfig
 import tomllib
 import venv
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -85,20 +86,41 @@ def _fresh_venv(tmp_path: Path, wheel: Path) -> Path:
     return target
 
 
-@pytest.mark.process
-def test_the_wheel_installed_outside_the_repository_drafts_and_checks(tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class Installed:
+    """The wheel installed in a fresh virtual environment, run from a folder outside the clone
+    with none of this machine's PATCHBOT_/SLACK_ settings."""
+
+    target: Path
+    elsewhere: Path
+    env: dict[str, str]
+
+    def patchbot(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.target / "bin" / "patchbot"), *args],
+            cwd=self.elsewhere, env=self.env, capture_output=True, text=True, timeout=300,
+            check=False,
+        )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    tmp_path = tmp_path_factory.mktemp("install")
     target = _fresh_venv(tmp_path, _build_wheel(tmp_path))
     elsewhere = tmp_path / "newsroom"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PATCHBOT_", "SLACK_"))}
     env.pop("PYTHONPATH", None)
+    return Installed(target, elsewhere, env)
 
-    def patchbot(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(target / "bin" / "patchbot"), *args],
-            cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
 
+@pytest.mark.process
+def test_the_wheel_installed_outside_the_repository_drafts_and_checks(
+    installed: Installed,
+) -> None:
+    target, elsewhere, env, patchbot = (
+        installed.target, installed.elsewhere, installed.env, installed.patchbot
+    )  # fmt: skip
     where = subprocess.run(
         [str(target / "bin" / "python"), "-c", "import bot, bot.rendering as r; "
          "print(bot.__file__); print(r.DEFAULT_TEMPLATES_DIR)"],
@@ -114,6 +136,54 @@ def test_the_wheel_installed_outside_the_repository_drafts_and_checks(tmp_path: 
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert checked.stdout.startswith("All templates in ")
     assert "site-packages" in checked.stdout
+
+
+@pytest.mark.process
+def test_an_edit_in_the_editors_folder_shows_in_draft_check_preview_and_status(
+    installed: Installed, tmp_path: Path
+) -> None:
+    """The README's systemd steps on a clean install (the editors' folder made by `templates
+    init`, the .env lines naming it), then an editor changes the round-up's headlines."""
+    steps = README[README.index("### systemd") : README.index("### Docker")]
+    folder = "/srv/patchbot/story_templates"
+    assert f"patchbot templates init {folder}" in steps
+    assert f"PATCHBOT_TEMPLATES_DIR={folder}" in steps
+    templates = tmp_path / folder.lstrip("/")  # the same steps, under this test's folder
+    made = installed.patchbot("templates", "init", str(templates))
+    assert made.returncode == 0, made.stderr
+    env_file = tmp_path / ".env"
+    shutil.copy(ROOT / "config.example.env", env_file)
+    with env_file.open("a", encoding="utf-8") as settings:
+        settings.write(f"PATCHBOT_STATE_DIR={tmp_path / 'state'}\n")
+        settings.write(f"PATCHBOT_TEMPLATES_DIR={templates}\n")
+    toml = templates / "stories.toml"
+    edited = (
+        toml.read_text(encoding="utf-8")
+        .replace("'Covid-19 cases in every", "'EDITED: Covid-19 cases in every")
+        .replace('"Every neighbourhood', '"EDITED: Every neighbourhood')
+    )
+    assert edited.count("EDITED") == 2
+    toml.write_text(edited, encoding="utf-8")
+
+    def patchbot(*args: str) -> subprocess.CompletedProcess[str]:
+        return installed.patchbot("--env-file", str(env_file), *args)
+
+    drafted = patchbot("draft", "--story", "weekly_roundup")
+    assert drafted.returncode == 0, drafted.stderr
+    assert drafted.stdout.startswith("==== weekly_roundup ====\nEDITED: ")
+    checked = patchbot("templates", "check")
+    assert checked.stdout == f"All templates in {templates} are fine.\n", checked.stderr
+    shown = patchbot("preview", "weekly_roundup", "--all-variants")
+    assert shown.returncode == 0, shown.stderr
+    assert f"patchbot: templates from {templates}\n" in shown.stderr
+    assert shown.stdout.count("│ ▌EDITED: ") == 2
+    status = patchbot("status")
+    assert f"templates:     {templates}\n" in status.stdout
+    toml.write_text(edited.replace("min_cases = 3", "min_cases = 0"), encoding="utf-8")
+    line = edited[: edited.index("min_cases = 3")].count("\n") + 1
+    assert patchbot("templates", "check").stdout.startswith(
+        f"stories.toml:{line}: [weekly_roundup] min_cases = 0 is too low: it must be at least 1"
+    )
 
 
 def _unit() -> dict[str, list[str]]:
@@ -139,8 +209,9 @@ def test_the_systemd_unit_matches_the_readme_install_steps() -> None:
     environment = dict(pair.split("=", 1) for line in unit["Environment"] for pair in line.split())
     assert environment["PATCHBOT_STATE_DIR"] == "/var/lib/" + unit["StateDirectory"][0]
     templates = environment["PATCHBOT_TEMPLATES_DIR"]
-    assert templates == "/opt/patchbot/story_templates"  # the clone's own folder
-    assert (ROOT / Path(templates).relative_to("/opt/patchbot") / "stories.toml").is_file()
+    # The editors' own folder (issue 15): outside the clone and the installed package.
+    assert templates == "/srv/patchbot/story_templates"
+    assert f"sudo .venv/bin/patchbot templates init {templates}" in README
     assert f"PATCHBOT_STATE_DIR={environment['PATCHBOT_STATE_DIR']}" in README
     assert f"PATCHBOT_TEMPLATES_DIR={templates}" in README
 
@@ -171,5 +242,6 @@ def test_the_dockerfile_copies_what_the_package_needs() -> None:
         assert (ROOT / source).exists(), source
     assert set(SOURCES) <= set(copied)  # readme, licence, package and templates for the build
     assert "RUN pip install .\n" in DOCKERFILE
-    assert "PATCHBOT_TEMPLATES_DIR=/opt/patchbot/story_templates" in DOCKERFILE
+    assert "RUN patchbot templates init /srv/patchbot/story_templates\n" in DOCKERFILE
+    assert "PATCHBOT_TEMPLATES_DIR=/srv/patchbot/story_templates" in DOCKERFILE
     assert 'CMD ["patchbot", "run"]' in DOCKERFILE

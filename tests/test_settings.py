@@ -10,27 +10,39 @@ from tests.helpers import Run
 
 
 @pytest.mark.parametrize(
-    ("setting", "value"),
+    ("setting", "value", "expected"),
     [
-        ("PATCHBOT_PHE_API_URL", "notaurl"),
-        ("PATCHBOT_HTTP_TIMEOUT", "inf"),
-        ("PATCHBOT_HTTP_TIMEOUT", "0"),
-        ("PATCHBOT_HTTP_RETRIES", "-1"),
-        ("PATCHBOT_HTTP_BACKOFF", "nan"),
-        ("SLACK_API_URL", "slack.com/api"),
+        ("PATCHBOT_PHE_API_URL", "notaurl", "an http:// or https:// URL"),
+        ("PATCHBOT_HTTP_TIMEOUT", "inf", "seconds, a number above 0 (e.g. 30)"),
+        ("PATCHBOT_HTTP_TIMEOUT", "0", "seconds, a number above 0 (e.g. 30)"),
+        ("PATCHBOT_HTTP_RETRIES", "-1", "a whole number, 0 or more (e.g. 3)"),
+        ("PATCHBOT_HTTP_BACKOFF", "nan", "seconds, a number 0 or more (e.g. 2)"),
+        (
+            "SLACK_API_URL",
+            "slack.com/api",
+            "an http:// or https:// URL (e.g. https://slack.com/api/)",
+        ),
     ],
 )
-def test_bad_settings_name_themselves(run_cli: Run, setting: str, value: str) -> None:
+def test_bad_settings_name_themselves(
+    run_cli: Run, setting: str, value: str, expected: str
+) -> None:
+    # Issue 15 added what each setting takes (format and range) after the value.
     result = run_cli("draft", env={setting: value})
     assert result.exit_code == 1
-    assert result.stderr == f"patchbot: error: {setting}: not a valid value: {value!r}\n"
+    assert result.stderr == (
+        f"patchbot: error: {setting}: not a valid value: {value!r}; expected {expected}\n"
+    )
 
 
 def test_numeric_run_days_are_refused(run_cli: Run) -> None:
     # cron counts Sunday as 0, APScheduler Monday: a number would silently shift the week.
     result = run_cli("status", env={"SLACK_BOT_TOKEN": "xoxb-x", "PATCHBOT_RUN_DAYS": "1-5"})
     assert result.exit_code == 1
-    assert result.stderr == "patchbot: error: PATCHBOT_RUN_DAYS: not a valid value: '1-5'\n"
+    assert result.stderr == (
+        "patchbot: error: PATCHBOT_RUN_DAYS: not a valid value: '1-5'; expected days by name: "
+        "mon-fri, mon,wed,fri or * for every day (no numbers)\n"
+    )
 
 
 def test_an_unusable_url_is_one_line(run_cli: Run) -> None:
@@ -49,12 +61,13 @@ def test_an_empty_patch_is_an_error_not_the_default(run_cli: Run, patch: str) ->
 def test_a_missing_templates_folder_or_stories_toml(run_cli: Run, tmp_path: Path) -> None:
     missing = run_cli("draft", env={"PATCHBOT_TEMPLATES_DIR": str(tmp_path / "nope")})
     assert missing.stderr == (
-        f"patchbot: error: PATCHBOT_TEMPLATES_DIR: no such folder: {tmp_path / 'nope'}\n"
+        f"patchbot: error: PATCHBOT_TEMPLATES_DIR: no such folder: {tmp_path / 'nope'} (make "
+        f"it from Patchbot's own templates: patchbot templates init {tmp_path / 'nope'})\n"
     )
     (tmp_path / "empty").mkdir()
     check = run_cli("templates", "check", "--templates-dir", str(tmp_path / "empty"))
     assert check.exit_code == 1
     assert check.stdout == (
-        f"{tmp_path / 'empty'}: no stories.toml (start from a copy of Patchbot's "
-        "story_templates/)\n"
+        f"{tmp_path / 'empty'}: no stories.toml (start from a copy of Patchbot's own: "
+        "patchbot templates init FOLDER)\n"
     )

@@ -68,5 +68,5 @@ def main() -> None:
 
 # The commands register themselves on the group when imported.
 # isort: off
-from bot.cli import drafting, posting, service, templates  # noqa: E402, F401
+from bot.cli import config, drafting, posting, service, templates  # noqa: E402, F401
 # isort: on

@@ -15,6 +15,7 @@ from bot.cli.options import StoryName, chosen_desks, data_options, desk_option, 
 from bot.errors import PatchbotError
 
 if TYPE_CHECKING:
+    from bot.settings import Settings
     from bot.stories import DraftSet
 
 
@@ -140,10 +141,22 @@ def say_drafted(drafts: DraftSet) -> None:
 @click.argument("story", type=StoryName())
 @data_options
 @click.option(
+    "--templates-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The templates folder to preview. Default: PATCHBOT_TEMPLATES_DIR, else Patchbot's own.",
+)
+@click.option(
     "--template",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="An edited copy of the story's template to preview instead of the real one.",
 )
+@click.option(
+    "--variant",
+    type=click.IntRange(min=1),
+    help="Show variant N: the Nth headline and intro in stories.toml (default: the ones "
+    "chosen for this patch and week).",
+)
+@click.option("--all-variants", is_flag=True, help="Show every headline and intro variant.")
 @click.pass_context
 def preview(
     ctx: click.Context,
@@ -152,22 +165,66 @@ def preview(
     patch: str | None,
     patch_name: str | None,
     week_ending: dt.date | None,
+    templates_dir: Path | None,
     template: Path | None,
+    variant: int | None,
+    all_variants: bool,
 ) -> None:
     """Show STORY drafted from real data, as Slack will show it and as plain text."""
     from bot import pipeline
     from bot.context import RunContext
-    from bot.delivery import ledger_draft, plain_copy
-    from bot.editors import slack_preview
     from bot.settings import Settings
 
+    if variant and all_variants:
+        raise click.UsageError("give --variant N or --all-variants, not both")
     settings = Settings.load(ctx.obj["env_file"])
+    if templates_dir is not None:
+        settings = dataclasses.replace(settings, templates_dir=templates_dir)
+    click.echo(f"patchbot: templates from {settings.templates_dir}", err=True)
     overrides = {story: template} if template else None
     run = RunContext.build(
         settings, source, patch, template_overrides=overrides, patch_name=patch_name
     )
-    drafts = pipeline.draft(run, week_ending, [story])
-    if story in drafts.held:  # show what the fact check stopped, so the editor can see why
+    chosen = run.stories[story]
+    if chosen.mistake is not None:
+        raise PatchbotError(str(chosen.mistake))
+    count = max(len(chosen.headlines), len(chosen.intros))
+    if variant is not None and variant > count:
+        raise click.UsageError(
+            f"--variant {variant}: {story} has {count} (the most headlines or intros it has in "
+            "stories.toml)"
+        )
+    cases = pipeline.validate(run, pipeline.fetch(run))
+    if variant is None and not all_variants:
+        if count > 1:
+            click.echo(
+                f"patchbot: {story} has {count} headline/intro variants; this is the one chosen "
+                "for this patch and week (--variant N or --all-variants shows the others)",
+                err=True,
+            )
+        _show_preview(pipeline.draft_cases(run, cases, week_ending, [story]), story, settings)
+        return
+    for number in range(1, count + 1) if all_variants else [variant or 1]:
+        headline = (number - 1) % len(chosen.headlines)
+        intro = (number - 1) % len(chosen.intros)
+        click.echo(
+            f"════ {story}, variant {number} of {count}: headline {headline + 1}, intro "
+            f"{intro + 1} " + "═" * 20
+        )
+        only = dataclasses.replace(
+            chosen, headlines=(chosen.headlines[headline],), intros=(chosen.intros[intro],)
+        )
+        one = dataclasses.replace(run, stories={**run.stories, story: only})
+        _show_preview(pipeline.draft_cases(one, cases, week_ending, [story]), story, settings)
+
+
+def _show_preview(drafts: DraftSet, story: str, settings: Settings) -> None:
+    """One draft as Slack will show it and as the plain .txt; what the fact check held is
+    shown too, so the editor can see why."""
+    from bot.delivery import ledger_draft, plain_copy
+    from bot.editors import slack_preview
+
+    if story in drafts.held:
         drafts = dataclasses.replace(drafts, drafts=[drafts.held[story]])
         click.echo(f"HELD, would not be posted: {drafts.failed[0][1]}\n")
     elif drafts.failed:

@@ -28,9 +28,12 @@ def run(ctx: click.Context, once: bool, source: str | None) -> None:
     import threading
 
     from bot import service
+    from bot.config_check import unknown_names
     from bot.settings import Settings
 
-    settings = Settings.load(ctx.obj["env_file"], source=source)
+    settings = Settings.load(ctx.obj["env_file"], service=True, source=source)
+    for finding in unknown_names(ctx.obj["env_file"]):  # a typo is otherwise silently ignored
+        click.echo(f"patchbot: {finding}", err=True)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -73,6 +76,6 @@ def status(ctx: click.Context) -> None:
     from bot import service
     from bot.settings import Settings
 
-    settings = Settings.load(ctx.obj["env_file"])
+    settings = Settings.load(ctx.obj["env_file"], service=True)
     for line in service.status_lines(settings):
         click.echo(line)

@@ -18,7 +18,7 @@ def templates() -> None:
 @click.option(
     "--templates-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="The folder to check. Default: PATCHBOT_TEMPLATES_DIR or story_templates/.",
+    help="The folder to check. Default: PATCHBOT_TEMPLATES_DIR, else Patchbot's own.",
 )
 @click.pass_context
 def templates_check(ctx: click.Context, templates_dir: Path | None) -> None:
@@ -38,6 +38,35 @@ def templates_check(ctx: click.Context, templates_dir: Path | None) -> None:
         )
         ctx.exit(1)
     click.echo(f"All templates in {folder} are fine.")
+
+
+@templates.command("init")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def templates_init(folder: Path) -> None:
+    """Copy Patchbot's own templates into FOLDER, to edit there; then point
+    PATCHBOT_TEMPLATES_DIR at FOLDER. An existing folder with files in it is left alone."""
+    import shutil
+
+    from bot.errors import PatchbotError
+    from bot.rendering import DEFAULT_TEMPLATES_DIR
+
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise PatchbotError(
+            f"templates init: {folder} is not empty: Patchbot never writes over an editor's "
+            "templates; give a new folder"
+        )
+    try:
+        shutil.copytree(
+            DEFAULT_TEMPLATES_DIR, folder, dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("__init__.py", "__pycache__", "*.pyc"),
+        )  # fmt: skip
+    except OSError as error:
+        raise PatchbotError(f"templates init: cannot write {folder}: {error.strerror}") from None
+    click.echo(
+        f"Copied Patchbot's templates to {folder}. Next: set PATCHBOT_TEMPLATES_DIR="
+        f"{folder.resolve()} in .env (or the service's environment), edit them (the guide is "
+        f"{folder / 'README.md'}), then run: patchbot templates check"
+    )
 
 
 @templates.command("docs")

@@ -1,8 +1,10 @@
-"""``patchbot templates check``: the static checks, then the rendered ones."""
+"""``patchbot templates check``: stories.toml, then the static checks, then the rendered ones."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from bot.editors.fixtures import bundled_data, edge_cases, story_variables, typical_week
 from bot.editors.problem import Problem
@@ -11,7 +13,8 @@ from bot.editors.static import static_problems
 from bot.errors import PatchbotError
 from bot.rendering import Renderer
 from bot.sources import SourceProfile, profiles
-from bot.stories.settings import load_story_settings
+from bot.stories import STORIES
+from bot.stories.settings import read_stories
 
 
 def check(templates_dir: Path) -> list[Problem]:
@@ -40,19 +43,33 @@ def _profile_of_folder(templates_dir: Path) -> SourceProfile:
 
 
 def _check_folder(templates_dir: Path, sample: str, every_story: bool) -> list[Problem]:
+    """One folder's problems: its stories.toml (a story whose section is wrong is reported
+    once, and its template still checked), then the static checks, then the rendered ones."""
     try:
         renderer = Renderer(templates_dir)
-        settings = load_story_settings(templates_dir, every_story)
+        settings, strays = read_stories(templates_dir, every_story)
     except PatchbotError as error:
         where, _, message = str(error).partition(": ")
         return [Problem(where, message)]
+    mistakes = [*strays, *(s.mistake for s in settings.values() if s.mistake is not None)]
+    problems = [Problem(mistake.where, mistake.message) for mistake in mistakes]
+    usable = {story: s for story, s in settings.items() if s.mistake is None}
+    # A held story's template is still checked, against the variables its default numbers give.
+    with_defaults = {
+        story: s if s.mistake is None else replace(s, params=_default_params(story))
+        for story, s in settings.items()
+    }
     data = bundled_data(sample)
     typical = typical_week(data)
     edges = edge_cases(data)
     fallbacks = [fixture for fixture in edges if not fixture.expects_no_story]
-    examples = story_variables(data, typical, settings, fallbacks)
-    allowed = {story: set(context) for story, context in examples.items()}
-    problems = static_problems(renderer, settings, allowed)
-    if problems:  # rendering would only repeat them
-        return problems
-    return rendered_problems(renderer, settings, data, [typical, *edges])
+    examples = story_variables(data, typical, with_defaults, fallbacks)
+    static = static_problems(renderer, usable, examples)
+    if static:  # rendering would only repeat them
+        return problems + static
+    return problems + rendered_problems(renderer, usable, data, [typical, *edges])
+
+
+def _default_params(story: str) -> Any:
+    params_type = STORIES[story].params_type
+    return params_type() if params_type is not None else None

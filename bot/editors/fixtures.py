@@ -58,6 +58,9 @@ class Fixture:
     patch: Patch
     table: pd.DataFrame
     expects_no_story: bool = False  # a week with no data: drafting anything is the problem
+    # The fact check reads the copy for every area's name: seconds for all England, whose
+    # fixture is there for length; the others catch a story that drops its list.
+    fact_checked: bool = True
 
 
 def typical_week(data: BundledData) -> Fixture:
@@ -75,7 +78,9 @@ def edge_cases(data: BundledData) -> list[Fixture]:
         Fixture("one area", york, _one_area(base)),
         Fixture("ties", york, _ties(base)),
         Fixture("all suppressed", york, _every_area(base, AreaStatus.SUPPRESSED)),
-        Fixture("a very long list (all England)", england, data.week_table(england)),
+        Fixture(
+            "a very long list (all England)", england, data.week_table(england), fact_checked=False
+        ),
         Fixture(
             "nothing to report", york, _every_area(base, AreaStatus.NO_DATA), expects_no_story=True
         ),

@@ -48,6 +48,7 @@ def _desk_lines(desk: Desk, now: dt.datetime) -> list[str]:
         counts = ledger.counts()
         pending = ledger.pending()
     lines = [
+        f"templates:     {settings.templates_dir}",
         f"schedule:      {schedule.describe()}",
         f"next run:      {uk_time(next_run) if next_run else 'never (no run days)'}",
     ]

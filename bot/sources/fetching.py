@@ -44,7 +44,15 @@ def read_file(path: Path) -> RawData:
     try:
         content = path.read_bytes()
     except FileNotFoundError:
-        raise PatchbotError(f"source: file not found: {path}") from None
+        if path.suffix in (".csv", ".gz"):
+            raise PatchbotError(f"source: file not found: {path}") from None
+        from bot.sources import LOCATION, SOURCES
+
+        names = ", ".join(name for name in SOURCES if name != LOCATION)
+        raise PatchbotError(
+            f"source: {str(path)!r} is no source and no file; sources: {names}, an http(s):// "
+            "URL, or a .csv/.csv.gz file"
+        ) from None
     except OSError as error:
         raise PatchbotError(f"source: cannot read {path}: {error.strerror}") from None
     return RawData(content, str(path), release_from_name(path.name))

@@ -9,14 +9,15 @@ import pandas as pd
 
 from bot.rules import PATCH, Finding, per_patch, top
 from bot.stories import Story, register_story
+from bot.stories.limits import Limit
 
 
 @dataclass(frozen=True)
 class ChangeParams:
-    top: int = 10  # areas listed (more when tied with the last)
+    top: Annotated[int, Limit(1, why="a list needs at least one area")] = 10  # more when tied
     min_previous_cases: int = 5  # ignore areas whose week-before count was below this
     # Ignore smaller changes: PHE's 0-2 suppression band makes a move of a case or two noise.
-    min_change: int = 5
+    min_change: Annotated[int, Limit(1, why="a change of nothing is no rise or fall")] = 5
 
 
 class ChangeFigures(TypedDict):

@@ -193,6 +193,7 @@ class _Week:
     renderer: Renderer
     settings: dict[str, StorySettings]
     names: list[str]
+    broken: list[tuple[str, str]]  # (story, its mistake in stories.toml): held, every patch
     findings: dict[str, Finding]
     records: dict[str, dict[int, list[AreaFacts]]]
     literals: set[float]  # numbers typed into the templates themselves
@@ -210,18 +211,21 @@ def draft_patches(
     """Every enabled story (or just ``only``) for every patch of a week table
     (``rules.patches_week``): each rule runs once for all patches.
 
-    A story whose template fails is reported in ``failed``; the other stories still go out.
+    A story whose template or stories.toml section is wrong is reported in ``failed``; the
+    other stories still go out.
     """
     names = list(only) or [name for name in STORIES if settings[name].enabled]
     disabled = [
         (name, "disabled in stories.toml") for name in STORIES if not only and name not in names
     ]
+    broken = [(name, str(settings[name].mistake)) for name in names if settings[name].mistake]
+    names = [name for name in names if settings[name].mistake is None]
     findings = {name: STORIES[name].rule(table, settings[name].params) for name in names}
     snippets = [
         text for name in names for text in (*settings[name].headlines, *settings[name].intros)
     ]
     shared = _Week(
-        week, cases, renderer, settings, names, findings,
+        week, cases, renderer, settings, names, broken, findings,
         {name: area_records(finding.areas) for name, finding in findings.items()},
         factcheck.literal_numbers([*renderer.sources(), *snippets]),
     )  # fmt: skip
@@ -262,7 +266,7 @@ def _draft_patch(
     latest = week == cases.weeks[-1]
     meta = story_meta(patch, week, cases.release, latest, provisional)
     drafts: list[Draft] = []
-    failed: list[tuple[str, str]] = []
+    failed: list[tuple[str, str]] = list(shared.broken)
     held: dict[str, Draft] = {}
     for name in shared.names:
         areas = shared.records[name].get(number)

@@ -11,12 +11,16 @@ import pandas as pd
 from bot.cases import AreaStatus
 from bot.rules import PATCH, Finding, one_decimal, per_patch, top
 from bot.stories import Story, register_story
+from bot.stories.limits import Limit
 
 
 @dataclass(frozen=True)
 class HighestRatesParams:
-    top: int = 20  # areas listed (more when tied with the last)
-    above_average_multiple: float = 2.0  # flag areas above this multiple of the patch average
+    top: Annotated[int, Limit(1, why="a list needs at least one area")] = 20  # more when tied
+    # flag areas above this multiple of the patch average
+    above_average_multiple: Annotated[
+        float, Limit(1, above=True, why='"more than one times the average" is no story')
+    ] = 2.0
     min_cases: int = 0  # list only areas with at least this many (a rate from one is noise)
 
 

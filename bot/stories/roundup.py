@@ -10,11 +10,13 @@ import pandas as pd
 from bot.cases import AreaStatus
 from bot.rules import PATCH, Finding, by_council, per_patch
 from bot.stories import Story, register_story
+from bot.stories.limits import Limit
 
 
 @dataclass(frozen=True)
 class RoundupParams:
-    min_cases: int = 3  # list areas with at least this many cases
+    # list areas with at least this many cases
+    min_cases: Annotated[int, Limit(1, why='"0 or more cases" would list every area')] = 3
 
 
 class CouncilTotals(TypedDict):
