@@ -100,14 +100,16 @@ def deliver_drafts(
     channel once a day), as ``patchbot post`` and ``patchbot run`` do. ``stop`` is asked
     before each story: once it says yes, the rest stay pending."""
     from bot.delivery import Courier, OpsAlerts, Routing, deliver, target_for
+    from bot.review.stories import ReviewedStories
     from bot.state import Journal
 
     settings = desk.settings
     require_slack_token(settings)
     target = target_for(settings)
     courier = Courier(
-        ledger, target, settings.slack_retries, settings.slack_backoff, settings.slack_max_wait
-    )
+        ledger, target, settings.slack_retries, settings.slack_backoff, settings.slack_max_wait,
+        reviews=ReviewedStories(target, settings.state_dir),
+    )  # fmt: skip
     routing = Routing(
         lambda story: desk.story_channel(story, ctx.stories[story].channel)[1],
         desk.channels(ctx.stories),

@@ -56,6 +56,17 @@ class Settings:
     poll_minutes: float = 5.0
     poll_until: dt.time = dt.time(20)
     patch_name: str | None = None  # the patch's short name for headlines and intros
+    # Reporters' review in Slack (bot.review): Socket Mode with an app-level token, or HTTP
+    # with the signing secret, on a port; either one puts the review buttons under drafts.
+    slack_app_token: str | None = field(default=None, repr=False)  # a secret: never printed
+    slack_signing_secret: str | None = field(default=None, repr=False)  # a secret too
+    slack_mode: str | None = None  # socket | http; None: socket with an app token, else http
+    slack_port: int = 3000
+
+    @property
+    def slack_interactive(self) -> bool:
+        """Whether drafts carry review buttons (an app token or a signing secret is set)."""
+        return bool(self.slack_app_token or self.slack_signing_secret)
 
     @classmethod
     def load(
@@ -124,6 +135,10 @@ class Settings:
             poll_minutes=get("PATCHBOT_POLL_MINUTES", 5.0),
             poll_until=get("PATCHBOT_POLL_UNTIL", dt.time(20)),
             patch_name=checked_patch_name(values.get("PATCHBOT_PATCH_NAME"), "PATCHBOT_PATCH_NAME"),
+            slack_app_token=_app_token(values.get("SLACK_APP_TOKEN", "")),
+            slack_signing_secret=values.get("SLACK_SIGNING_SECRET", "").strip() or None,
+            slack_mode=get("PATCHBOT_SLACK_MODE", None),
+            slack_port=get("PATCHBOT_SLACK_PORT", cls.slack_port),
         )
 
 
@@ -164,6 +179,20 @@ def _token(raw: str) -> str | None:
     token = raw.strip()
     if token and not _BOT_TOKEN.fullmatch(token):
         raise PatchbotError(BAD_TOKEN)
+    return token or None
+
+
+_APP_TOKEN = re.compile(r"xapp-[A-Za-z0-9-]+")
+
+
+def _app_token(raw: str) -> str | None:
+    """An app-level token's shape (never its value) is checked, as the bot token's is."""
+    token = raw.strip()
+    if token and not _APP_TOKEN.fullmatch(token):
+        raise PatchbotError(
+            "SLACK_APP_TOKEN: not a Slack app-level token: it should start with xapp- and have "
+            "no spaces or line breaks (README 'Review in Slack')"
+        )
     return token or None
 
 
@@ -255,6 +284,19 @@ def _text(raw: str) -> str:
     return raw
 
 
+def _mode(raw: str) -> str:
+    if raw.lower() not in ("socket", "http"):
+        raise ValueError(raw)
+    return raw.lower()
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 65535:
+        raise ValueError(raw)
+    return value
+
+
 SECONDS = "seconds, a number above 0 (e.g. {})"
 SPECS: dict[str, Spec] = {
     "PATCHBOT_SOURCE": Spec(_text, "bundled, phe-api, an http(s):// URL or a .csv/.csv.gz file"),
@@ -290,6 +332,12 @@ SPECS: dict[str, Spec] = {
                                   "30 seconds)", service=True),
     "PATCHBOT_POLL_UNTIL": Spec(_clock, "a time of day after PATCHBOT_RUN_AT, HH:MM or "
                                 "HH:MM:SS (UK time; e.g. 20:00)", service=True),
+    "SLACK_APP_TOKEN": Spec(_text, "the Slack app's app-level token, xapp-... (with "
+                            "connections:write)"),
+    "SLACK_SIGNING_SECRET": Spec(_text, "the Slack app's signing secret (Basic Information)"),
+    "PATCHBOT_SLACK_MODE": Spec(_mode, "socket or http", service=True),
+    "PATCHBOT_SLACK_PORT": Spec(_port, "a port number, 0 to 65535 (e.g. 3000; 0 picks a free "
+                                "one)", service=True),
 }  # fmt: skip
 # SLACK_CHANNEL_<STORY>: one story's channel, e.g. SLACK_CHANNEL_WEEKLY_ROUNDUP.
 STORY_CHANNEL = "SLACK_CHANNEL_"

@@ -181,7 +181,7 @@ def test_a_ledger_written_before_schema_versions_carries_on_without_reposting(
     assert all(f.shares == [("C0NEWSROOM1", kept.ts)] for f in slack.files.values() if f.shares)
     db = sqlite3.connect(state / "ledger.sqlite3")
     try:
-        assert db.execute("PRAGMA user_version").fetchone() == (1,)
+        assert db.execute("PRAGMA user_version").fetchone() == (2,)
         assert db.execute("SELECT DISTINCT desk FROM posts").fetchall() == [("default",)]
         assert db.execute("SELECT desk, day FROM runs").fetchall() == [("default", "2020-11-30")]
     finally:

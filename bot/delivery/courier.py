@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from bot.backoff import Backoff
 from bot.corrections import release_date, with_changes
@@ -86,6 +86,16 @@ def plain_copy(draft: dict[str, Any]) -> str:
     return f"{draft['headline']}\n\n{draft['text']}\n"
 
 
+class Reviewing(Protocol):
+    """Reporters' review of the stories (``bot.review``), as a correction needs it."""
+
+    def holder(self, original: Post) -> str | None:
+        """The target's user who holds the story (claimed, approved...), if anyone."""
+
+    def corrected(self, original: Post, correction: Post) -> None:
+        """Record that the publisher corrected a story, and show it on its message."""
+
+
 class Courier:
     """Sends the ledger's pending posts, one part at a time, resumable at every step: each
     part's start is recorded before it is sent, and a part that may have been sent already
@@ -100,9 +110,11 @@ class Courier:
         backoff: float = 2.0,
         max_wait: float = MAX_RETRY_WAIT,
         sleep: Callable[[float], None] = time.sleep,
+        reviews: Reviewing | None = None,
     ) -> None:
         self.ledger = ledger
         self.target = target
+        self.reviews = reviews
         self.attempts = retries + 1
         self.backoff = Backoff(backoff, cap=min(MAX_RETRY_WAIT, max_wait))
         self.sleep = sleep
@@ -179,7 +191,8 @@ class Courier:
             place = Place(self.target.destination_id(post.channel))
         elif original.channel_id and original.ts:  # a correction goes in the original's thread
             place = Place(original.channel_id, original.ts)
-            notice = Notice.correction(release_date(draft), draft.get("publisher"))
+            holder = self.reviews.holder(original) if self.reviews else None
+            notice = Notice.correction(release_date(draft), draft.get("publisher"), holder)
             shown = with_changes(self._previous(post, original).draft, draft)
         else:  # the original is still on its way: it goes first
             raise DeliveryFailure("the original has not reached Slack yet")
@@ -201,6 +214,8 @@ class Courier:
                 posted = earlier.status == PostStatus.POSTED
                 if earlier.id < post.id and posted and not earlier.revised:
                     self._mark_revised(earlier, post)
+            if self.reviews:
+                self.reviews.corrected(original, post)
         self.ledger.mark_posted(post.id)
         return sent
 

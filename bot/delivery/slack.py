@@ -84,14 +84,14 @@ def _pack(text: str, limit: int, separators: tuple[str, ...]) -> tuple[list[str]
     return done, piece
 
 
-def _chunks(text: str, limit: int) -> list[str]:
+def chunks(text: str, limit: int) -> list[str]:
     """Split text into pieces of at most ``limit`` characters, at paragraph, then line, then
     word boundaries; every character of the text ends up in exactly one piece."""
     done, last = _pack(text, limit, ("\n\n", "\n"))
     return [*done, last] if last else done
 
 
-def _section(text: str) -> dict[str, Any]:
+def section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
 
 
@@ -99,10 +99,10 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text, "verbatim": True}]}
 
 
-def _title(headline: str) -> dict[str, Any]:
+def title(headline: str) -> dict[str, Any]:
     if len(headline) <= HEADER_LIMIT:
         return {"type": "header", "text": {"type": "plain_text", "text": headline}}
-    return _section(f"*{escape(headline)}*")  # too long for a header block: never cut it
+    return section(f"*{escape(headline)}*")  # too long for a header block: never cut it
 
 
 def context_line(draft: dict[str, Any]) -> str:
@@ -123,13 +123,13 @@ def build_messages(
     ``draft`` is the ledger's copy: story, headline, text, patch, week_ending, release, origin.
     ``banner`` (mrkdwn, already escaped) goes above the headline, e.g. for a correction.
     """
-    sections = [_section(chunk) for chunk in _chunks(escape(draft["text"]), SECTION_LIMIT)]
+    sections = [section(chunk) for chunk in chunks(escape(draft["text"]), SECTION_LIMIT)]
     main_sections, rest = sections[:MAIN_SECTIONS], sections[MAIN_SECTIONS:]
     replies = [rest[i : i + THREAD_SECTIONS] for i in range(0, len(rest), THREAD_SECTIONS)]
     context = context_line(draft)
     if replies:
         context += f" · continued in the thread ({len(replies) + 1} parts)"
-    blocks = [*([_section(banner)] if banner else []), _title(draft["headline"]), *main_sections]
+    blocks = [*([section(banner)] if banner else []), title(draft["headline"]), *main_sections]
     blocks.append(_context(context))
     fallback = draft["headline"] if banner is None else f"{banner}: {draft['headline']}"
     main = {"text": escape(fallback), "blocks": blocks}
@@ -153,10 +153,13 @@ def banner(notice: Notice) -> str:
     publisher = escape(notice.publisher or PHE)
     published = f" (data published {escape(notice.release)})" if notice.release else ""
     if notice.kind == NoticeKind.CORRECTION:
-        return (
+        text = (
             f":warning: *CORRECTION*: {publisher} revised these figures{published}. This "
             "corrected draft replaces the one above."
         )
+        if notice.reviewer:  # the reporter who claimed or approved the story hears first
+            text += f" <@{notice.reviewer}>: this story is yours, check what changed."
+        return text
     return (
         f":warning: *REVISED*: {publisher} revised these figures{published}. Do not publish "
         "this version: see the latest correction in the thread."
@@ -180,7 +183,7 @@ def marker(part: PartKey, key: str) -> dict[str, Any]:
 def alert_messages(text: str) -> list[Message]:
     """An alert of any length as messages within Slack's limits (sections of at most 3,000
     characters, at most ``ALERT_SECTIONS`` a message), split as stories are."""
-    sections = [_section(chunk) for chunk in _chunks(escape(text), SECTION_LIMIT)]
+    sections = [section(chunk) for chunk in chunks(escape(text), SECTION_LIMIT)]
     messages = []
     for start in range(0, len(sections), ALERT_SECTIONS):
         blocks = sections[start : start + ALERT_SECTIONS]
@@ -193,8 +196,9 @@ class Slack:
     """The Slack Web API calls Patchbot makes (``slack_client``): a delivery ``Target``
     (channels are its destinations, a message's ts its id)."""
 
-    def __init__(self, client: SlackClient) -> None:
+    def __init__(self, client: SlackClient, interactive: bool = False) -> None:
         self.client = client
+        self.interactive = interactive  # review buttons under each draft (``bot.review``)
         self._channel_ids: dict[str, str] = {}
 
     def check(self, destinations: Mapping[str, str]) -> None:
@@ -249,7 +253,12 @@ class Slack:
     def compose(
         self, draft: dict[str, Any], notice: Notice | None = None
     ) -> tuple[Message, list[Message]]:
-        return build_messages(draft, banner(notice) if notice else None)
+        main, thread = build_messages(draft, banner(notice) if notice else None)
+        if self.interactive:
+            from bot.review.blocks import actions_block
+
+            main = {**main, "blocks": [*main["blocks"], actions_block()]}
+        return main, thread
 
     def _key(self, place: Place, part: PartKey) -> str:
         return part.key(self.client.identity().team_id, place.destination_id)
@@ -349,7 +358,7 @@ class Slack:
 @register_target("slack")
 def slack_target(settings: Settings) -> Slack:
     """Slack as configured: SLACK_BOT_TOKEN, SLACK_API_URL, SLACK_TIMEOUT, SLACK_RETRIES,
-    SLACK_BACKOFF, SLACK_MAX_WAIT."""
+    SLACK_BACKOFF, SLACK_MAX_WAIT; review buttons with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET."""
     if not settings.slack_token:
         raise PatchbotError("SLACK_BOT_TOKEN: not set; posting to Slack needs a bot token")
     return Slack(
@@ -360,5 +369,6 @@ def slack_target(settings: Settings) -> Slack:
             retries=settings.slack_retries,
             backoff=settings.slack_backoff,
             max_wait=settings.slack_max_wait,
-        )
+        ),
+        interactive=settings.slack_interactive,
     )

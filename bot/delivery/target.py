@@ -58,10 +58,13 @@ class Notice:
     kind: NoticeKind
     release: str | None  # the data release with the new figures, where known
     publisher: str | None = None  # who revised them, where the draft says (else PHE)
+    reviewer: str | None = None  # the target's user who holds the story (``bot.review``)
 
     @classmethod
-    def correction(cls, release: str | None, publisher: str | None = None) -> Notice:
-        return cls(NoticeKind.CORRECTION, release, publisher)
+    def correction(
+        cls, release: str | None, publisher: str | None = None, reviewer: str | None = None
+    ) -> Notice:
+        return cls(NoticeKind.CORRECTION, release, publisher, reviewer)
 
     @classmethod
     def revised(cls, release: str | None, publisher: str | None = None) -> Notice:

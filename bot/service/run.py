@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from bot.desks import Desk, load_desks
@@ -59,6 +60,7 @@ def serve(settings: Settings, stop: threading.Event) -> None:
 
     services = [Service(desk, stop) for desk in load_desks(settings)]
     with state_lock(settings.state_dir):
+        stop_listening = _listen(settings)
         scheduler = BlockingScheduler(timezone=UK)
         for service in services:
             _add_job(scheduler, service, settings)
@@ -72,7 +74,19 @@ def serve(settings: Settings, stop: threading.Event) -> None:
             stop.set()
             if watcher.is_alive():
                 watcher.join()
+            if stop_listening is not None:
+                stop_listening()
     step("stop", outcome="stopped")
+
+
+def _listen(settings: Settings) -> Callable[[], None] | None:
+    """Reporters' clicks in Slack (``bot.review``), heard in this process: the one owner of
+    the ledger. Nothing to hear without SLACK_APP_TOKEN or SLACK_SIGNING_SECRET."""
+    if not settings.slack_interactive:
+        return None
+    from bot.review.listen import start_listening
+
+    return start_listening(settings)
 
 
 def _add_job(scheduler: Any, service: Service, settings: Settings) -> None:

@@ -131,7 +131,25 @@ TO_VERSION_1 = [
     )""",
 ]
 
-MIGRATIONS = [TO_VERSION_1]  # MIGRATIONS[n] takes a file from version n to n + 1
+# Version 2: reporters' review of each story in Slack (bot.review), one row per action taken.
+TO_VERSION_2 = [
+    """CREATE TABLE reviews (
+        id INTEGER PRIMARY KEY,
+        post_id INTEGER NOT NULL REFERENCES posts(id),  -- the story's original post
+        action TEXT NOT NULL,           -- claim | release | approve | hold | edit | correct
+        user TEXT,                      -- the reporter's Slack user ID; NULL for Patchbot's own
+        at TEXT NOT NULL,
+        state TEXT NOT NULL,            -- the story's state after it: claimed, approved...
+        holder TEXT,                    -- who holds the story after it, if anyone
+        before TEXT NOT NULL,           -- the state before it ("corrected after approval")
+        reason TEXT,                    -- hold: the reporter's reason
+        headline TEXT,                  -- edit: the reporter's version
+        text TEXT
+    )""",
+    "CREATE INDEX reviews_of_post ON reviews(post_id, id)",
+]
+
+MIGRATIONS = [TO_VERSION_1, TO_VERSION_2]  # MIGRATIONS[n] takes a file from version n to n + 1
 VERSION = len(MIGRATIONS)
 
 
