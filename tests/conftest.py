@@ -1,6 +1,7 @@
-"""Shared fixtures: one per fake server (``slack``, ``api``/``published``, ``ukhsa``), the
-settings that point Patchbot at them (``env``, ``api_env``), a CLI runner isolated from the
-user's settings, and a copy of the templates to edit. Plain helpers are in tests/helpers.py."""
+"""Shared fixtures: one per fake server (``slack``, ``slack_socket``, ``api``/``published``,
+``ukhsa``), the settings that point Patchbot at them (``env``, ``api_env``), a CLI runner
+isolated from the user's settings, and a copy of the templates to edit. Plain helpers are in
+tests/helpers.py."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bot.geography import Geography, load_geography
 from bot.rendering import DEFAULT_TEMPLATES_DIR
 from tests.fakes.phe_api import FakePheApi
 from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_socket import FakeSocketMode
 from tests.fakes.ukhsa_api import FakeUkhsaApi
 from tests.helpers import (
     CHANNELS,
@@ -49,6 +51,15 @@ def slack(slack_workspace: Workspace) -> Iterator[FakeSlack]:
     with FakeSlack(
         token=TOKEN, channels=slack_workspace.channels, retry_after=slack_workspace.retry_after
     ) as fake:
+        yield fake
+
+
+@pytest.fixture
+def slack_socket(slack: FakeSlack) -> Iterator[FakeSocketMode]:
+    """The fake Slack's Socket Mode endpoint (a real WebSocket on 127.0.0.1): what
+    apps.connections.open hands out."""
+    with FakeSocketMode() as fake:
+        slack.socket_url = fake.url
         yield fake
 
 

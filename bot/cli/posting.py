@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from bot.context import RunContext
     from bot.delivery import DeliveryReport
     from bot.desks import Desk
+    from bot.review.actions import Review
     from bot.state import Post
     from bot.stories import DraftSet
 
@@ -109,36 +110,49 @@ def _remember_error(desk: Desk, error: str) -> None:
 @desk_option
 @click.pass_context
 def history(ctx: click.Context, limit: int, desk_name: str | None) -> None:
-    """List what was posted to Slack, newest first (with a desks file, desk by desk)."""
+    """List what was posted to Slack, newest first (with a desks file, desk by desk), with
+    each story's review in Slack: posted, claimed, approved, held, edited or corrected, by
+    whom (a Slack user ID) and when (UK time)."""
     from bot.settings import Settings
     from bot.state import Ledger
+    from bot.state.reviews import Reviews
 
     settings = Settings.load(ctx.obj["env_file"])
     for desk in chosen_desks(settings, desk_name, None):
         with Ledger(settings.state_dir, desk.name) as ledger:
             posts = ledger.history(limit)
+        with Reviews(settings.state_dir) as reviews:
+            states = reviews.latest(post.corrects or post.id for post in posts)
         if desk.explicit:
             click.echo(f"== desk {desk.name} ==")
         if not posts:
             click.echo(f"Nothing posted yet (ledger: {ledger.path}).")
             continue
-        _history_table(posts)
+        _history_table(posts, {post_id: _review_cell(r) for post_id, r in states.items()})
 
 
-def _history_table(posts: list[Post]) -> None:
+def _review_cell(review: Review) -> str:
+    from bot.review.blocks import clock
+
+    who = f" by {review.holder}" if review.holder else ""
+    return f"{review.state}{who} {clock(review.at)}"
+
+
+def _history_table(posts: list[Post], reviews: dict[int, str]) -> None:
     from bot.state import PostKind, PostStatus
 
-    rows = [("#", "posted (UTC)", "story", "week", "release", "status", "where")]
+    rows = [("#", "posted (UTC)", "story", "week", "release", "status", "review", "where")]
     for item in posts:
         status = "revised" if item.revised else item.status
         if item.kind == PostKind.CORRECTION:
             status = f"correction of #{item.corrects}" + (", revised" if item.revised else "")
         where = f"{item.channel} ts={item.ts}" if item.ts else item.channel
+        unreviewed = "posted" if item.status == PostStatus.POSTED else "-"
         if item.last_error and item.status != PostStatus.POSTED:
             where += f" (last error: {item.last_error})"
         rows.append(
             (f"#{item.id}", item.posted_at or "-", item.story, item.week_ending,
-             item.release or "-", status, where)
+             item.release or "-", status, reviews.get(item.corrects or item.id, unreviewed), where)
         )  # fmt: skip
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
     for row in rows:

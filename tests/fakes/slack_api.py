@@ -88,9 +88,14 @@ class FakeSlack:
         token: str = "xoxb-test-token",
         channels: Mapping[str, str] | None = None,
         retry_after: int = 1,
+        app_token: str = "xapp-1-test-app-token",
     ) -> None:
-        """``channels`` maps names (without ``#``) to IDs; no other channel exists."""
-        self.token, self.retry_after = token, retry_after
+        """``channels`` maps names (without ``#``) to IDs; no other channel exists.
+        ``app_token``: the app-level token apps.connections.open takes (and nothing else)."""
+        self.token, self.retry_after, self.app_token = token, retry_after, app_token
+        self.socket_url = "ws://127.0.0.1:9/link"  # apps.connections.open's answer (a test's)
+        self.ephemeral: list[JSON] = []  # chat.postEphemeral: {"channel", "user", "text"}
+        self.views: list[JSON] = []  # views.open: the modals opened
         self.redirect_to = "http://127.0.0.1:9/api/elsewhere"  # where a scripted 3xx points
         self._channels = dict(channels or {"newsroom": "C0NEWSROOM"})
         self._messages: dict[str, list[Message]] = {c: [] for c in self._channels.values()}
@@ -107,6 +112,9 @@ class FakeSlack:
             "auth.test": lambda params: dict(AUTH_TEST),
             "chat.postMessage": self._post_message,
             "chat.update": self._update,
+            "chat.postEphemeral": self._post_ephemeral,
+            "views.open": self._open_view,
+            "apps.connections.open": lambda params: {"url": self.socket_url},
             "files.getUploadURLExternal": self._get_upload_url,
             UPLOAD: self._receive_upload,
             "files.completeUploadExternal": self._complete_upload,
@@ -206,7 +214,8 @@ class FakeSlack:
                 try:
                     if method != UPLOAD and not token:  # upload URLs need no token
                         raise _ApiError("not_authed")
-                    if method != UPLOAD and token != self.token:
+                    wanted = self.app_token if method == "apps.connections.open" else self.token
+                    if method != UPLOAD and token != wanted:
                         raise _ApiError("invalid_auth")
                     if method not in self._handlers:
                         raise _ApiError("unknown_method")
@@ -265,6 +274,44 @@ class FakeSlack:
         message.edits += 1
         rendered = self._render(message)
         return {"channel": channel, "ts": message.ts, "text": message.text, "message": rendered}
+
+    def _post_ephemeral(self, params: JSON) -> JSON:
+        channel = self._channel_id(params.get("channel"), names=True)
+        if not params.get("user"):
+            raise _ApiError("user_not_in_channel")
+        text = _text(params.get("text"))
+        if not text and not params.get("blocks"):
+            raise _ApiError("no_text")
+        self.ephemeral.append({"channel": channel, "user": str(params["user"]), "text": text})
+        return {"message_ts": self._next_ts()}
+
+    def _open_view(self, params: JSON) -> JSON:
+        """A modal, checked against Slack's limits: a trigger, a title of at most 24
+        characters, at most 100 blocks, inputs of at most 3,000 characters."""
+        if not params.get("trigger_id"):
+            raise _ApiError("invalid_trigger_id")
+        raw = params.get("view")
+        try:
+            view = json.loads(raw) if isinstance(raw, str) else raw
+        except ValueError as err:
+            raise _ApiError("invalid_arguments") from err
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            raise _ApiError("invalid_arguments")
+        errors = []
+        if len(view.get("title", {}).get("text", "")) > 24:
+            errors.append("must be less than 25 characters [json-pointer:/view/title/text]")
+        if len(view.get("blocks", [])) > 100:
+            errors.append("must be less than 101 items [json-pointer:/view/blocks]")
+        for i, block in enumerate(view.get("blocks", [])):
+            element = block.get("element") or {}
+            if len(str(element.get("initial_value", ""))) > int(element.get("max_length", 3000)):
+                errors.append(f"initial_value too long [json-pointer:/view/blocks/{i}]")
+            if int(element.get("max_length", 0)) > 3000:
+                errors.append(f"max_length above 3000 [json-pointer:/view/blocks/{i}]")
+        if errors:
+            raise _ApiError("invalid_arguments", response_metadata={"messages": errors})
+        self.views.append(view)
+        return {"view": {"id": f"V{next(self._serial):010d}", **view}}
 
     def _conversation_info(self, params: JSON) -> JSON:
         return {"channel": self._channel_json(self._channel_id(params.get("channel"), names=False))}

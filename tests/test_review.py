@@ -1,0 +1,348 @@
+"""Reporters' review in Slack: drafts posted by ``patchbot run`` are claimed, approved, held and
+edited through Socket Mode and through HTTP, against the fake Slack (Web API and Socket Mode
+WebSocket) with the real slack_sdk and slack_bolt clients; the ledger keeps every state across
+restarts; forged requests change nothing; without review settings drafts post as before."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import requests
+
+from bot.review.actions import Review, ReviewAction, ReviewState, Step, Verdict, transition
+from bot.settings import Settings
+from bot.state.reviews import Reviews
+from tests.fakes.phe_api import FakePheApi
+from tests.fakes.slack_api import TEAM_ID, FakeSlack, Message
+from tests.fakes.slack_socket import FakeSocketMode
+from tests.helpers import FIRST, REVISED, TOKEN, Run, serving, top_level, wait_for
+
+JSON = dict[str, Any]
+ANNA, BEN = "U0ANNA", "U0BEN"
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+@pytest.fixture
+def env(api_env: dict[str, str]) -> dict[str, str]:
+    """York from the fake PHE API, on a schedule that catches up at once whenever it runs."""
+    return {**api_env, "PATCHBOT_HTTP_RETRIES": "0", "PATCHBOT_POLL_MINUTES": "0.005",
+            "PATCHBOT_RUN_DAYS": "mon-sun", "PATCHBOT_RUN_AT": "00:00",
+            "PATCHBOT_POLL_UNTIL": "23:59:59"}  # fmt: skip
+
+
+def story_message(slack: FakeSlack, story: str) -> Message:
+    (found,) = [m for m in top_level(slack) if (m.metadata or {}).get("event_payload", {})
+                .get("story") == story]  # fmt: skip
+    return found
+
+
+def current(slack: FakeSlack, message: Message) -> Message:
+    (now,) = [m for m in slack.messages("newsroom") if m.ts == message.ts]
+    return now
+
+
+def review_line(slack: FakeSlack, message: Message) -> str:
+    """The message's review line (the context block above the buttons)."""
+    blocks = current(slack, message).blocks
+    assert blocks[-1]["type"] == "actions"
+    assert blocks[-2]["type"] == "context"
+    return str(blocks[-2]["elements"][0]["text"])
+
+
+def click(action_id: str, user: str, message: Message, team: str = TEAM_ID) -> JSON:
+    """A block_actions payload as Slack sends it for a button in a message."""
+    return {
+        "type": "block_actions",
+        "team": {"id": team, "domain": "patchbot-test"},
+        "user": {"id": user, "username": user.lower(), "team_id": team},
+        "api_app_id": "A0PATCHBOT",
+        "token": "verification-token",
+        "container": {"type": "message", "message_ts": message.ts, "channel_id": message.channel,
+                      "is_ephemeral": False},
+        "trigger_id": f"trigger-{user}-{action_id}",
+        "channel": {"id": message.channel, "name": "newsroom"},
+        "message": {"type": "message", "ts": message.ts, "bot_id": message.bot_id,
+                    "user": message.user, "text": message.text, "blocks": message.blocks},
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "patchbot_review",
+                     "value": action_id.removeprefix("patchbot_"), "action_ts": "1.2"}],
+    }  # fmt: skip
+
+
+def submission(view: JSON, user: str, values: dict[str, str], team: str = TEAM_ID) -> JSON:
+    """A view_submission payload for a modal Patchbot opened, with the inputs filled in."""
+    state = {block_id: {"value": {"type": "plain_text_input", "value": value}}
+             for block_id, value in values.items()}  # fmt: skip
+    return {
+        "type": "view_submission",
+        "team": {"id": team, "domain": "patchbot-test"},
+        "user": {"id": user, "username": user.lower(), "team_id": team},
+        "api_app_id": "A0PATCHBOT",
+        "trigger_id": f"trigger-{user}-submit",
+        "view": {**view, "id": "V0MODAL", "state": {"values": state}},
+    }
+
+
+def signed(body: str, secret: str = SECRET, at: float | None = None) -> dict[str, str]:
+    stamp = str(int(time.time() if at is None else at))
+    digest = hmac.new(secret.encode(), f"v0:{stamp}:{body}".encode(), hashlib.sha256)
+    return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": f"v0={digest.hexdigest()}",
+            "Content-Type": "application/x-www-form-urlencoded"}  # fmt: skip
+
+
+@contextmanager
+def service(env: dict[str, str], caplog: pytest.LogCaptureFixture, **extra: str) -> Iterator[str]:
+    """``patchbot run``'s service loop in a thread (listening too); yields its listen line."""
+    caplog.set_level(logging.INFO, logger="bot")
+    settings = Settings.load(environ={**env, **extra})
+    started = len(caplog.records)
+    with serving(settings, caplog):
+        wait_for(lambda: any("step=listen" in r.message for r in caplog.records[started:]))
+        yield next(r.message for r in caplog.records[started:] if "step=listen" in r.message)
+
+
+def posted_today(caplog: pytest.LogCaptureFixture) -> None:
+    """Wait for the day's run to post (four of York's stories: it has no new cases to list)."""
+    wait_for(lambda: "step=run day=" in caplog.text and "outcome=posted" in caplog.text, 30)
+
+
+def ledger_rows(env: dict[str, str], *messages: Message) -> list[tuple[str, str | None, str]]:
+    """The review actions recorded for these messages' stories (all stories: none given)."""
+    posts = [m.metadata["event_payload"]["post"] for m in messages if m.metadata]
+    db = sqlite3.connect(Path(env["PATCHBOT_STATE_DIR"]) / "ledger.sqlite3")
+    try:
+        rows = db.execute("SELECT post_id, action, user, state FROM reviews ORDER BY id")
+        return [tuple(row[1:]) for row in rows if not messages or row[0] in posts]
+    finally:
+        db.close()
+
+
+def updates_of(slack: FakeSlack, message: Message) -> list[str]:
+    """The review line of each chat.update of a message, in order."""
+    lines = []
+    for call in slack.calls("chat.update"):
+        if call.params.get("ts") == message.ts:
+            blocks = call.params["blocks"]
+            blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+            lines += [b["elements"][0]["text"] for b in blocks if b["type"] == "context"][-1:]
+    return lines
+
+
+# -- the state machine
+
+
+def test_one_holder_at_a_time_and_a_double_click_changes_nothing() -> None:
+    claim = transition(Review(), Step(ReviewAction.CLAIM, ANNA, "2020-11-30T16:42:00+00:00"))
+    assert claim.verdict == Verdict.DONE
+    assert (claim.review.state, claim.review.holder) == (ReviewState.CLAIMED, ANNA)
+    other = transition(claim.review, Step(ReviewAction.CLAIM, BEN, "2020-11-30T16:43:00+00:00"))
+    assert (other.verdict, other.review) == (Verdict.REFUSED, claim.review)
+    approve = transition(claim.review, Step(ReviewAction.APPROVE, ANNA, "x"))
+    again = transition(approve.review, Step(ReviewAction.APPROVE, ANNA, "y"))
+    assert (again.verdict, again.review) == (Verdict.UNCHANGED, approve.review)
+    release = transition(claim.review, Step(ReviewAction.CLAIM, ANNA, "z"))
+    assert (release.review.state, release.review.holder) == (ReviewState.POSTED, None)
+    corrected = transition(approve.review, Step(ReviewAction.CORRECT, None, "w", reason="#7"))
+    assert corrected.review.state == ReviewState.CORRECTED
+    assert (corrected.review.before, corrected.review.holder) == (ReviewState.APPROVED, ANNA)
+    assert transition(corrected.review, Step(ReviewAction.CORRECT, None, "v", reason="#7")
+                      ).verdict == Verdict.UNCHANGED  # fmt: skip
+
+
+def test_two_people_clicking_at_once_leave_one_claim(tmp_path: Path) -> None:
+    with Reviews(tmp_path) as reviews:
+        reviews.db.execute(
+            "INSERT INTO posts (id, story, patch, week_ending, release, content_hash, kind, "
+            "channel, status, draft, created_at) VALUES (1, 's', 'York', '2020-11-25', '', 'h', "
+            "'original', '#newsroom', 'posted', '{}', 'now')"
+        )
+    barrier = threading.Barrier(8)
+    verdicts: list[Verdict] = []
+
+    def claim(user: str) -> None:
+        with Reviews(tmp_path) as reviews:
+            barrier.wait()
+            verdicts.append(reviews.apply(1, Step(ReviewAction.CLAIM, user, "now")).verdict)
+
+    threads = [threading.Thread(target=claim, args=(f"U{n}",)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(verdicts) == [Verdict.DONE] + [Verdict.REFUSED] * 7
+    with Reviews(tmp_path) as reviews:
+        assert reviews.db.execute("SELECT COUNT(*) FROM reviews").fetchone()[0] == 1
+
+
+# -- end to end
+
+
+def test_review_through_socket_mode_then_http_survives_a_restart(
+    env: dict[str, str],
+    api: FakePheApi,
+    slack: FakeSlack,
+    slack_socket: FakeSocketMode,
+    run_cli: Run,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    api.publish(FIRST.read_text(), release="2020-11-25")
+    socket_env = {**env, "SLACK_APP_TOKEN": slack.app_token}
+    with service(socket_env, caplog) as listening:
+        assert "mode=socket" in listening
+        posted_today(caplog)
+        draft = story_message(slack, "highest_rates")
+        assert [b["action_id"] for b in draft.blocks[-1]["elements"]] == [
+            "patchbot_claim", "patchbot_approve", "patchbot_hold", "patchbot_edit"]  # fmt: skip
+
+        envelope = slack_socket.deliver(click("patchbot_claim", ANNA, draft))
+        wait_for(lambda: slack_socket.acked(envelope))
+        wait_for(lambda: updates_of(slack, draft))
+        assert updates_of(slack, draft)[0].startswith(f"*Claimed by <@{ANNA}> at ")
+        assert review_line(slack, draft).startswith(f"*Claimed by <@{ANNA}> at ")
+
+        slack_socket.deliver(click("patchbot_claim", BEN, draft))  # someone else: refused
+        wait_for(lambda: slack.ephemeral)
+        (refusal,) = slack.ephemeral
+        assert refusal["user"] == BEN
+        assert refusal["text"].startswith(f"<@{ANNA}> claimed this draft at ")
+        assert len(updates_of(slack, draft)) == 1  # nothing changed
+
+        other = story_message(slack, "largest_rises")
+        slack_socket.deliver(click("patchbot_hold", BEN, other))
+        wait_for(lambda: slack.views)
+        assert slack.views[0]["callback_id"] == "patchbot_hold"
+        slack_socket.deliver(submission(slack.views[0], BEN, {"reason": "Waiting on the council"}))
+        wait_for(lambda: updates_of(slack, other))
+        assert review_line(slack, other).startswith(f"*Held by <@{BEN}> at ")
+        assert review_line(slack, other).endswith(": Waiting on the council")
+
+        slack_socket.deliver(click("patchbot_approve", ANNA, draft))
+        wait_for(lambda: len(updates_of(slack, draft)) == 2)
+        assert review_line(slack, draft).startswith(f"*Approved by <@{ANNA}> at ")
+
+    # Corrected after approval: PHE revises the figures, and `patchbot post` sends the fix.
+    api.publish(REVISED.read_text(), release="2020-11-30")
+    result = run_cli("post", env=socket_env)
+    assert result.exit_code == 0, result.stderr
+    logging.getLogger().addHandler(caplog.handler)  # the CLI set up logging afresh
+    (correction,) = [m for m in slack.messages("newsroom")
+                     if m.thread_ts == draft.ts and "CORRECTION" in m.text]  # fmt: skip
+    assert (
+        f"<@{ANNA}>: this story is yours, check what changed."
+        in (correction.blocks[0]["text"]["text"])
+    )
+    assert review_line(slack, draft).startswith(":warning: *Corrected after approval* at ")
+    assert current(slack, draft).blocks[0]["text"]["text"].startswith(":warning: *REVISED*")
+
+    http_env = {**env, "SLACK_SIGNING_SECRET": SECRET, "PATCHBOT_SLACK_MODE": "http",
+                "PATCHBOT_SLACK_PORT": "0"}  # fmt: skip
+    with service(http_env, caplog) as listening:
+        port = listening.split("port=")[1].split()[0]
+        url = f"http://127.0.0.1:{port}/slack/events"
+        edit_story = story_message(slack, "weekly_roundup")
+
+        def send(payload: JSON, **sign: Any) -> requests.Response:
+            body = urlencode({"payload": json.dumps(payload)})
+            return requests.post(url, data=body, headers=signed(body, **sign), timeout=10)
+
+        before = len(updates_of(slack, edit_story))  # corrected too: updated once already
+        assert send(click("patchbot_claim", BEN, edit_story)).status_code == 200
+        wait_for(lambda: len(updates_of(slack, edit_story)) > before)
+        assert review_line(slack, edit_story).startswith(f"*Claimed by <@{BEN}> at ")
+
+        # Forged: a wrong secret, or a stale timestamp (replayed ten minutes later).
+        caplog.clear()
+        forged = send(click("patchbot_claim", ANNA, other), secret="not-the-secret")
+        stale = send(click("patchbot_claim", ANNA, other), at=time.time() - 600)
+        assert (forged.status_code, stale.status_code) == (401, 401)
+        refused = [r.message for r in caplog.records if "outcome=refused" in r.message]
+        assert len(refused) == 2  # once each
+        assert all("bad or stale Slack signature" in line for line in refused)
+        assert SECRET not in caplog.text
+
+        send(click("patchbot_edit", BEN, edit_story))
+        wait_for(lambda: len(slack.views) == 2)
+        modal = slack.views[1]
+        assert modal["callback_id"] == "patchbot_edit"
+        inputs = {b["block_id"]: b["element"] for b in modal["blocks"] if b["type"] == "input"}
+        assert all(len(e.get("initial_value", "")) <= 3000 for e in inputs.values())
+        copy_ids = [name for name in inputs if name.startswith("copy-")]
+        text = "\n\n".join(inputs[name]["initial_value"] for name in copy_ids)
+        edited = {"headline": "Covid: York's week, by neighbourhood",
+                  **dict.fromkeys(copy_ids, ""),
+                  copy_ids[0]: f"{text}\n\nThe council said 9999 people were tested."}  # fmt: skip
+        assert send(submission(modal, BEN, edited)).status_code == 200
+        wait_for(lambda: any(m.text.startswith("Edited:") for m in slack.messages("newsroom")))
+        (version,) = [m for m in slack.messages("newsroom") if m.text.startswith("Edited:")]
+        assert version.thread_ts == edit_story.ts
+        assert version.blocks[1]["text"]["text"] == "Covid: York's week, by neighbourhood"
+        wait_for(lambda: any("9999" in e["text"] for e in slack.ephemeral))
+        warning = next(e for e in slack.ephemeral if "9999" in e["text"])
+        assert warning["user"] == BEN
+        assert "the number 9999 is not in the facts" in warning["text"]
+        wait_for(lambda: "Edited by" in review_line(slack, edit_story))
+        assert current(slack, edit_story).blocks[0]["text"]["text"] == edit_story.blocks[0][
+            "text"]["text"]  # the bot's original stays  # fmt: skip
+
+    assert ledger_rows(env, draft) == [
+        ("claim", ANNA, "claimed"),
+        ("approve", ANNA, "approved"),
+        ("correct", None, "corrected"),
+    ]
+    assert ledger_rows(env, other) == [("hold", BEN, "held")]
+    assert ledger_rows(env, edit_story) == [
+        ("correct", None, "corrected"),
+        ("claim", BEN, "claimed"),
+        ("edit", BEN, "edited"),
+    ]
+    history = run_cli("history", env=env).stdout
+    for state, who in (("corrected", ANNA), ("held", BEN), ("edited", BEN)):
+        assert f"  {state} by {who} " in history
+    assert "  posted  " in history  # the stories nobody touched
+
+
+def test_refused_clicks_change_nothing(
+    env: dict[str, str],
+    api: FakePheApi,
+    slack: FakeSlack,
+    slack_socket: FakeSocketMode,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    api.publish(FIRST.read_text(), release="2020-11-25")
+    with service({**env, "SLACK_APP_TOKEN": slack.app_token}, caplog):
+        posted_today(caplog)
+        draft = story_message(slack, "highest_rates")
+        someone = slack.post_as("newsroom", "U0PERSON", {"event_type": "x", "event_payload": {}})
+        slack_socket.deliver(click("patchbot_claim", ANNA, someone))  # not Patchbot's
+        slack_socket.deliver(click("patchbot_claim", ANNA, draft, team="T0ELSEWHERE"))
+        wait_for(lambda: slack.ephemeral)
+        wait_for(lambda: sum("outcome=refused" in r.message for r in caplog.records) == 2)
+    assert slack.ephemeral == [{"channel": "C0NEWSROOM1", "user": ANNA,
+                                "text": slack.ephemeral[0]["text"]}]  # fmt: skip
+    assert slack.ephemeral[0]["text"].startswith("Patchbot does not know this message")
+    assert slack.calls("chat.update") == []
+    assert ledger_rows(env) == []
+    refused = [r.message for r in caplog.records if "outcome=refused" in r.message]
+    assert any("unknown message" in line for line in refused)
+    assert any("another workspace" in line and "T0ELSEWHERE" in line for line in refused)
+    assert slack.app_token not in caplog.text and TOKEN not in caplog.text
+
+
+def test_without_review_settings_drafts_carry_no_buttons(
+    run_cli: Run, slack: FakeSlack, env: dict[str, str], api: FakePheApi
+) -> None:
+    api.publish(FIRST.read_text(), release="2020-11-25")
+    assert run_cli("post", env=env).exit_code == 0
+    assert all(b["type"] != "actions" for m in slack.messages("newsroom") for b in m.blocks)
+    assert slack.calls("chat.update") == []
