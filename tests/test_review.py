@@ -271,6 +271,13 @@ def test_review_through_socket_mode_then_http_survives_a_restart(
         assert all("bad or stale Slack signature" in line for line in refused)
         assert SECRET not in caplog.text
 
+        # The restart kept every state: Ben still holds the story he held before it.
+        assert send(click("patchbot_approve", ANNA, other)).status_code == 200
+        wait_for(lambda: any(e["user"] == ANNA for e in slack.ephemeral))
+        assert next(e for e in slack.ephemeral if e["user"] == ANNA)["text"].startswith(
+            f"<@{BEN}> held this draft at "
+        )
+
         send(click("patchbot_edit", BEN, edit_story))
         wait_for(lambda: len(slack.views) == 2)
         modal = slack.views[1]
@@ -336,7 +343,8 @@ def test_refused_clicks_change_nothing(
     refused = [r.message for r in caplog.records if "outcome=refused" in r.message]
     assert any("unknown message" in line for line in refused)
     assert any("another workspace" in line and "T0ELSEWHERE" in line for line in refused)
-    assert slack.app_token not in caplog.text and TOKEN not in caplog.text
+    assert slack.app_token not in caplog.text
+    assert TOKEN not in caplog.text
 
 
 def test_without_review_settings_drafts_carry_no_buttons(
