@@ -354,3 +354,21 @@ def test_without_review_settings_drafts_carry_no_buttons(
     assert run_cli("post", env=env).exit_code == 0
     assert all(b["type"] != "actions" for m in slack.messages("newsroom") for b in m.blocks)
     assert slack.calls("chat.update") == []
+
+
+def test_review_settings_that_cannot_work_are_one_line(run_cli: Run, env: dict[str, str]) -> None:
+    http_without_secret = {
+        **env,
+        "SLACK_APP_TOKEN": "xapp-1-A0-1-abc",
+        "PATCHBOT_SLACK_MODE": "http",
+    }
+    result = run_cli("run", env=http_without_secret)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "patchbot: error: SLACK_SIGNING_SECRET: not set; PATCHBOT_SLACK_MODE=http needs the "
+        "app's signing secret (README 'Review in Slack')\n"
+    )
+    pasted = run_cli("post", env={**env, "SLACK_APP_TOKEN": "xoxb-not-an-app-token"})
+    assert pasted.exit_code == 1
+    assert pasted.stderr.startswith("patchbot: error: SLACK_APP_TOKEN: not a Slack app-level")
+    assert "xoxb-not-an-app-token" not in pasted.stderr
