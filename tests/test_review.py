@@ -9,7 +9,11 @@ import hashlib
 import hmac
 import json
 import logging
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,7 +31,7 @@ from bot.state.reviews import Reviews
 from tests.fakes.phe_api import FakePheApi
 from tests.fakes.slack_api import TEAM_ID, FakeSlack, Message
 from tests.fakes.slack_socket import FakeSocketMode
-from tests.helpers import FIRST, REVISED, TOKEN, Run, serving, top_level, wait_for
+from tests.helpers import FIRST, REVISED, ROOT, TOKEN, Run, serving, top_level, wait_for
 
 JSON = dict[str, Any]
 ANNA, BEN = "U0ANNA", "U0BEN"
@@ -372,3 +376,58 @@ def test_review_settings_that_cannot_work_are_one_line(run_cli: Run, env: dict[s
     assert pasted.exit_code == 1
     assert pasted.stderr.startswith("patchbot: error: SLACK_APP_TOKEN: not a Slack app-level")
     assert "xoxb-not-an-app-token" not in pasted.stderr
+
+
+@pytest.mark.process
+def test_the_real_patchbot_run_process_hears_a_claim_and_stops_cleanly(
+    env: dict[str, str],
+    api: FakePheApi,
+    slack: FakeSlack,
+    slack_socket: FakeSocketMode,
+    tmp_path: Path,
+) -> None:
+    api.publish(FIRST.read_text(), release="2020-11-25")
+    log = tmp_path / "service.log"
+    with log.open("wb") as out:  # a file, not a pipe: the service logs every step
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT), **env, "SLACK_APP_TOKEN": slack.app_token},
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(lambda: "outcome=posted next_run=" in log.read_text(), timeout=60)
+        draft = story_message(slack, "highest_rates")
+        envelope = slack_socket.deliver(click("patchbot_claim", ANNA, draft))
+        wait_for(lambda: slack_socket.acked(envelope) and updates_of(slack, draft), timeout=15)
+        assert review_line(slack, draft).startswith(f"*Claimed by <@{ANNA}> at ")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+    output = log.read_text()
+    assert process.returncode == 0, output
+    assert "step=listen mode=socket" in output
+    assert "step=review action=claim user=U0ANNA post=" in output
+    assert "Traceback" not in output
+    assert slack.app_token not in output
+    assert TOKEN not in output
+
+
+def test_a_long_copy_is_split_across_inputs_of_3000_and_saved_whole() -> None:
+    from bot.review.blocks import MessageRef, edit_modal, edited_copy
+
+    sentence = "Cases rose in Heworth and Tang Hall."
+    paragraphs = [f"Paragraph {n}: " + " ".join([sentence] * 30) for n in range(1, 9)]
+    text = "\n\n".join(paragraphs)
+    assert len(text) > 8000
+    modal = edit_modal(MessageRef("C0NEWSROOM1", "1.2"), "Headline", text)
+    assert modal is not None
+    inputs = [b for b in modal["blocks"] if b["type"] == "input"]
+    assert [b["block_id"] for b in inputs][:2] == ["headline", "copy-1"]
+    assert len(inputs) >= 4
+    assert all(len(b["element"].get("initial_value", "")) <= 3000 for b in inputs)
+    assert all(b["element"]["max_length"] == 3000 for b in inputs)
+    values = {b["block_id"]: {"value": {"value": b["element"]["initial_value"]}} for b in inputs}
+    assert edited_copy(values) == ("Headline", text)
