@@ -331,3 +331,34 @@ def test_history_and_replies_return_metadata_and_shared_files(slack: FakeSlack) 
     assert [m["text"] for m in replies["messages"]] == [TEXT, "More", ""]
     assert replies["messages"][-1]["files"][0]["name"] == "x.txt"
     assert "metadata" not in replies["messages"][0]  # only with include_all_metadata
+
+
+def test_modals_ephemeral_notes_and_socket_mode_urls_as_slack_checks_them(
+    slack: FakeSlack,
+) -> None:
+    client = client_for(slack)
+    long_input = {"type": "input", "block_id": "copy", "label": {"type": "plain_text", "text": "x"},
+                  "element": {"type": "plain_text_input", "action_id": "value",
+                              "initial_value": "x" * 3001}}  # fmt: skip
+    modal = {"type": "modal", "title": {"type": "plain_text", "text": "Edit this draft"},
+             "blocks": [long_input]}  # fmt: skip
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_open(trigger_id="1.2.3", view=modal)
+    assert error_of(excinfo)["error"] == "invalid_arguments"
+    with pytest.raises(SlackApiError) as excinfo:
+        client.views_open(trigger_id="", view={**modal, "blocks": []})
+    assert error_of(excinfo)["error"] == "invalid_trigger_id"
+    client.views_open(trigger_id="1.2.3", view={**modal, "blocks": []})
+    assert slack.views == [{**modal, "blocks": []}]
+
+    client.chat_postEphemeral(channel="#newsroom", user="U0ANNA", text="Only you can see this")
+    assert slack.ephemeral == [
+        {"channel": "C0NEWSROOM", "user": "U0ANNA", "text": "Only you can see this"}
+    ]
+    assert slack.messages("newsroom") == []  # never in the channel for everyone
+
+    with pytest.raises(SlackApiError) as excinfo:  # the bot token is not an app-level token
+        client.apps_connections_open(app_token=TOKEN)
+    assert error_of(excinfo)["error"] == "invalid_auth"
+    opened = client.apps_connections_open(app_token=slack.app_token)
+    assert opened["url"] == slack.socket_url

@@ -160,7 +160,7 @@ class ReviewDesk:
             original = self.stories.original(story)
             for message in blocks.edited_messages(headline, text, interaction.user_id, at):
                 self.slack.client.call(
-                    "chat.postMessage", channel=interaction.channel_id, unfurl_links=False,
+                    "chat.postMessage", channel=original.channel_id, unfurl_links=False,
                     unfurl_media=False, thread_ts=original.ts, **message,
                 )  # fmt: skip
             latest = self.stories.latest_draft(story).draft

@@ -36,9 +36,12 @@ class ReviewedStories:
             return reviews.current(original.id).holder
 
     def corrected(self, original: Post, correction: Post) -> None:
-        """Mark the story corrected (once per correction) and show it on its message."""
+        """Mark the story corrected (once per correction) and show it on its message: again
+        if a run is resumed, since the last attempt may have failed to."""
         step = Step(ReviewAction.CORRECT, None, now(), reason=f"correction #{correction.id}")
-        self.apply(StoryRef(original.desk, original.id, correction.id), step)
+        with Reviews(self.state_dir) as reviews:
+            reviews.apply(original.id, step)
+        self.show(StoryRef(original.desk, original.id, correction.id))
 
     def review(self, story: StoryRef) -> Review:
         with Reviews(self.state_dir) as reviews:
