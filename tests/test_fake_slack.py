@@ -344,10 +344,10 @@ def test_modals_ephemeral_notes_and_socket_mode_urls_as_slack_checks_them(
              "blocks": [long_input]}  # fmt: skip
     with pytest.raises(SlackApiError) as excinfo:
         client.views_open(trigger_id="1.2.3", view=modal)
-    assert error_of(excinfo)["error"] == "invalid_arguments"
+    assert error_of(excinfo) == "invalid_arguments"
     with pytest.raises(SlackApiError) as excinfo:
         client.views_open(trigger_id="", view={**modal, "blocks": []})
-    assert error_of(excinfo)["error"] == "invalid_trigger_id"
+    assert error_of(excinfo) == "invalid_trigger_id"
     client.views_open(trigger_id="1.2.3", view={**modal, "blocks": []})
     assert slack.views == [{**modal, "blocks": []}]
 
@@ -359,6 +359,6 @@ def test_modals_ephemeral_notes_and_socket_mode_urls_as_slack_checks_them(
 
     with pytest.raises(SlackApiError) as excinfo:  # the bot token is not an app-level token
         client.apps_connections_open(app_token=TOKEN)
-    assert error_of(excinfo)["error"] == "invalid_auth"
+    assert error_of(excinfo) == "invalid_auth"
     opened = client.apps_connections_open(app_token=slack.app_token)
     assert opened["url"] == slack.socket_url
