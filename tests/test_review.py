@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,14 @@ def review_line(slack: FakeSlack, message: Message) -> str:
     assert blocks[-1]["type"] == "actions"
     assert blocks[-2]["type"] == "context"
     return str(blocks[-2]["elements"][0]["text"])
+
+
+def story_text(slack: FakeSlack, message: Message) -> str:
+    """A story's latest copy as its .txt file in the thread has it (after the headline)."""
+    copy = max((f for f in slack.files.values() if (message.channel, message.ts) in f.shares
+                and f.filename.endswith(".txt")), key=lambda f: f.id)  # fmt: skip
+    assert copy.content is not None
+    return copy.content.decode().split("\n\n", 1)[1].rstrip("\n")
 
 
 def click(action_id: str, user: str, message: Message, team: str = TEAM_ID) -> JSON:
@@ -205,35 +213,8 @@ def test_review_through_socket_mode_then_http_survives_a_restart(
     with service(socket_env, caplog) as listening:
         assert "mode=socket" in listening
         posted_today(caplog)
-        draft = story_message(slack, "highest_rates")
-        assert [b["action_id"] for b in draft.blocks[-1]["elements"]] == [
-            "patchbot_claim", "patchbot_approve", "patchbot_hold", "patchbot_edit"]  # fmt: skip
-
-        envelope = slack_socket.deliver(click("patchbot_claim", ANNA, draft))
-        wait_for(lambda: slack_socket.acked(envelope))
-        wait_for(lambda: updates_of(slack, draft))
-        assert updates_of(slack, draft)[0].startswith(f"*Claimed by <@{ANNA}> at ")
-        assert review_line(slack, draft).startswith(f"*Claimed by <@{ANNA}> at ")
-
-        slack_socket.deliver(click("patchbot_claim", BEN, draft))  # someone else: refused
-        wait_for(lambda: slack.ephemeral)
-        (refusal,) = slack.ephemeral
-        assert refusal["user"] == BEN
-        assert refusal["text"].startswith(f"<@{ANNA}> claimed this draft at ")
-        assert len(updates_of(slack, draft)) == 1  # nothing changed
-
-        other = story_message(slack, "largest_rises")
-        slack_socket.deliver(click("patchbot_hold", BEN, other))
-        wait_for(lambda: slack.views)
-        assert slack.views[0]["callback_id"] == "patchbot_hold"
-        slack_socket.deliver(submission(slack.views[0], BEN, {"reason": "Waiting on the council"}))
-        wait_for(lambda: updates_of(slack, other))
-        assert review_line(slack, other).startswith(f"*Held by <@{BEN}> at ")
-        assert review_line(slack, other).endswith(": Waiting on the council")
-
-        slack_socket.deliver(click("patchbot_approve", ANNA, draft))
-        wait_for(lambda: len(updates_of(slack, draft)) == 2)
-        assert review_line(slack, draft).startswith(f"*Approved by <@{ANNA}> at ")
+        draft, other = story_message(slack, "highest_rates"), story_message(slack, "largest_rises")
+        claim_hold_and_approve_over_socket_mode(slack, slack_socket, draft, other)
 
     # Corrected after approval: PHE revises the figures, and `patchbot post` sends the fix.
     api.publish(REVISED.read_text(), release="2020-11-30")
@@ -242,69 +223,25 @@ def test_review_through_socket_mode_then_http_survives_a_restart(
     logging.getLogger().addHandler(caplog.handler)  # the CLI set up logging afresh
     (correction,) = [m for m in slack.messages("newsroom")
                      if m.thread_ts == draft.ts and "CORRECTION" in m.text]  # fmt: skip
-    assert (
-        f"<@{ANNA}>: this story is yours, check what changed."
-        in (correction.blocks[0]["text"]["text"])
-    )
+    banner = correction.blocks[0]["text"]["text"]
+    assert f"<@{ANNA}>: this story is yours, check what changed." in banner
     assert review_line(slack, draft).startswith(":warning: *Corrected after approval* at ")
     assert current(slack, draft).blocks[0]["text"]["text"].startswith(":warning: *REVISED*")
 
     http_env = {**env, "SLACK_SIGNING_SECRET": SECRET, "PATCHBOT_SLACK_MODE": "http",
                 "PATCHBOT_SLACK_PORT": "0"}  # fmt: skip
+    edit_story = story_message(slack, "weekly_roundup")
     with service(http_env, caplog) as listening:
         port = listening.split("port=")[1].split()[0]
-        url = f"http://127.0.0.1:{port}/slack/events"
-        edit_story = story_message(slack, "weekly_roundup")
-
-        def send(payload: JSON, **sign: Any) -> requests.Response:
-            body = urlencode({"payload": json.dumps(payload)})
-            return requests.post(url, data=body, headers=signed(body, **sign), timeout=10)
-
-        before = len(updates_of(slack, edit_story))  # corrected too: updated once already
-        assert send(click("patchbot_claim", BEN, edit_story)).status_code == 200
-        wait_for(lambda: len(updates_of(slack, edit_story)) > before)
-        assert review_line(slack, edit_story).startswith(f"*Claimed by <@{BEN}> at ")
-
-        # Forged: a wrong secret, or a stale timestamp (replayed ten minutes later).
-        caplog.clear()
-        forged = send(click("patchbot_claim", ANNA, other), secret="not-the-secret")
-        stale = send(click("patchbot_claim", ANNA, other), at=time.time() - 600)
-        assert (forged.status_code, stale.status_code) == (401, 401)
-        refused = [r.message for r in caplog.records if "outcome=refused" in r.message]
-        assert len(refused) == 2  # once each
-        assert all("bad or stale Slack signature" in line for line in refused)
-        assert SECRET not in caplog.text
-
+        send = sender(f"http://127.0.0.1:{port}/slack/events")
+        forged_requests_change_nothing(send, caplog, other)
         # The restart kept every state: Ben still holds the story he held before it.
         assert send(click("patchbot_approve", ANNA, other)).status_code == 200
         wait_for(lambda: any(e["user"] == ANNA for e in slack.ephemeral))
         assert next(e for e in slack.ephemeral if e["user"] == ANNA)["text"].startswith(
             f"<@{BEN}> held this draft at "
         )
-
-        send(click("patchbot_edit", BEN, edit_story))
-        wait_for(lambda: len(slack.views) == 2)
-        modal = slack.views[1]
-        assert modal["callback_id"] == "patchbot_edit"
-        inputs = {b["block_id"]: b["element"] for b in modal["blocks"] if b["type"] == "input"}
-        assert all(len(e.get("initial_value", "")) <= 3000 for e in inputs.values())
-        copy_ids = [name for name in inputs if name.startswith("copy-")]
-        text = "\n\n".join(inputs[name]["initial_value"] for name in copy_ids)
-        edited = {"headline": "Covid: York's week, by neighbourhood",
-                  **dict.fromkeys(copy_ids, ""),
-                  copy_ids[0]: f"{text}\n\nThe council said 9999 people were tested."}  # fmt: skip
-        assert send(submission(modal, BEN, edited)).status_code == 200
-        wait_for(lambda: any(m.text.startswith("Edited:") for m in slack.messages("newsroom")))
-        (version,) = [m for m in slack.messages("newsroom") if m.text.startswith("Edited:")]
-        assert version.thread_ts == edit_story.ts
-        assert version.blocks[1]["text"]["text"] == "Covid: York's week, by neighbourhood"
-        wait_for(lambda: any("9999" in e["text"] for e in slack.ephemeral))
-        warning = next(e for e in slack.ephemeral if "9999" in e["text"])
-        assert warning["user"] == BEN
-        assert "the number 9999 is not in the facts" in warning["text"]
-        wait_for(lambda: "Edited by" in review_line(slack, edit_story))
-        assert current(slack, edit_story).blocks[0]["text"]["text"] == edit_story.blocks[0][
-            "text"]["text"]  # the bot's original stays  # fmt: skip
+        claim_and_edit_over_http(slack, send, edit_story)
 
     assert ledger_rows(env, draft) == [
         ("claim", ANNA, "claimed"),
@@ -321,6 +258,98 @@ def test_review_through_socket_mode_then_http_survives_a_restart(
     for state, who in (("corrected", ANNA), ("held", BEN), ("edited", BEN)):
         assert f"  {state} by {who} " in history
     assert "  posted  " in history  # the stories nobody touched
+
+
+def claim_hold_and_approve_over_socket_mode(
+    slack: FakeSlack, slack_socket: FakeSocketMode, draft: Message, other: Message
+) -> None:
+    assert [b["action_id"] for b in draft.blocks[-1]["elements"]] == [
+        "patchbot_claim", "patchbot_approve", "patchbot_hold", "patchbot_edit"]  # fmt: skip
+    envelope = slack_socket.deliver(click("patchbot_claim", ANNA, draft))
+    wait_for(lambda: slack_socket.acked(envelope))
+    wait_for(lambda: updates_of(slack, draft))
+    assert updates_of(slack, draft)[0].startswith(f"*Claimed by <@{ANNA}> at ")
+    assert review_line(slack, draft).startswith(f"*Claimed by <@{ANNA}> at ")
+
+    slack_socket.deliver(click("patchbot_claim", BEN, draft))  # someone else: refused
+    wait_for(lambda: slack.ephemeral)
+    (refusal,) = slack.ephemeral
+    assert refusal["user"] == BEN
+    assert refusal["text"].startswith(f"<@{ANNA}> claimed this draft at ")
+    assert len(updates_of(slack, draft)) == 1  # nothing changed
+
+    slack_socket.deliver(click("patchbot_hold", BEN, other))
+    wait_for(lambda: slack.views)
+    assert slack.views[0]["callback_id"] == "patchbot_hold"
+    slack_socket.deliver(submission(slack.views[0], BEN, {"reason": "Waiting on the council"}))
+    wait_for(lambda: updates_of(slack, other))
+    assert review_line(slack, other).startswith(f"*Held by <@{BEN}> at ")
+    assert review_line(slack, other).endswith(": Waiting on the council")
+
+    slack_socket.deliver(click("patchbot_approve", ANNA, draft))
+    wait_for(lambda: len(updates_of(slack, draft)) == 2)
+    assert review_line(slack, draft).startswith(f"*Approved by <@{ANNA}> at ")
+
+
+Send = Callable[..., requests.Response]
+
+
+def sender(url: str) -> Send:
+    """Posts an interaction payload as Slack does (form-encoded), signed unless told not to."""
+
+    def send(payload: JSON, **sign: Any) -> requests.Response:
+        body = urlencode({"payload": json.dumps(payload)})
+        return requests.post(url, data=body, headers=signed(body, **sign), timeout=10)
+
+    return send
+
+
+def forged_requests_change_nothing(
+    send: Send, caplog: pytest.LogCaptureFixture, message: Message
+) -> None:
+    """A wrong secret, or a stale timestamp (replayed ten minutes later): 401, logged once."""
+    caplog.clear()
+    forged = send(click("patchbot_claim", ANNA, message), secret="not-the-secret")
+    stale = send(click("patchbot_claim", ANNA, message), at=time.time() - 600)
+    assert (forged.status_code, stale.status_code) == (401, 401)
+    refused = [r.message for r in caplog.records if "outcome=refused" in r.message]
+    assert len(refused) == 2  # once each
+    assert all("bad or stale Slack signature" in line for line in refused)
+    assert SECRET not in caplog.text
+
+
+def claim_and_edit_over_http(slack: FakeSlack, send: Send, story: Message) -> None:
+    before = len(updates_of(slack, story))  # corrected too: updated once already
+    assert send(click("patchbot_claim", BEN, story)).status_code == 200
+    wait_for(lambda: len(updates_of(slack, story)) > before)
+    assert review_line(slack, story).startswith(f"*Claimed by <@{BEN}> at ")
+
+    opened = len(slack.views)
+    send(click("patchbot_edit", BEN, story))
+    wait_for(lambda: len(slack.views) > opened)
+    modal = slack.views[-1]
+    assert modal["callback_id"] == "patchbot_edit"
+    inputs = {b["block_id"]: b["element"] for b in modal["blocks"] if b["type"] == "input"}
+    assert all(len(e.get("initial_value", "")) <= 3000 for e in inputs.values())
+    copy_ids = [name for name in inputs if name.startswith("copy-")]
+    text = "\n\n".join(inputs[name]["initial_value"] for name in copy_ids)
+    assert text == story_text(slack, story)  # the latest (corrected) copy, whole
+    headline = "Covid: York's week, by neighbourhood"
+    edited = {"headline": headline, **dict.fromkeys(copy_ids, ""),
+              copy_ids[0]: f"{text}\n\nThe council said 9999 people were tested."}  # fmt: skip
+    assert send(submission(modal, BEN, edited)).status_code == 200
+    wait_for(lambda: any(m.text.startswith("Edited:") for m in slack.messages("newsroom")))
+    (version,) = [m for m in slack.messages("newsroom") if m.text.startswith("Edited:")]
+    assert version.thread_ts == story.ts
+    assert version.blocks[1]["text"]["text"] == headline
+    wait_for(lambda: any("9999" in e["text"] for e in slack.ephemeral))
+    warning = next(e for e in slack.ephemeral if "9999" in e["text"])
+    assert warning["user"] == BEN
+    assert "the number 9999 is not in the facts" in warning["text"]
+    wait_for(lambda: "Edited by" in review_line(slack, story))
+    shown = json.dumps(current(slack, story).blocks)
+    assert headline not in shown  # the bot's original stays as it was
+    assert "The council said" not in shown
 
 
 def test_refused_clicks_change_nothing(
