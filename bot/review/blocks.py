@@ -13,7 +13,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.delivery.slack import SECTION_LIMIT, THREAD_SECTIONS, chunks, escape, section, title
+# The message builder's own pieces, so an edited version is split and escaped as drafts are.
+from bot.delivery.slack import SECTION_LIMIT, THREAD_SECTIONS, escape
+from bot.delivery.slack import _chunks as chunks
+from bot.delivery.slack import _section as section
+from bot.delivery.slack import _title as title
 from bot.delivery.target import Message
 from bot.logs import UK
 from bot.review.actions import Review, ReviewState
