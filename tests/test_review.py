@@ -155,6 +155,8 @@ def updates_of(slack: FakeSlack, message: Message) -> list[str]:
 
 
 def test_one_holder_at_a_time_and_a_double_click_changes_nothing() -> None:
+    from bot.review.blocks import status_line
+
     claim = transition(Review(), Step(ReviewAction.CLAIM, ANNA, "2020-11-30T16:42:00+00:00"))
     assert claim.verdict == Verdict.DONE
     assert (claim.review.state, claim.review.holder) == (ReviewState.CLAIMED, ANNA)
@@ -163,8 +165,14 @@ def test_one_holder_at_a_time_and_a_double_click_changes_nothing() -> None:
     approve = transition(claim.review, Step(ReviewAction.APPROVE, ANNA, "x"))
     again = transition(approve.review, Step(ReviewAction.APPROVE, ANNA, "y"))
     assert (again.verdict, again.review) == (Verdict.UNCHANGED, approve.review)
-    release = transition(claim.review, Step(ReviewAction.CLAIM, ANNA, "z"))
+    double = transition(claim.review, Step(ReviewAction.CLAIM, ANNA, "2020-11-30T16:42:01+00:00"))
+    assert (double.verdict, double.review) == (Verdict.UNCHANGED, claim.review)
+    release = transition(claim.review, Step(ReviewAction.CLAIM, ANNA, "2020-11-30T16:45:00+00:00"))
     assert (release.review.state, release.review.holder) == (ReviewState.POSTED, None)
+    assert status_line(release.review) == "Released by the reporter at 16:45: free to claim"
+    assert status_line(claim.review) == (
+        f"*Claimed by <@{ANNA}> at 16:42* (click Claim again to release it)"
+    )
     corrected = transition(approve.review, Step(ReviewAction.CORRECT, None, "w", reason="#7"))
     assert corrected.review.state == ReviewState.CORRECTED
     assert (corrected.review.before, corrected.review.holder) == (ReviewState.APPROVED, ANNA)
@@ -350,6 +358,27 @@ def claim_and_edit_over_http(slack: FakeSlack, send: Send, story: Message) -> No
     shown = json.dumps(current(slack, story).blocks)
     assert headline not in shown  # the bot's original stays as it was
     assert "The council said" not in shown
+
+
+def test_clicks_at_once_over_socket_mode_leave_one_holder_and_a_message_that_says_so(
+    env: dict[str, str],
+    api: FakePheApi,
+    slack: FakeSlack,
+    slack_socket: FakeSocketMode,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    api.publish(FIRST.read_text(), release="2020-11-25")
+    with service({**env, "SLACK_APP_TOKEN": slack.app_token}, caplog):
+        posted_today(caplog)
+        draft = story_message(slack, "highest_rates")
+        envelopes = [slack_socket.deliver(click("patchbot_claim", user, draft))
+                     for user in (ANNA, BEN, ANNA, BEN)]  # fmt: skip
+        wait_for(lambda: all(slack_socket.acked(e) for e in envelopes))
+        wait_for(lambda: len(slack.ephemeral) == 2)  # the loser's two clicks, refused
+        wait_for(lambda: caplog.text.count("step=review action=claim") == 4)
+    (winner,) = {ANNA, BEN} - {e["user"] for e in slack.ephemeral}
+    assert ledger_rows(env, draft) == [("claim", winner, "claimed")]  # the double click: no-op
+    assert review_line(slack, draft).startswith(f"*Claimed by <@{winner}> at ")
 
 
 def test_refused_clicks_change_nothing(

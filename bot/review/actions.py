@@ -4,15 +4,20 @@ transaction, so two clicks at once still leave one consistent state.
 
 A story is *posted* until someone claims it. Whoever holds it (claimed, approved, held or
 edited it) is the only one who may act on it next; anybody else is refused, with the holder
-named. The holder clicking Claim again releases a claim. A correction from the publisher keeps
+named. The holder clicking Claim again releases a claim (unless the second click came within
+seconds of the first: a double click changes nothing). A correction from the publisher keeps
 the holder and marks the story *corrected*, remembering what it was before ("Corrected after
 approval").
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 from enum import StrEnum
+
+# A holder's second Claim releases the story, unless it came this soon: a double click.
+DOUBLE_CLICK_SECONDS = 5
 
 
 class ReviewState(StrEnum):
@@ -92,8 +97,8 @@ def transition(current: Review, step: Step) -> Outcome:
         return Outcome(Verdict.REFUSED, current)
     action = step.action
     if action == ReviewAction.CLAIM and current.holder == step.user:
-        if current.state != ReviewState.CLAIMED:
-            return Outcome(Verdict.UNCHANGED, current)  # already theirs, and further along
+        if current.state != ReviewState.CLAIMED or _double_click(current.at, step.at):
+            return Outcome(Verdict.UNCHANGED, current)  # already theirs: nothing to release
         action = ReviewAction.RELEASE
     if action == ReviewAction.RELEASE:
         if current.holder is None:
@@ -120,6 +125,15 @@ def transition(current: Review, step: Step) -> Outcome:
         step.text if action == ReviewAction.EDIT else current.text,
     )
     return Outcome(Verdict.DONE, after)
+
+
+def _double_click(before: str | None, now: str) -> bool:
+    """Whether a second click came so soon after the first that it was one click twice."""
+    try:
+        gap = dt.datetime.fromisoformat(now) - dt.datetime.fromisoformat(before or "")
+    except ValueError:
+        return False
+    return abs(gap.total_seconds()) < DOUBLE_CLICK_SECONDS
 
 
 def applied_action(current: Review, step: Step) -> ReviewAction:
