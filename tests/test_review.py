@@ -394,12 +394,16 @@ def test_refused_clicks_change_nothing(
         draft = story_message(slack, "highest_rates")
         someone = slack.post_as("newsroom", "U0PERSON", {"event_type": "x", "event_payload": {}})
         slack_socket.deliver(click("patchbot_claim", ANNA, someone))  # not Patchbot's
+        # Patchbot's own, but no story: the .txt file's message in the draft's thread.
+        file_share = next(m for m in slack.messages("newsroom")
+                          if m.thread_ts == draft.ts and m.file_ids)  # fmt: skip
+        slack_socket.deliver(click("patchbot_approve", BEN, file_share))
         slack_socket.deliver(click("patchbot_claim", ANNA, draft, team="T0ELSEWHERE"))
-        wait_for(lambda: slack.ephemeral)
-        wait_for(lambda: sum("outcome=refused" in r.message for r in caplog.records) == 2)
-    assert slack.ephemeral == [{"channel": "C0NEWSROOM1", "user": ANNA,
-                                "text": slack.ephemeral[0]["text"]}]  # fmt: skip
-    assert slack.ephemeral[0]["text"].startswith("Patchbot does not know this message")
+        wait_for(lambda: sum("outcome=refused" in r.message for r in caplog.records) == 3)
+        wait_for(lambda: len(slack.ephemeral) == 2)
+    assert sorted((e["channel"], e["user"]) for e in slack.ephemeral) == [
+        ("C0NEWSROOM1", ANNA), ("C0NEWSROOM1", BEN)]  # fmt: skip
+    assert all(e["text"].startswith("Patchbot does not know this message") for e in slack.ephemeral)
     assert slack.calls("chat.update") == []
     assert ledger_rows(env) == []
     refused = [r.message for r in caplog.records if "outcome=refused" in r.message]
