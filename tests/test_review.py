@@ -413,6 +413,26 @@ def test_refused_clicks_change_nothing(
     assert TOKEN not in caplog.text
 
 
+def test_a_refused_app_token_is_one_warning_and_posting_goes_on(
+    env: dict[str, str],
+    api: FakePheApi,
+    slack: FakeSlack,
+    slack_socket: FakeSocketMode,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    api.publish(FIRST.read_text(), release="2020-11-25")
+    revoked = "xapp-1-A0-revoked-token"
+    with service({**env, "SLACK_APP_TOKEN": revoked}, caplog) as listening:
+        posted_today(caplog)
+    assert listening == (
+        'step=listen mode=socket outcome=error problem="SlackApiError: check SLACK_APP_TOKEN '
+        'and connections:write"'
+    )
+    assert slack_socket.connections == 0
+    assert len(top_level(slack)) == 4
+    assert revoked not in caplog.text
+
+
 def test_without_review_settings_drafts_carry_no_buttons(
     run_cli: Run, slack: FakeSlack, env: dict[str, str], api: FakePheApi
 ) -> None:

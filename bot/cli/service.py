@@ -16,8 +16,9 @@ from bot.cli import cli
 def run(ctx: click.Context, once: bool, source: str | None) -> None:
     """Run as a service: on each run day at PATCHBOT_RUN_AT (UK time) check the source for a
     new release, poll until PATCHBOT_POLL_UNTIL, post it as `post` does; with a desks file,
-    for every desk on its own schedule. SIGTERM or Ctrl-C finishes the story being posted and
-    exits.
+    for every desk on its own schedule. With SLACK_APP_TOKEN or SLACK_SIGNING_SECRET it also
+    hears reporters' Claim, Approve, Hold and Edit clicks (README, 'Review in Slack'). SIGTERM
+    or Ctrl-C finishes the story being posted and exits.
 
     With --once: one check now (for every desk), then exit (status 0 when posted or nothing
     new, 3 when stories were kept for the next run, 4 when a story failed to draft, 1 on
