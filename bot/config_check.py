@@ -70,7 +70,7 @@ def check_config(env_file: Path | None, environ: Mapping[str, str] | None = None
         settings = Settings.load(env_file, environ)
         problems += _data_problems(settings)
         if not bad:
-            problems += _schedule_problems(settings)
+            problems += _schedule_problems(settings) + _review_problems(settings)
     errors = [Finding(Level.ERROR, problem) for problem in problems]
     return [*errors, *unknown_names(env_file, environ), *_notes(values)]
 
@@ -119,6 +119,19 @@ def _schedule_problems(settings: Settings) -> list[str]:
 
     try:
         Schedule.of(settings).trigger()
+    except PatchbotError as error:
+        return [str(error)]
+    return []
+
+
+def _review_problems(settings: Settings) -> list[str]:
+    """A listening mode without what it needs (README, 'Review in Slack')."""
+    if settings.slack_mode is None:
+        return []
+    from bot.review.listen import listening_mode
+
+    try:
+        listening_mode(settings)
     except PatchbotError as error:
         return [str(error)]
     return []

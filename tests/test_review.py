@@ -454,6 +454,11 @@ def test_review_settings_that_cannot_work_are_one_line(run_cli: Run, env: dict[s
         "patchbot: error: SLACK_SIGNING_SECRET: not set; PATCHBOT_SLACK_MODE=http needs the "
         "app's signing secret (README 'Review in Slack')\n"
     )
+    checked = run_cli("config", "check", env=http_without_secret)
+    assert checked.exit_code == 1
+    assert "error: SLACK_SIGNING_SECRET: not set; PATCHBOT_SLACK_MODE=http needs" in (
+        checked.stdout
+    )
     pasted = run_cli("post", env={**env, "SLACK_APP_TOKEN": "xoxb-not-an-app-token"})
     assert pasted.exit_code == 1
     assert pasted.stderr.startswith("patchbot: error: SLACK_APP_TOKEN: not a Slack app-level")
