@@ -132,7 +132,7 @@ def history(ctx: click.Context, limit: int, desk_name: str | None) -> None:
 
 
 def _review_cell(review: Review) -> str:
-    from bot.review.blocks import clock
+    from bot.review.actions import clock
 
     who = f" by {review.holder}" if review.holder else ""
     return f"{review.state}{who} {clock(review.at)}"

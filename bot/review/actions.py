@@ -16,6 +16,8 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from bot.logs import UK
+
 # A holder's second Claim releases the story, unless it came this soon: a double click.
 DOUBLE_CLICK_SECONDS = 5
 
@@ -134,6 +136,13 @@ def _double_click(before: str | None, now: str) -> bool:
     except ValueError:
         return False
     return abs(gap.total_seconds()) < DOUBLE_CLICK_SECONDS
+
+
+def clock(stamp: str | None) -> str:
+    """A stored UTC time as the newsroom reads it: "16:42" (UK time)."""
+    if not stamp:
+        return "-"
+    return f"{dt.datetime.fromisoformat(stamp).astimezone(UK):%H:%M}"
 
 
 def applied_action(current: Review, step: Step) -> ReviewAction:

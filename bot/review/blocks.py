@@ -8,7 +8,6 @@ typed is escaped like the copy (``bot.delivery.slack.escape``).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +18,7 @@ from bot.delivery.slack import _chunks as chunks
 from bot.delivery.slack import _section as section
 from bot.delivery.slack import _title as title
 from bot.delivery.target import Message
-from bot.logs import UK
-from bot.review.actions import Review, ReviewState
+from bot.review.actions import Review, ReviewState, clock
 
 ACTIONS_BLOCK = "patchbot_review"
 CLAIM, APPROVE, HOLD, EDIT = "patchbot_claim", "patchbot_approve", "patchbot_hold", "patchbot_edit"
@@ -61,13 +59,6 @@ def actions_block() -> dict[str, Any]:
             button["style"] = style
         elements.append(button)
     return {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": elements}
-
-
-def clock(stamp: str | None) -> str:
-    """A stored UTC time as the newsroom reads it: "16:42" (UK time)."""
-    if not stamp:
-        return "-"
-    return f"{dt.datetime.fromisoformat(stamp).astimezone(UK):%H:%M}"
 
 
 def status_line(review: Review) -> str | None:
