@@ -84,14 +84,14 @@ def _pack(text: str, limit: int, separators: tuple[str, ...]) -> tuple[list[str]
     return done, piece
 
 
-def _chunks(text: str, limit: int) -> list[str]:
+def text_chunks(text: str, limit: int) -> list[str]:
     """Split text into pieces of at most ``limit`` characters, at paragraph, then line, then
     word boundaries; every character of the text ends up in exactly one piece."""
     done, last = _pack(text, limit, ("\n\n", "\n"))
     return [*done, last] if last else done
 
 
-def _section(text: str) -> dict[str, Any]:
+def section_block(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
 
 
@@ -99,10 +99,10 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text, "verbatim": True}]}
 
 
-def _title(headline: str) -> dict[str, Any]:
+def title_block(headline: str) -> dict[str, Any]:
     if len(headline) <= HEADER_LIMIT:
         return {"type": "header", "text": {"type": "plain_text", "text": headline}}
-    return _section(f"*{escape(headline)}*")  # too long for a header block: never cut it
+    return section_block(f"*{escape(headline)}*")  # too long for a header block: never cut it
 
 
 def context_line(draft: dict[str, Any]) -> str:
@@ -123,13 +123,14 @@ def build_messages(
     ``draft`` is the ledger's copy: story, headline, text, patch, week_ending, release, origin.
     ``banner`` (mrkdwn, already escaped) goes above the headline, e.g. for a correction.
     """
-    sections = [_section(chunk) for chunk in _chunks(escape(draft["text"]), SECTION_LIMIT)]
+    sections = [section_block(chunk) for chunk in text_chunks(escape(draft["text"]), SECTION_LIMIT)]
     main_sections, rest = sections[:MAIN_SECTIONS], sections[MAIN_SECTIONS:]
     replies = [rest[i : i + THREAD_SECTIONS] for i in range(0, len(rest), THREAD_SECTIONS)]
     context = context_line(draft)
     if replies:
         context += f" · continued in the thread ({len(replies) + 1} parts)"
-    blocks = [*([_section(banner)] if banner else []), _title(draft["headline"]), *main_sections]
+    banner_blocks = [section_block(banner)] if banner else []
+    blocks = [*banner_blocks, title_block(draft["headline"]), *main_sections]
     blocks.append(_context(context))
     fallback = draft["headline"] if banner is None else f"{banner}: {draft['headline']}"
     main = {"text": escape(fallback), "blocks": blocks}
@@ -183,7 +184,7 @@ def marker(part: PartKey, key: str) -> dict[str, Any]:
 def alert_messages(text: str) -> list[Message]:
     """An alert of any length as messages within Slack's limits (sections of at most 3,000
     characters, at most ``ALERT_SECTIONS`` a message), split as stories are."""
-    sections = [_section(chunk) for chunk in _chunks(escape(text), SECTION_LIMIT)]
+    sections = [section_block(chunk) for chunk in text_chunks(escape(text), SECTION_LIMIT)]
     messages = []
     for start in range(0, len(sections), ALERT_SECTIONS):
         blocks = sections[start : start + ALERT_SECTIONS]

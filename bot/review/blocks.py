@@ -13,10 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 # The message builder's own pieces, so an edited version is split and escaped as drafts are.
-from bot.delivery.slack import SECTION_LIMIT, THREAD_SECTIONS, escape
-from bot.delivery.slack import _chunks as chunks
-from bot.delivery.slack import _section as section
-from bot.delivery.slack import _title as title
+from bot.delivery.slack import (
+    SECTION_LIMIT,
+    THREAD_SECTIONS,
+    escape,
+    section_block,
+    text_chunks,
+    title_block,
+)
 from bot.delivery.target import Message
 from bot.review.actions import Review, ReviewState, clock
 
@@ -148,7 +152,7 @@ def hold_modal(ref: MessageRef) -> Any:
 
 def copy_parts(text: str) -> list[str]:
     """The copy split for the edit modal's inputs, at paragraph, line or word boundaries."""
-    return chunks(text, INPUT_LIMIT) or [""]
+    return text_chunks(text, INPUT_LIMIT) or [""]
 
 
 def edit_modal(ref: MessageRef, headline: str, text: str) -> Any | None:
@@ -183,12 +187,12 @@ def edited_copy(values: dict[str, Any]) -> tuple[str, str]:
 
 def edited_messages(headline: str, text: str, user: str, at: str) -> list[Message]:
     """The reporter's version as thread replies, within Slack's limits."""
-    intro = section(
+    intro = section_block(
         f":pencil2: *Edited by <@{user}> at {clock(at)}: this is the version to publish.* "
         "Patchbot's original stays above."
     )
-    sections = [section(piece) for piece in chunks(escape(text), SECTION_LIMIT)]
-    first = [intro, title(headline), *sections[:THREAD_SECTIONS]]
+    sections = [section_block(piece) for piece in text_chunks(escape(text), SECTION_LIMIT)]
+    first = [intro, title_block(headline), *sections[:THREAD_SECTIONS]]
     messages = [{"text": escape(f"Edited: {headline}"), "blocks": first}]
     for start in range(THREAD_SECTIONS, len(sections), THREAD_SECTIONS):
         blocks = sections[start : start + THREAD_SECTIONS]
