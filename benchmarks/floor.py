@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
-import io
 import json
 import sys
 import tomllib
@@ -177,7 +176,10 @@ def highest(
     ]
     rated.sort(key=lambda a: a["area_name"])
     rated.sort(key=lambda a: (a["rate"], a["cases"]), reverse=True)
-    listed = [facts_of(a, above_threshold=a["rate"] > threshold) for a in with_ties(rated, "rate", params["top"])]  # fmt: skip
+    listed = [
+        facts_of(a, above_threshold=a["rate"] > threshold)
+        for a in with_ties(rated, "rate", params["top"])
+    ]
     figures = {
         "patch_average": average, "patch_average_high": high, "patch_cases": cases,
         "patch_population": people, "above_average_multiple": multiple, "threshold": threshold,
@@ -189,7 +191,9 @@ def highest(
     return listed, figures
 
 
-def moved(areas: list[Area], params: dict[str, Any], sign: int) -> tuple[list[Area], dict[str, Any]]:
+def moved(
+    areas: list[Area], params: dict[str, Any], sign: int
+) -> tuple[list[Area], dict[str, Any]]:
     least = max(params["min_change"], 1)
     known = [
         {**a, "size": abs(a["change"])}
@@ -201,7 +205,10 @@ def moved(areas: list[Area], params: dict[str, Any], sign: int) -> tuple[list[Ar
     ]
     known.sort(key=lambda a: a["area_name"])
     known.sort(key=lambda a: a["size"], reverse=True)
-    listed = [facts_of({k: v for k, v in a.items() if k != "size"}) for a in with_ties(known, "size", params["top"])]  # fmt: skip
+    listed = [
+        facts_of({k: v for k, v in a.items() if k != "size"})
+        for a in with_ties(known, "size", params["top"])
+    ]
     figures = {k: params[k] for k in ("top", "min_previous_cases", "min_change")}
     return listed, figures
 
@@ -222,7 +229,10 @@ def roundup(
         "unlisted_reported_count": counts[REPORTED] - len(listed),
         "suppressed_count": counts[SUPPRESSED], "no_data_count": counts[NO_DATA],
         "area_count": len(areas),
-        "councils": [{"ltla_name": n, "area_count": c, "cases": s} for n, (c, s) in councils.items()],
+        "councils": [
+            {"ltla_name": name, "area_count": count, "cases": total}
+            for name, (count, total) in councils.items()
+        ],
     }  # fmt: skip
     return [facts_of(a) for a in listed], figures
 
@@ -231,7 +241,9 @@ def uk_date(day: dt.date) -> str:
     return f"{day:%B} {day.day}"
 
 
-def copy(story: str, place: str, week: dt.date, areas: list[Area], figures: dict[str, Any]) -> tuple[str, str]:  # fmt: skip
+def copy(
+    story: str, place: str, week: dt.date, areas: list[Area], figures: dict[str, Any]
+) -> tuple[str, str]:
     """A story's headline and text: the same paragraphs as Patchbot's, in plain f-strings."""
     top = areas[0]
     where = f"{top['area_name']} in {top['ltla_name']}"
@@ -255,7 +267,8 @@ def copy(story: str, place: str, week: dt.date, areas: list[Area], figures: dict
     if story == "highest_rates":
         lines.append(
             f"The average across {place} was {figures['patch_average']:.1f} cases per 100,000 "
-            f"people: {figures['patch_cases']:,} cases among {figures['patch_population']:,} people."
+            f"people: {figures['patch_cases']:,} cases among {figures['patch_population']:,} "
+            "people."
         )
     for area in areas:
         mark = " *" if area.get("above_threshold") else ""
@@ -268,7 +281,9 @@ def copy(story: str, place: str, week: dt.date, areas: list[Area], figures: dict
 
 
 def main() -> None:
-    source = Path(sys.argv[1]) if len(sys.argv) > 1 else next((BOT / "data" / "sample").glob("*.csv.gz"))
+    source = (
+        Path(sys.argv[1]) if len(sys.argv) > 1 else next((BOT / "data" / "sample").glob("*.csv.gz"))
+    )
     release = source.name.removesuffix(".csv.gz").rpartition("_")[2]
     settings = tomllib.loads(STORIES.read_text())
     printed, places = read_names()
@@ -284,12 +299,14 @@ def main() -> None:
     for code, name, ltla_code, ltla_name in lookup:
         councils[ltla_code] = ltla_name
         if code not in found:
-            by_ltla.setdefault(ltla_code, []).append(absent(code, name, ltla_code, ltla_name, printed))
+            by_ltla.setdefault(ltla_code, []).append(
+                absent(code, name, ltla_code, ltla_name, printed)
+            )
     patches = sorted((printed.get(name, name), code) for code, name in councils.items())
     out = []
     for name, code in patches:
         areas = by_ltla.get(code, [])
-        counts = {status: 0 for status in (REPORTED, SUPPRESSED, NO_DATA)}
+        counts = dict.fromkeys((REPORTED, SUPPRESSED, NO_DATA), 0)
         for area in areas:
             counts[area["status"]] += 1
         place = places.get(councils[code], name)
