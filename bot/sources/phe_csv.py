@@ -14,7 +14,6 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import difflib
-import gzip
 import io
 import zlib
 from collections.abc import Callable, Iterator
@@ -75,15 +74,25 @@ FIELDS = (
 )  # fmt: skip
 COLUMNS = {field.column: field.name for field in FIELDS}
 AREA_TYPE = "msoa"
+# Text no check reads (names, codes above the council): read as a dictionary, each distinct
+# value stored once, which keeps years of history small (``bot.cases`` decodes a week's rows).
+DICTIONARY = pa.dictionary(pa.int32(), pa.string())
+UNCHECKED_TEXT = tuple(
+    f.column for f in FIELDS if f.kind is Kind.TEXT and not f.required and f.column != "areaType"
+)
+SNIFF_BYTES = 65536  # enough of the start to tell a CSV from a page or a binary file
 
 
-def decompress(raw: RawData) -> bytes:
+def csv_input(raw: RawData) -> tuple[bytes, bytes | pa.NativeFile]:
+    """The start of the CSV (to sniff) and the CSV for Arrow to read: a gzip file is
+    decompressed as Arrow reads it, never held whole (it was +374 MB at 208 weeks)."""
     if raw.content[:2] != b"\x1f\x8b":
-        return raw.content
+        return raw.content, raw.content
     try:
-        return gzip.decompress(raw.content)
-    except (OSError, EOFError, zlib.error):
+        head = zlib.decompressobj(wbits=31).decompress(raw.content, SNIFF_BYTES)
+    except zlib.error:
         raise PatchbotError(f"{raw.origin}: damaged gzip file") from None
+    return head, pa.input_stream(pa.py_buffer(raw.content), compression="gzip")
 
 
 def sniff(origin: str, content: bytes) -> None:
@@ -94,22 +103,23 @@ def sniff(origin: str, content: bytes) -> None:
     if head.startswith((b"<!doctype", b"<html", b"<?xml", b"<")):
         raise PatchbotError(f"{origin}: got an HTML/XML page, not PHE's CSV")
     try:  # the start is enough to tell a binary file; pyarrow checks the rest
-        codecs.getincrementaldecoder("utf-8")().decode(content[:65536], final=False)
+        codecs.getincrementaldecoder("utf-8")().decode(content[:SNIFF_BYTES], final=False)
     except UnicodeDecodeError as error:
         raise PatchbotError(
             f"{origin}: not a text CSV file (undecodable byte at offset {error.start})"
         ) from None
 
 
-def read_strings(origin: str, content: bytes) -> pa.Table:
+def read_strings(origin: str, content: bytes | pa.NativeFile) -> pa.Table:
     """Every declared column as text, exactly as in the file; other columns dropped."""
     try:
         table = pa_csv.read_csv(
-            io.BytesIO(content),
+            io.BytesIO(content) if isinstance(content, bytes) else content,
             convert_options=pa_csv.ConvertOptions(
                 column_types={
                     **dict.fromkeys(COLUMNS, pa.string()),
-                    "\ufeffregionCode": pa.string(),  # a byte-order mark before the header
+                    **dict.fromkeys(UNCHECKED_TEXT, DICTIONARY),
+                    "\ufeffregionCode": DICTIONARY,  # a byte-order mark before the header
                 },
                 strings_can_be_null=False,
             ),
@@ -118,6 +128,8 @@ def read_strings(origin: str, content: bytes) -> pa.Table:
         message = str(error).removeprefix("CSV parse error: ")
         printable = "".join(c if c.isprintable() else "?" for c in message)
         raise PatchbotError(f"{origin}: not a readable CSV: {printable[:120]}") from None
+    except OSError:  # from the gzip stream: truncated or corrupt
+        raise PatchbotError(f"{origin}: damaged gzip file") from None
     table = table.rename_columns([name.lstrip("\ufeff") for name in table.column_names])
     _check_columns(origin, table.column_names)
     if table.num_rows == 0:
@@ -147,7 +159,11 @@ def _matches(text: pa.ChunkedArray, kind: Kind) -> pa.ChunkedArray:
 
 def _checks(table: pa.Table, today: dt.date) -> Iterator[Check]:
     """Every rule of ``FIELDS``, in the order problems are reported."""
-    text = {f.column: pc.utf8_trim_whitespace(table[f.column]) for f in FIELDS}
+    text = {
+        f.column: pc.utf8_trim_whitespace(table[f.column])
+        for f in FIELDS
+        if f.required or f.kind in (Kind.WHOLE, Kind.DECIMAL)
+    }
     for f in FIELDS:
         if f.required:
             yield _required(f, text[f.column])
@@ -209,10 +225,10 @@ def _number(f: Field, text: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def _duplicated(table: pa.Table) -> pa.Array:
     """Every row whose area and week appear more than once (all of them, not only repeats)."""
+    if _distinct_pairs(table) == table.num_rows:
+        return pa.array([False] * table.num_rows)
     keys = table.select(["areaCode", "date"])
     counts = keys.group_by(["areaCode", "date"]).aggregate([([], "count_all")])
-    if counts.num_rows == table.num_rows:
-        return pa.array([False] * table.num_rows)
     repeated = counts.filter(pc.greater(counts["count_all"], 1))
     joined = keys.append_column("row", pa.array(range(table.num_rows))).join(
         repeated, ["areaCode", "date"], join_type="inner"
@@ -221,6 +237,18 @@ def _duplicated(table: pa.Table) -> pa.Array:
     for row in joined["row"].to_pylist():
         flagged[row] = True
     return pa.array(flagged)
+
+
+def _distinct_pairs(table: pa.Table) -> int:
+    """How many distinct (area, week) pairs: each pair one number, from the two columns'
+    dictionary codes (four times quicker than grouping by two text columns)."""
+    areas = pc.dictionary_encode(table["areaCode"]).combine_chunks()
+    dates = pc.dictionary_encode(table["date"]).combine_chunks()
+    pairs = pc.add(
+        pc.multiply(areas.indices.cast(pa.int64()), len(dates.dictionary)),
+        dates.indices.cast(pa.int64()),
+    )
+    return len(pc.unique(pairs))
 
 
 def _refuse_first(
@@ -240,8 +268,8 @@ def _refuse_first(
 
 def read_rows(raw: RawData, today: dt.date) -> pa.Table:
     """The file's rows, every field checked, as the typed tidy table (without cross-row checks)."""
-    content = decompress(raw)
-    sniff(raw.origin, content)
+    head, content = csv_input(raw)
+    sniff(raw.origin, head)
     table = read_strings(raw.origin, content)
     for mask, describe in _checks(table, today):
         _refuse_first(raw.origin, table, mask(), describe)
