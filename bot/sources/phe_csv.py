@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import difflib
+import functools
 import io
 import zlib
 from collections.abc import Callable, Iterator
@@ -74,12 +75,11 @@ FIELDS = (
 )  # fmt: skip
 COLUMNS = {field.column: field.name for field in FIELDS}
 AREA_TYPE = "msoa"
-# Text no check reads (names, codes above the council): read as a dictionary, each distinct
-# value stored once, which keeps years of history small (``bot.cases`` decodes a week's rows).
+# Every column is read as a dictionary: each distinct text stored once and checked once (a
+# council's name, a week's date, a count recur on thousands of rows), which keeps years of
+# history small and quick. Names stay encoded in the tidy table (``bot.cases`` decodes a week).
 DICTIONARY = pa.dictionary(pa.int32(), pa.string())
-UNCHECKED_TEXT = tuple(
-    f.column for f in FIELDS if f.kind is Kind.TEXT and not f.required and f.column != "areaType"
-)
+PLAIN_TEXT = ("area_code", "ltla_code")  # joined and compared row by row: kept as plain text
 SNIFF_BYTES = 65536  # enough of the start to tell a CSV from a page or a binary file
 
 
@@ -117,8 +117,7 @@ def read_strings(origin: str, content: bytes | pa.NativeFile) -> pa.Table:
             io.BytesIO(content) if isinstance(content, bytes) else content,
             convert_options=pa_csv.ConvertOptions(
                 column_types={
-                    **dict.fromkeys(COLUMNS, pa.string()),
-                    **dict.fromkeys(UNCHECKED_TEXT, DICTIONARY),
+                    **dict.fromkeys(COLUMNS, DICTIONARY),
                     "\ufeffregionCode": DICTIONARY,  # a byte-order mark before the header
                 },
                 strings_can_be_null=False,
@@ -157,13 +156,10 @@ def _matches(text: pa.ChunkedArray, kind: Kind) -> pa.ChunkedArray:
     return pc.match_substring_regex(text, f"^(?:{PATTERNS[kind]})$")
 
 
-def _checks(table: pa.Table, today: dt.date) -> Iterator[Check]:
-    """Every rule of ``FIELDS``, in the order problems are reported."""
-    text = {
-        f.column: pc.utf8_trim_whitespace(table[f.column])
-        for f in FIELDS
-        if f.required or f.kind in (Kind.WHOLE, Kind.DECIMAL)
-    }
+def _checks(table: pa.Table, today: dt.date, rows: bool = True) -> Iterator[Check]:
+    """Every rule of ``FIELDS``, in the order problems are reported; with ``rows=False`` only
+    the rules of one cell at a time (not the duplicate rows)."""
+    text = {f.column: pc.utf8_trim_whitespace(table[f.column]) for f in FIELDS}
     for f in FIELDS:
         if f.required:
             yield _required(f, text[f.column])
@@ -174,10 +170,11 @@ def _checks(table: pa.Table, today: dt.date) -> Iterator[Check]:
     for f in FIELDS:
         if f.kind is Kind.DATE:
             yield from _date_checks(f, table[f.column], today)
-    yield (
-        lambda: _duplicated(table),
-        lambda _row: "duplicated row: this area and week appear more than once",
-    )
+    if rows:
+        yield (
+            lambda: _duplicated(table),
+            lambda _row: "duplicated row: this area and week appear more than once",
+        )
     for f in FIELDS:
         if f.kind in (Kind.WHOLE, Kind.DECIMAL):
             yield from _number_checks(f, text[f.column])
@@ -266,20 +263,69 @@ def _refuse_first(
     raise PatchbotError(f"{origin}: {where}: {describe(row)}{more}")
 
 
+def _distinct_cells(table: pa.Table) -> pa.Table:
+    """Each column's distinct texts, side by side (a shorter column filled up with its first
+    text): every rule of one cell at a time passes on this small table exactly when it
+    passes on every row of ``table``."""
+    values = [column.chunks[0].dictionary for column in table.unify_dictionaries().columns]
+    longest = max(len(column) for column in values)
+    filled = [
+        pa.concat_arrays([column, pa.repeat(column[0], longest - len(column))]) for column in values
+    ]
+    return pa.table(filled, names=table.column_names)
+
+
+def _per_value(
+    function: Callable[[pa.Array], pa.Array], column: pa.ChunkedArray
+) -> pa.ChunkedArray:
+    """``function`` of every cell of a dictionary column, worked out once per distinct text."""
+    return pa.chunked_array(
+        [function(chunk.dictionary).take(chunk.indices) for chunk in column.chunks]
+    )
+
+
+def _refuse_any(origin: str, table: pa.Table, today: dt.date) -> None:
+    """Every check, on every row (as plain text), the first problem refused: only run once
+    the quick look at distinct texts found one."""
+    plain = pa.table(
+        [pc.cast(column, pa.string()) for column in table.columns], names=table.column_names
+    )
+    for mask, describe in _checks(plain, today):
+        _refuse_first(origin, plain, mask(), describe)
+
+
+def _passes(table: pa.Table, today: dt.date) -> bool:
+    """Whether every cell passes its field's rules (checked once per distinct text) and no
+    area and week appear twice."""
+    if _distinct_pairs(table) != table.num_rows:
+        return False
+    cells = _distinct_cells(table)
+    return not any(
+        pc.any(pc.fill_null(mask(), False)).as_py() for mask, _ in _checks(cells, today, rows=False)
+    )
+
+
 def read_rows(raw: RawData, today: dt.date) -> pa.Table:
     """The file's rows, every field checked, as the typed tidy table (without cross-row checks)."""
     head, content = csv_input(raw)
     sniff(raw.origin, head)
-    table = read_strings(raw.origin, content)
-    for mask, describe in _checks(table, today):
-        _refuse_first(raw.origin, table, mask(), describe)
+    table = read_strings(raw.origin, content).unify_dictionaries()
+    if not _passes(table, today):
+        _refuse_any(raw.origin, table, today)
     columns = []
     for f in FIELDS:
         if f.kind is Kind.DATE:
-            columns.append(_dates(table[f.column]))
+            columns.append(_per_value(_dates, table[f.column]))
+        elif f.kind is Kind.TEXT and f.name in PLAIN_TEXT:
+            columns.append(pc.cast(table[f.column], pa.string()))
         elif f.kind is Kind.TEXT:
             columns.append(table[f.column])
         else:
-            columns.append(_number(f, pc.utf8_trim_whitespace(table[f.column])))
+            number = functools.partial(_typed, f)
+            columns.append(_per_value(number, table[f.column]))
     tidy = pa.table(columns, names=[f.name for f in FIELDS])
     return tidy.drop_columns(["area_type"])
+
+
+def _typed(f: Field, text: pa.Array) -> pa.Array:
+    return _number(f, pc.utf8_trim_whitespace(text))
