@@ -76,22 +76,24 @@ def read_lookup(printed: dict[str, str]) -> tuple[list[list[str]], dict[str, int
 
 def read_week(path: Path, printed: dict[str, str]) -> tuple[str, list[Area]]:
     """The latest week's rows of the file, as plain records."""
-    weeks: dict[str, list[list[str]]] = {}
+    week, latest = "", []  # only the newest week's rows are kept, however long the history
     with gzip.open(path, "rt", encoding="utf-8", newline="") as file:
         reader = csv.reader(file)
         header = next(reader)
         at = {column.lstrip("\ufeff"): i for i, column in enumerate(header)}
         date = at["date"]
         for row in reader:
-            weeks.setdefault(row[date], []).append(row)
-    week = max(weeks)
+            if row[date] == week:
+                latest.append(row)
+            elif row[date] > week:
+                week, latest = row[date], [row]
     cols = [at[c] for c in ("areaCode", "areaName", "LtlaCode", "LtlaName")]
     sums, rates, changes, pcts = (
         at[f"newCasesBySpecimenDate{c}"]
         for c in ("RollingSum", "RollingRate", "Change", "ChangePercentage")
     )
     records = []
-    for row in weeks[week]:
+    for row in latest:
         code, name, ltla_code, ltla_name = (row[i] for i in cols)
         cases = int(row[sums]) if row[sums] not in ("", "-99") else None
         change = int(row[changes]) if row[changes] not in ("", "-99") else None

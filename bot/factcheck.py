@@ -54,14 +54,13 @@ def _trie(words: Iterable[str]) -> str:
 _NUMBER_WORD = re.compile(rf"\b{_trie(_word_values())}\b(?!-)")  # on lower-cased copy
 
 
+_NUMBER = (int, float)  # a tuple: ``int | float`` would be built anew for every value
 AREA_NUMBERS = ("cases", "rate", "change", "change_pct", "previous_cases")
 
 
 def _values(*numbers: Any) -> set[float]:
     """Numbers as the copy may print them: sign dropped (copy says "up" or "down"), one place."""
-    return {
-        round(abs(n), 1) for n in numbers if isinstance(n, int | float) and not isinstance(n, bool)
-    }
+    return {round(abs(n), 1) for n in numbers if isinstance(n, _NUMBER) and not isinstance(n, bool)}
 
 
 def _story_values(facts: dict[str, Any]) -> set[float]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -130,13 +131,10 @@ def _consistent(table: pa.Table, raw: RawData, geography: Geography) -> bool:
     expected = pc.divide(pc.cast(pc.multiply(table["cases"], 100_000), pa.float64()), people)
     if _any(pc.greater(pc.abs(pc.subtract(table["rate"], expected)), RATE_TOLERANCE)):
         return False
-    days = pc.cast(pc.cast(table["week_ending"], pa.int32()), pa.int64())
-    key = pc.add(pc.multiply(pc.cast(where, pa.int64()), 1_000_000), days)
-    this = pa.table({"key": key, "cases": table["cases"], "change": table["change"]})
-    before = pa.table({"key": pc.add(key, 7), "cases_before": table["cases"]})
-    pairs = this.join(before, "key", join_type="inner")
-    found = pc.subtract(pairs["cases"], pairs["cases_before"])
-    if _any(pc.not_equal(pairs["change"], found)):
+    now, before = _week_before(where, table["week_ending"])
+    cases = table["cases"]
+    found = pc.subtract(cases.take(now), cases.take(before))
+    if _any(pc.not_equal(table["change"].take(now), found)):
         return False
     weeks = pc.value_counts(table["week_ending"]).field("counts")
     if pc.min(weeks).as_py() < SHORT_WEEK * pc.max(weeks).as_py():
@@ -147,3 +145,15 @@ def _consistent(table: pa.Table, raw: RawData, geography: Geography) -> bool:
 
 def _any(mask: pa.ChunkedArray) -> bool:
     return bool(pc.any(pc.fill_null(mask, False)).as_py())
+
+
+def _week_before(areas: pa.Array, weeks: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """(row, row of the same area the week before) for every row that has one: a sorted
+    search on one number per area and week, quicker than a join."""
+    days = pc.cast(weeks, pa.int32()).to_numpy().astype(np.int64)
+    keys = areas.to_numpy(zero_copy_only=False).astype(np.int64) * 1_000_000 + days
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    at = np.minimum(np.searchsorted(ordered, keys - 7), len(keys) - 1)
+    has = ordered[at] == keys - 7
+    return np.flatnonzero(has), order[at[has]]

@@ -75,10 +75,14 @@ FIELDS = (
 )  # fmt: skip
 COLUMNS = {field.column: field.name for field in FIELDS}
 AREA_TYPE = "msoa"
-# Every column is read as a dictionary: each distinct text stored once and checked once (a
-# council's name, a week's date, a count recur on thousands of rows), which keeps years of
-# history small and quick. Names stay encoded in the tidy table (``bot.cases`` decodes a week).
+# A column of few distinct texts (names, codes, dates, counts) is read as a dictionary: each
+# text stored once and checked once, which keeps years of history small and quick (``bot.cases``
+# decodes a week's rows). A column of many (areas, rates) is read as plain text, quicker to read.
 DICTIONARY = pa.dictionary(pa.int32(), pa.string())
+MANY_TEXTS = (
+    "areaCode", "areaName", "newCasesBySpecimenDateRollingRate",
+    "newCasesBySpecimenDateChangePercentage",
+)  # fmt: skip
 PLAIN_TEXT = ("area_code", "ltla_code")  # joined and compared row by row: kept as plain text
 SNIFF_BYTES = 65536  # enough of the start to tell a CSV from a page or a binary file
 
@@ -118,6 +122,7 @@ def read_strings(origin: str, content: bytes | pa.NativeFile) -> pa.Table:
             convert_options=pa_csv.ConvertOptions(
                 column_types={
                     **dict.fromkeys(COLUMNS, DICTIONARY),
+                    **dict.fromkeys(MANY_TEXTS, pa.string()),
                     "\ufeffregionCode": DICTIONARY,  # a byte-order mark before the header
                 },
                 strings_can_be_null=False,
@@ -267,7 +272,10 @@ def _distinct_cells(table: pa.Table) -> pa.Table:
     """Each column's distinct texts, side by side (a shorter column filled up with its first
     text): every rule of one cell at a time passes on this small table exactly when it
     passes on every row of ``table``."""
-    values = [column.chunks[0].dictionary for column in table.unify_dictionaries().columns]
+    values = [
+        column.chunks[0].dictionary if pa.types.is_dictionary(column.type) else pc.unique(column)
+        for column in table.unify_dictionaries().columns
+    ]
     longest = max(len(column) for column in values)
     filled = [
         pa.concat_arrays([column, pa.repeat(column[0], longest - len(column))]) for column in values
@@ -278,7 +286,9 @@ def _distinct_cells(table: pa.Table) -> pa.Table:
 def _per_value(
     function: Callable[[pa.Array], pa.Array], column: pa.ChunkedArray
 ) -> pa.ChunkedArray:
-    """``function`` of every cell of a dictionary column, worked out once per distinct text."""
+    """``function`` of every cell, worked out once per distinct text of a dictionary column."""
+    if not pa.types.is_dictionary(column.type):
+        return function(column)
     return pa.chunked_array(
         [function(chunk.dictionary).take(chunk.indices) for chunk in column.chunks]
     )
