@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -242,15 +243,23 @@ def _duplicated(table: pa.Table) -> pa.Array:
 
 
 def _distinct_pairs(table: pa.Table) -> int:
-    """How many distinct (area, week) pairs: each pair one number, from the two columns'
-    dictionary codes (four times quicker than grouping by two text columns)."""
-    areas = pc.dictionary_encode(table["areaCode"]).combine_chunks()
-    dates = pc.dictionary_encode(table["date"]).combine_chunks()
-    pairs = pc.add(
-        pc.multiply(areas.indices.cast(pa.int64()), len(dates.dictionary)),
-        dates.indices.cast(pa.int64()),
-    )
-    return len(pc.unique(pairs))
+    """How many distinct (area, week) pairs: each pair one number made of the two columns'
+    codes, sorted and counted (a group-by of two text columns took ten times as long)."""
+    areas, area_count = _codes(table["areaCode"])
+    dates, _ = _codes(table["date"])
+    pairs = areas * area_count + dates
+    pairs.sort()
+    return int(np.count_nonzero(np.diff(pairs))) + 1 if len(pairs) else 0
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
+    """Each cell's number among the column's distinct texts, and how many there are."""
+    if pa.types.is_dictionary(column.type):
+        column = column.unify_dictionaries()
+        codes = pa.chunked_array([chunk.indices for chunk in column.chunks], pa.int32())
+        return codes.to_numpy().astype(np.int64), len(column.chunks[0].dictionary)
+    texts = pc.unique(column)
+    return pc.index_in(column, value_set=texts).to_numpy().astype(np.int64), len(texts)
 
 
 def _refuse_first(
