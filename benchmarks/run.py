@@ -19,6 +19,7 @@ import gzip
 import json
 import os
 import platform
+import pstats
 import statistics
 import subprocess
 import sys
@@ -44,9 +45,11 @@ class Run:
     peak_mb: float  # the child's max RSS
 
 
-def run_process(args: list[str], stdout: Path | None = None) -> Run:
+def run_process(
+    args: list[str], stdout: Path | None = None, env: dict[str, str] | None = None
+) -> Run:
     """One real process, its output to ``stdout`` (a file) or nowhere."""
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
     with open(stdout or os.devnull, "wb") as out:
         start = time.perf_counter()
         process = subprocess.Popen(args, cwd=ROOT, stdout=out, stderr=subprocess.PIPE, env=env)
@@ -161,6 +164,48 @@ def tiled_history(weeks: int, path: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class Posting:
+    run: Run
+    calls: int  # HTTP requests the fake Slack answered
+    drawing_share: float  # of the CPU of one run under cProfile, drawing the pictures
+    imports: float  # seconds importing modules (-X importtime, one run)
+
+
+def post_default_patch(folder: Path) -> Posting:
+    """``patchbot post`` of the default patch against the fake Slack of the tests (real HTTP
+    on 127.0.0.1), a fresh ledger each run; then one run under cProfile and one under
+    ``-X importtime`` for where the time goes."""
+    sys.path.insert(0, str(ROOT))
+    from tests.fakes.slack_api import FakeSlack
+
+    runs, calls, profile = [], 0, folder / "post.prof"
+    for attempt in range(5):
+        with FakeSlack(token="xoxb-bench", channels={"newsroom": "C0NEWSROOM1"}) as slack:
+            env = {
+                **os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_CHANNEL": "#newsroom",
+                "SLACK_API_URL": slack.base_url, "PATCHBOT_STATE_DIR": str(folder / f"s{attempt}"),
+            }  # fmt: skip
+            if attempt < 3:
+                runs.append(run_process([*PATCHBOT, "post"], env=env))
+                calls = len(slack.calls())
+            elif attempt == 3:
+                profiled = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "bot"]
+                run_process([*profiled, "post"], env=env)
+            else:
+                timed = [sys.executable, "-X", "importtime", "-m", "bot", "post"]
+                stderr = subprocess.run(timed, env=env, capture_output=True, text=True).stderr
+    stats = pstats.Stats(str(profile))
+    drawing = max(
+        (row[3] for (file, _, name), row in stats.stats.items()  # type: ignore[attr-defined]
+         if name == "pictures_for" and file.endswith("__init__.py")),
+        default=0.0,
+    )  # fmt: skip
+    top_level = [line.split("|") for line in stderr.splitlines() if line.startswith("import time:")]
+    imports = sum(int(cells[1]) for cells in top_level[1:] if not cells[2].startswith("  ")) / 1e6
+    return Posting(median_run(runs), calls, drawing / stats.total_tt, imports)  # type: ignore[attr-defined]
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -184,6 +229,7 @@ class Figures:
     help: Run
     history: dict[int, Run]  # weeks of history -> Patchbot's every-council run
     floor_history: dict[int, Run]
+    posting: Posting
 
 
 def measure_all(pairs: int) -> Figures:
@@ -199,7 +245,8 @@ def measure_all(pairs: int) -> Figures:
             tiled = tiled_history(weeks, folder / f"msoa_synthetic-{weeks}-weeks.csv.gz")
             result = paired(3, folder, tiled)
             history[weeks], floor_history[weeks] = result.patchbot, result.floor
-    return Figures(stories, each_council, default_draft, help_, history, floor_history)
+        posting = post_default_patch(folder)
+    return Figures(stories, each_council, default_draft, help_, history, floor_history, posting)
 
 
 def verdict(met: bool) -> str:
