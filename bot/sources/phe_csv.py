@@ -12,6 +12,7 @@ no row at all.
 from __future__ import annotations
 
 import codecs
+import csv
 import datetime as dt
 import difflib
 import functools
@@ -115,20 +116,17 @@ def sniff(origin: str, content: bytes) -> None:
         ) from None
 
 
-def read_strings(origin: str, content: bytes | pa.NativeFile) -> pa.Table:
-    """Every declared column as text, exactly as in the file; other columns dropped."""
+def read_strings(origin: str, content: bytes | pa.NativeFile, head: bytes) -> pa.Table:
+    """Every declared column as text, exactly as in the file; other columns dropped. Read batch
+    by batch (Arrow's whole-file reader holds twice the table while it reads)."""
     try:
-        table = pa_csv.read_csv(
+        table = pa_csv.open_csv(
             io.BytesIO(content) if isinstance(content, bytes) else content,
             convert_options=pa_csv.ConvertOptions(
-                column_types={
-                    **dict.fromkeys(COLUMNS, DICTIONARY),
-                    **dict.fromkeys(MANY_TEXTS, pa.string()),
-                    "\ufeffregionCode": DICTIONARY,  # a byte-order mark before the header
-                },
+                column_types=_column_types(head),
                 strings_can_be_null=False,
             ),
-        )
+        ).read_all()
     except pa.ArrowInvalid as error:
         message = str(error).removeprefix("CSV parse error: ")
         printable = "".join(c if c.isprintable() else "?" for c in message)
@@ -140,6 +138,20 @@ def read_strings(origin: str, content: bytes | pa.NativeFile) -> pa.Table:
     if table.num_rows == 0:
         raise PatchbotError(f"{origin}: the file has a header but no rows")
     return table.select(list(COLUMNS))
+
+
+def _column_types(head: bytes) -> dict[str, pa.DataType]:
+    """Every column of the header (in ``head``, the file's start) as text, none guessed from
+    the first rows, which a later batch could contradict; the declared ones as dictionaries or
+    plain text."""
+    first = head.split(b"\n", 1)[0]
+    names = next(csv.reader([first.decode("utf-8", errors="replace")]), [])
+    return {
+        **dict.fromkeys(names, pa.string()),
+        **dict.fromkeys(COLUMNS, DICTIONARY),
+        **dict.fromkeys(MANY_TEXTS, pa.string()),
+        "\ufeffregionCode": DICTIONARY,  # a byte-order mark before the header
+    }
 
 
 def _check_columns(origin: str, present: list[str]) -> None:
@@ -328,7 +340,7 @@ def read_rows(raw: RawData, today: dt.date) -> pa.Table:
     """The file's rows, every field checked, as the typed tidy table (without cross-row checks)."""
     head, content = csv_input(raw)
     sniff(raw.origin, head)
-    table = read_strings(raw.origin, content).unify_dictionaries()
+    table = read_strings(raw.origin, content, head).unify_dictionaries()
     if not _passes(table, today):
         _refuse_any(raw.origin, table, today)
     columns = []
