@@ -77,6 +77,15 @@ def to_pandas(table: pa.Table) -> pd.DataFrame:
     return frame
 
 
+def decoded(table: pa.Table) -> pa.Table:
+    """Text a source kept dictionary-encoded (to hold long history small) as plain text."""
+    for index, column in enumerate(table.schema):
+        if pa.types.is_dictionary(column.type):
+            plain = pc.cast(table[column.name], column.type.value_type)
+            table = table.set_column(index, column.name, plain)
+    return table
+
+
 class CaseData:
     """The validated table: one row per area per week, where it came from, and what it is.
 
@@ -114,7 +123,8 @@ class CaseData:
     def week_rows(self, week: dt.date) -> pd.DataFrame:
         """The week's rows as a tidy pandas table, with names cleaned and population joined."""
         if week not in self._weeks:
-            frame = to_pandas(self.arrow.filter(pc.equal(self.arrow["week_ending"], week)))
+            rows = self.arrow.filter(pc.equal(self.arrow["week_ending"], week))
+            frame = to_pandas(decoded(rows))
             self._weeks[week] = frame.assign(
                 week_ending=frame["week_ending"].astype("datetime64[us]"),
                 area_name=clean_names(frame["area_name"]),

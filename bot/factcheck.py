@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Iterable, Iterator
-from functools import cache
 from typing import Any
 
 from bot.housestyle import spelled
 
-_DIGITS = re.compile(r"[0-9][0-9.,]*")  # a quick scan; _FIGURE says what is a figure
+# A quick scan (not after a letter, digit, "_", "." or ",": part of a code or word such as
+# "E02004314", not a figure); _FIGURE says what is a figure. ``\w`` is exactly isalnum() or "_".
+_DIGITS = re.compile(r"(?<![\w.,])[0-9][0-9.,]*")
 _FIGURE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 
 
-@cache
+@functools.cache
 def _word_values() -> dict[str, int]:
     """Number words as copy writes them, one token each: "eleven", "twenty-one"."""
     return {spelled(n): n for n in range(1, 100)}
@@ -52,14 +54,13 @@ def _trie(words: Iterable[str]) -> str:
 _NUMBER_WORD = re.compile(rf"\b{_trie(_word_values())}\b(?!-)")  # on lower-cased copy
 
 
+_NUMBER = (int, float)  # a tuple: ``int | float`` would be built anew for every value
 AREA_NUMBERS = ("cases", "rate", "change", "change_pct", "previous_cases")
 
 
 def _values(*numbers: Any) -> set[float]:
     """Numbers as the copy may print them: sign dropped (copy says "up" or "down"), one place."""
-    return {
-        round(abs(n), 1) for n in numbers if isinstance(n, int | float) and not isinstance(n, bool)
-    }
+    return {round(abs(n), 1) for n in numbers if isinstance(n, _NUMBER) and not isinstance(n, bool)}
 
 
 def _story_values(facts: dict[str, Any]) -> set[float]:
@@ -73,12 +74,25 @@ def _story_values(facts: dict[str, Any]) -> set[float]:
     return values
 
 
-def _area_values(area: dict[str, Any]) -> set[float]:
-    return _values(*(area.get(field) for field in AREA_NUMBERS))
+def _area_values(area: dict[str, Any]) -> frozenset[float]:
+    return _values_once(tuple(area.get(field) for field in AREA_NUMBERS))
+
+
+@functools.lru_cache(maxsize=65536)
+def _values_once(numbers: tuple[Any, ...]) -> frozenset[float]:
+    """An area's number set, worked out once per run however many stories name the area."""
+    return frozenset(_values(*numbers))
 
 
 def _as_value(token: str) -> float:
     return round(float(token.replace(",", "")), 1)
+
+
+@functools.lru_cache(maxsize=65536)
+def _figure(match: str) -> tuple[str, float]:
+    """(as printed, value) of a run of digits; the same few hundred recur in every draft."""
+    token = match.rstrip(".,")
+    return token, _as_value(token) if _FIGURE.fullmatch(token) else math.nan  # "1,2": flag it
 
 
 def literal_numbers(sources: Iterable[str]) -> set[float]:
@@ -114,9 +128,10 @@ def check(
     unnamed = _blank_out(copy, places)  # "Forty Hill" or "Ward 12" are not figures
     base = literals | _story_values(facts)
     base |= {float(part) for day in dates if day is not None for part in (day.day, day.year)}
-    own: dict[str, set[float]] = {}
+    own: dict[str, frozenset[float]] = {}
     for area in facts["areas"]:
-        own[area["area_name"]] = own.get(area["area_name"], set()) | _area_values(area)
+        name = area["area_name"]
+        own[name] = own[name] | _area_values(area) if name in own else _area_values(area)
     everyone = base.union(*own.values())
     # Each area's stretch of copy: from its name to the next area's or the paragraph's end.
     stretches = []
@@ -142,11 +157,7 @@ def check(
 def _numbers(copy: str) -> Iterator[tuple[int, str, float]]:
     """(position, as printed, value) of every number in the copy, in figures or in words."""
     for match in _DIGITS.finditer(copy):
-        start, token = match.start(), match.group(0).rstrip(".,")
-        if start and (copy[start - 1].isalnum() or copy[start - 1] in "_.,"):
-            continue  # part of a code or word ("E02004314"), not a figure
-        value = _as_value(token) if _FIGURE.fullmatch(token) else math.nan  # "1,2": flag it
-        yield start, token, value
+        yield (match.start(), *_figure(match.group(0)))
     lowered = copy.lower()
     if len(lowered) != len(copy):  # a rare letter whose lower case is longer: keep positions
         lowered = re.sub(r"[A-Za-z]+", lambda m: m.group(0).lower(), copy)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import EXCERPT, Run, read_rows, write_rows
+from tests.helpers import EXCERPT, ROOT, Run, read_rows, write_rows
 
 HEADER = EXCERPT.read_text().splitlines()[0]
 BODY = EXCERPT.read_text().splitlines()[1:]
@@ -229,3 +229,20 @@ def test_an_area_under_the_wrong_council_code(run_cli: Run, tmp_path: Path) -> N
 def test_a_null_word_in_a_count_is_not_suppressed(run_cli: Run, tmp_path: Path, value: str) -> None:
     message = draft_error(run_cli, edited(tmp_path, "newCasesBySpecimenDateRollingSum", value))
     assert message.endswith(f"newCasesBySpecimenDateRollingSum {value!r} is not a whole number")
+
+
+def test_an_extra_column_whose_later_rows_change_kind_is_ignored(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    """The file is read batch by batch: a column Patchbot does not use is text throughout, not
+    guessed from the first rows (numbers) and then refused where it holds words."""
+    (sample,) = (ROOT / "bot" / "data" / "sample").glob("*.csv.gz")
+    lines = gzip.decompress(sample.read_bytes()).decode().splitlines()
+    extra = [f"{lines[0]},note", *(f"{line},1" for line in lines[1:-1]), f"{lines[-1]},see text"]
+    source = tmp_path / sample.name
+    source.write_bytes(gzip.compress("\n".join(extra).encode() + b"\n"))
+    bundled = run_cli("draft", "--patch", "York", "--format", "json")
+    noted = run_cli("draft", "--source", str(source), "--patch", "York", "--format", "json")
+    assert noted.exit_code == 0, noted.stderr
+    assert noted.json()["stories"] == bundled.json()["stories"]
+    assert len(lines) > 40_000  # several of Arrow's batches, so a later batch can disagree

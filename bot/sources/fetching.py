@@ -10,10 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import logging
-import re
 import time
 from collections.abc import Callable
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import requests
@@ -22,40 +20,11 @@ from bot import __version__
 from bot.backoff import Backoff
 from bot.errors import PatchbotError
 from bot.sources import HttpPolicy, NoDataError, RawData
+from bot.sources.files import release_from_name
 
 log = logging.getLogger(__name__)
 
 UK = ZoneInfo("Europe/London")
-_RELEASE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
-
-
-def release_from_name(name: str) -> dt.date | None:
-    """PHE named its files ``msoa_<release>.csv``; so does the bundled sample."""
-    match = _RELEASE_IN_NAME.search(name)
-    if match is None:
-        return None
-    try:
-        return dt.date.fromisoformat(match.group(1))
-    except ValueError:
-        return None
-
-
-def read_file(path: Path) -> RawData:
-    try:
-        content = path.read_bytes()
-    except FileNotFoundError:
-        if path.suffix in (".csv", ".gz"):
-            raise PatchbotError(f"source: file not found: {path}") from None
-        from bot.sources import LOCATION, SOURCES
-
-        names = ", ".join(name for name in SOURCES if name != LOCATION)
-        raise PatchbotError(
-            f"source: {str(path)!r} is no source and no file; sources: {names}, an http(s):// "
-            "URL, or a .csv/.csv.gz file"
-        ) from None
-    except OSError as error:
-        raise PatchbotError(f"source: cannot read {path}: {error.strerror}") from None
-    return RawData(content, str(path), release_from_name(path.name))
 
 
 def _release_from_response(response: requests.Response) -> dt.date | None:

@@ -54,7 +54,7 @@ def load_cases(
 @register_source(BUNDLED)
 class BundledSample(PheCsv):
     def fetch(self, patch: Patch, geography: Geography) -> RawData:
-        from bot.sources.fetching import release_from_name
+        from bot.sources.files import release_from_name
 
         folder = resources.files("bot") / "data" / "sample"
         sample = next(item for item in folder.iterdir() if item.name.endswith(".csv.gz"))
@@ -66,10 +66,12 @@ class Location(PheCsv):
     """A CSV at a URL or in a file: the name is where it is."""
 
     def fetch(self, patch: Patch, geography: Geography) -> RawData:
-        from bot.sources.fetching import fetch_url, read_file
-
         if self.name.startswith(("http://", "https://")):
+            from bot.sources.fetching import fetch_url
+
             return fetch_url(self.name, self.options.http)
+        from bot.sources.files import read_file
+
         return read_file(Path(self.name).expanduser())
 
 

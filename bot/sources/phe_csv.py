@@ -12,15 +12,17 @@ no row at all.
 from __future__ import annotations
 
 import codecs
+import csv
 import datetime as dt
 import difflib
-import gzip
+import functools
 import io
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -75,15 +77,28 @@ FIELDS = (
 )  # fmt: skip
 COLUMNS = {field.column: field.name for field in FIELDS}
 AREA_TYPE = "msoa"
+# A column of few distinct texts (names, codes, dates, counts) is read as a dictionary: each
+# text stored once and checked once, which keeps years of history small and quick (``bot.cases``
+# decodes a week's rows). A column of many (areas, rates) is read as plain text, quicker to read.
+DICTIONARY = pa.dictionary(pa.int32(), pa.string())
+MANY_TEXTS = (
+    "areaCode", "areaName", "newCasesBySpecimenDateRollingRate",
+    "newCasesBySpecimenDateChangePercentage",
+)  # fmt: skip
+PLAIN_TEXT = ("area_code", "ltla_code")  # joined and compared row by row: kept as plain text
+SNIFF_BYTES = 65536  # enough of the start to tell a CSV from a page or a binary file
 
 
-def decompress(raw: RawData) -> bytes:
+def csv_input(raw: RawData) -> tuple[bytes, bytes | pa.NativeFile]:
+    """The start of the CSV (to sniff) and the CSV for Arrow to read: a gzip file is
+    decompressed as Arrow reads it, never held whole (it was +374 MB at 208 weeks)."""
     if raw.content[:2] != b"\x1f\x8b":
-        return raw.content
+        return raw.content, raw.content
     try:
-        return gzip.decompress(raw.content)
-    except (OSError, EOFError, zlib.error):
+        head = zlib.decompressobj(wbits=31).decompress(raw.content, SNIFF_BYTES)
+    except zlib.error:
         raise PatchbotError(f"{raw.origin}: damaged gzip file") from None
+    return head, pa.input_stream(pa.py_buffer(raw.content), compression="gzip")
 
 
 def sniff(origin: str, content: bytes) -> None:
@@ -94,35 +109,49 @@ def sniff(origin: str, content: bytes) -> None:
     if head.startswith((b"<!doctype", b"<html", b"<?xml", b"<")):
         raise PatchbotError(f"{origin}: got an HTML/XML page, not PHE's CSV")
     try:  # the start is enough to tell a binary file; pyarrow checks the rest
-        codecs.getincrementaldecoder("utf-8")().decode(content[:65536], final=False)
+        codecs.getincrementaldecoder("utf-8")().decode(content[:SNIFF_BYTES], final=False)
     except UnicodeDecodeError as error:
         raise PatchbotError(
             f"{origin}: not a text CSV file (undecodable byte at offset {error.start})"
         ) from None
 
 
-def read_strings(origin: str, content: bytes) -> pa.Table:
-    """Every declared column as text, exactly as in the file; other columns dropped."""
+def read_strings(origin: str, content: bytes | pa.NativeFile, head: bytes) -> pa.Table:
+    """Every declared column as text, exactly as in the file; other columns dropped. Read batch
+    by batch (Arrow's whole-file reader holds twice the table while it reads)."""
     try:
-        table = pa_csv.read_csv(
-            io.BytesIO(content),
+        table = pa_csv.open_csv(
+            io.BytesIO(content) if isinstance(content, bytes) else content,
             convert_options=pa_csv.ConvertOptions(
-                column_types={
-                    **dict.fromkeys(COLUMNS, pa.string()),
-                    "\ufeffregionCode": pa.string(),  # a byte-order mark before the header
-                },
+                column_types=_column_types(head),
                 strings_can_be_null=False,
             ),
-        )
+        ).read_all()
     except pa.ArrowInvalid as error:
         message = str(error).removeprefix("CSV parse error: ")
         printable = "".join(c if c.isprintable() else "?" for c in message)
         raise PatchbotError(f"{origin}: not a readable CSV: {printable[:120]}") from None
+    except OSError:  # from the gzip stream: truncated or corrupt
+        raise PatchbotError(f"{origin}: damaged gzip file") from None
     table = table.rename_columns([name.lstrip("\ufeff") for name in table.column_names])
     _check_columns(origin, table.column_names)
     if table.num_rows == 0:
         raise PatchbotError(f"{origin}: the file has a header but no rows")
     return table.select(list(COLUMNS))
+
+
+def _column_types(head: bytes) -> dict[str, pa.DataType]:
+    """Every column of the header (in ``head``, the file's start) as text, none guessed from
+    the first rows, which a later batch could contradict; the declared ones as dictionaries or
+    plain text."""
+    first = head.split(b"\n", 1)[0]
+    names = next(csv.reader([first.decode("utf-8", errors="replace")]), [])
+    return {
+        **dict.fromkeys(names, pa.string()),
+        **dict.fromkeys(COLUMNS, DICTIONARY),
+        **dict.fromkeys(MANY_TEXTS, pa.string()),
+        "\ufeffregionCode": DICTIONARY,  # a byte-order mark before the header
+    }
 
 
 def _check_columns(origin: str, present: list[str]) -> None:
@@ -145,8 +174,9 @@ def _matches(text: pa.ChunkedArray, kind: Kind) -> pa.ChunkedArray:
     return pc.match_substring_regex(text, f"^(?:{PATTERNS[kind]})$")
 
 
-def _checks(table: pa.Table, today: dt.date) -> Iterator[Check]:
-    """Every rule of ``FIELDS``, in the order problems are reported."""
+def _checks(table: pa.Table, today: dt.date, rows: bool = True) -> Iterator[Check]:
+    """Every rule of ``FIELDS``, in the order problems are reported; with ``rows=False`` only
+    the rules of one cell at a time (not the duplicate rows)."""
     text = {f.column: pc.utf8_trim_whitespace(table[f.column]) for f in FIELDS}
     for f in FIELDS:
         if f.required:
@@ -158,10 +188,11 @@ def _checks(table: pa.Table, today: dt.date) -> Iterator[Check]:
     for f in FIELDS:
         if f.kind is Kind.DATE:
             yield from _date_checks(f, table[f.column], today)
-    yield (
-        lambda: _duplicated(table),
-        lambda _row: "duplicated row: this area and week appear more than once",
-    )
+    if rows:
+        yield (
+            lambda: _duplicated(table),
+            lambda _row: "duplicated row: this area and week appear more than once",
+        )
     for f in FIELDS:
         if f.kind in (Kind.WHOLE, Kind.DECIMAL):
             yield from _number_checks(f, text[f.column])
@@ -209,10 +240,10 @@ def _number(f: Field, text: pa.ChunkedArray) -> pa.ChunkedArray:
 
 def _duplicated(table: pa.Table) -> pa.Array:
     """Every row whose area and week appear more than once (all of them, not only repeats)."""
+    if _distinct_pairs(table) == table.num_rows:
+        return pa.array([False] * table.num_rows)
     keys = table.select(["areaCode", "date"])
     counts = keys.group_by(["areaCode", "date"]).aggregate([([], "count_all")])
-    if counts.num_rows == table.num_rows:
-        return pa.array([False] * table.num_rows)
     repeated = counts.filter(pc.greater(counts["count_all"], 1))
     joined = keys.append_column("row", pa.array(range(table.num_rows))).join(
         repeated, ["areaCode", "date"], join_type="inner"
@@ -221,6 +252,26 @@ def _duplicated(table: pa.Table) -> pa.Array:
     for row in joined["row"].to_pylist():
         flagged[row] = True
     return pa.array(flagged)
+
+
+def _distinct_pairs(table: pa.Table) -> int:
+    """How many distinct (area, week) pairs: each pair one number made of the two columns'
+    codes, sorted and counted (a group-by of two text columns took ten times as long)."""
+    areas, area_count = _codes(table["areaCode"])
+    dates, _ = _codes(table["date"])
+    pairs = areas * area_count + dates
+    pairs.sort()
+    return int(np.count_nonzero(np.diff(pairs))) + 1 if len(pairs) else 0
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
+    """Each cell's number among the column's distinct texts, and how many there are."""
+    if pa.types.is_dictionary(column.type):
+        column = column.unify_dictionaries()
+        codes = pa.chunked_array([chunk.indices for chunk in column.chunks], pa.int32())
+        return codes.to_numpy().astype(np.int64), len(column.chunks[0].dictionary)
+    texts = pc.unique(column)
+    return pc.index_in(column, value_set=texts).to_numpy().astype(np.int64), len(texts)
 
 
 def _refuse_first(
@@ -238,20 +289,74 @@ def _refuse_first(
     raise PatchbotError(f"{origin}: {where}: {describe(row)}{more}")
 
 
+def _distinct_cells(table: pa.Table) -> pa.Table:
+    """Each column's distinct texts, side by side (a shorter column filled up with its first
+    text): every rule of one cell at a time passes on this small table exactly when it
+    passes on every row of ``table``."""
+    values = [
+        column.chunks[0].dictionary if pa.types.is_dictionary(column.type) else pc.unique(column)
+        for column in table.unify_dictionaries().columns
+    ]
+    longest = max(len(column) for column in values)
+    filled = [
+        pa.concat_arrays([column, pa.repeat(column[0], longest - len(column))]) for column in values
+    ]
+    return pa.table(filled, names=table.column_names)
+
+
+def _per_value(
+    function: Callable[[pa.Array], pa.Array], column: pa.ChunkedArray
+) -> pa.ChunkedArray:
+    """``function`` of every cell, worked out once per distinct text of a dictionary column."""
+    if not pa.types.is_dictionary(column.type):
+        return function(column)
+    return pa.chunked_array(
+        [function(chunk.dictionary).take(chunk.indices) for chunk in column.chunks]
+    )
+
+
+def _refuse_any(origin: str, table: pa.Table, today: dt.date) -> None:
+    """Every check, on every row (as plain text), the first problem refused: only run once
+    the quick look at distinct texts found one."""
+    plain = pa.table(
+        [pc.cast(column, pa.string()) for column in table.columns], names=table.column_names
+    )
+    for mask, describe in _checks(plain, today):
+        _refuse_first(origin, plain, mask(), describe)
+
+
+def _passes(table: pa.Table, today: dt.date) -> bool:
+    """Whether every cell passes its field's rules (checked once per distinct text) and no
+    area and week appear twice."""
+    if _distinct_pairs(table) != table.num_rows:
+        return False
+    cells = _distinct_cells(table)
+    return not any(
+        pc.any(pc.fill_null(mask(), False)).as_py() for mask, _ in _checks(cells, today, rows=False)
+    )
+
+
 def read_rows(raw: RawData, today: dt.date) -> pa.Table:
     """The file's rows, every field checked, as the typed tidy table (without cross-row checks)."""
-    content = decompress(raw)
-    sniff(raw.origin, content)
-    table = read_strings(raw.origin, content)
-    for mask, describe in _checks(table, today):
-        _refuse_first(raw.origin, table, mask(), describe)
+    head, content = csv_input(raw)
+    sniff(raw.origin, head)
+    table = read_strings(raw.origin, content, head).unify_dictionaries()
+    if not _passes(table, today):
+        _refuse_any(raw.origin, table, today)
     columns = []
     for f in FIELDS:
         if f.kind is Kind.DATE:
-            columns.append(_dates(table[f.column]))
+            columns.append(_per_value(_dates, table[f.column]))
+        elif f.kind is Kind.TEXT and f.name in PLAIN_TEXT:
+            columns.append(pc.cast(table[f.column], pa.string()))
         elif f.kind is Kind.TEXT:
             columns.append(table[f.column])
         else:
-            columns.append(_number(f, pc.utf8_trim_whitespace(table[f.column])))
+            number = functools.partial(_typed, f)
+            columns.append(_per_value(number, table[f.column]))
     tidy = pa.table(columns, names=[f.name for f in FIELDS])
     return tidy.drop_columns(["area_type"])
+
+
+def _typed(f: Field, text: pa.Array) -> pa.Array:
+    return _number(f, pc.utf8_trim_whitespace(text))

@@ -25,7 +25,7 @@ import datetime as dt
 import gzip
 import json
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cases import CaseData
 from bot.errors import PatchbotError
@@ -38,8 +38,10 @@ from bot.sources import (
     UkhsaOptions,
     register_source,
 )
-from bot.sources.ukhsa_api import Route, UkhsaClient
 from bot.sources.ukhsa_rows import HEADLINE, load_deaths
+
+if TYPE_CHECKING:  # requests is imported only when the live API is asked: drafting stays quick
+    from bot.sources.ukhsa_api import Route, UkhsaClient
 
 LIVE = "ukhsa"
 SAMPLE = "ukhsa-sample"
@@ -60,7 +62,7 @@ class UkhsaDeaths(BuiltinSource):
 @register_source(SAMPLE)
 class UkhsaSample(UkhsaDeaths):
     def fetch(self, patch: Patch, geography: Geography) -> RawData:
-        from bot.sources.fetching import release_from_name
+        from bot.sources.files import release_from_name
 
         folder = resources.files("bot") / "data" / SAMPLE_FOLDER
         sample = next(item for item in folder.iterdir() if item.name.endswith(".json.gz"))
@@ -71,6 +73,8 @@ class UkhsaSample(UkhsaDeaths):
 @register_source(LIVE)
 class UkhsaLive(UkhsaDeaths):
     def fetch(self, patch: Patch, geography: Geography) -> RawData:
+        from bot.sources.ukhsa_api import UkhsaClient
+
         options = self.options.ukhsa
         client = UkhsaClient(options.api_url, self.options.http)
         route = find_route(client, options)
@@ -107,6 +111,8 @@ def find_route(client: UkhsaClient, options: UkhsaOptions) -> Route:
                     f"geography type of {options.topic} in the UKHSA API; it has: "
                     f"{', '.join(types) or 'none'}"
                 )
+            from bot.sources.ukhsa_api import Route
+
             return Route(theme, sub_theme, options.topic, options.geography_type)
     raise PatchbotError(
         f"PATCHBOT_UKHSA_TOPIC: {options.topic!r} is not a topic of the UKHSA API at "
