@@ -16,6 +16,7 @@ from bot.cases import CaseData, Dataset, Level, Measure
 from bot.geography import Geography, Patch
 from bot.geography import msoa as msoa_geography
 from bot.sources import LOCATION, BuiltinSource, RawData, register_source
+from bot.sources.field_rules import check_rows
 from bot.sources.phe_checks import check_consistency
 from bot.sources.phe_csv import read_rows
 
@@ -43,6 +44,7 @@ def load_cases(
 ) -> CaseData:
     """PHE's CSV, every field and every cross-row rule checked, as the tidy table."""
     table = read_rows(raw, today)
+    check_rows(table, raw.origin)
     check_consistency(table, raw, geography)
     dataset = Dataset(source, "Public Health England", "COVID-19", PHE_METRICS[0], "MSOA")
     return CaseData(

@@ -38,7 +38,11 @@ class Kind(StrEnum):
 
 PATTERNS = {Kind.DATE: r"\d{4}-\d{2}-\d{2}", Kind.WHOLE: r"-?\d+", Kind.DECIMAL: r"-?\d+(\.\d+)?"}
 ARROW_TYPES = {Kind.TEXT: pa.string(), Kind.WHOLE: pa.int64(), Kind.DECIMAL: pa.float64()}
+MAX_DIGITS = 18  # a whole number that surely fits in 64 bits (2**63 has 19 digits)
 SUPPRESSED_MARKS = ("", "-99")  # blank from 28 Oct 2020; -99 in earlier CSVs
+# A change is never a marker of its own: blank when either week is suppressed, and -99 a real
+# fall of 99 cases (City Centre & Trent Bridge, Nottingham, week to 2020-10-21: 169 -> 70).
+CHANGE_SUPPRESSED = ("",)
 
 
 @dataclass(frozen=True)
@@ -66,11 +70,11 @@ FIELDS = (
     Field("newCasesBySpecimenDateRollingRate", "rate", Kind.DECIMAL, suppressed=SUPPRESSED_MARKS),
     Field(
         "newCasesBySpecimenDateChange", "change", Kind.WHOLE, negative=True,
-        suppressed=SUPPRESSED_MARKS,
+        suppressed=CHANGE_SUPPRESSED,
     ),
     Field(
         "newCasesBySpecimenDateChangePercentage", "change_pct", Kind.DECIMAL, negative=True,
-        suppressed=SUPPRESSED_MARKS,
+        suppressed=CHANGE_SUPPRESSED,
     ),
 )  # fmt: skip
 COLUMNS = {field.column: field.name for field in FIELDS}
@@ -188,6 +192,13 @@ def _number_checks(f: Field, text: pa.ChunkedArray) -> Iterator[Check]:
         lambda: pc.and_(given, pc.invert(_matches(text, f.kind))),
         lambda row: f"{f.column} {row[f.column]!r} is not a {f.kind}",
     )
+    if f.kind is Kind.WHOLE:
+        yield (
+            lambda: pc.greater(pc.utf8_length(pc.utf8_ltrim(text, characters="-")), MAX_DIGITS),
+            lambda row: (
+                f"{f.column} {row[f.column][:30]}... is too large (over {MAX_DIGITS} digits)"
+            ),
+        )
     if not f.negative:
         yield (
             lambda: pc.fill_null(pc.less(_number(f, text), 0), False),
