@@ -44,8 +44,8 @@ def load_cases(
 ) -> CaseData:
     """PHE's CSV, every field and every cross-row rule checked, as the tidy table."""
     table = read_rows(raw, today)
-    check_rows(table, raw.origin)
     check_consistency(table, raw, geography)
+    check_rows(table, raw.origin)
     dataset = Dataset(source, "Public Health England", "COVID-19", PHE_METRICS[0], "MSOA")
     return CaseData(
         table, raw.origin, raw.release, geography.population, Level.NEIGHBOURHOOD,
