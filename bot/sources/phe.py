@@ -72,7 +72,7 @@ class Location(PheCsv):
 
         if self.name.startswith(("http://", "https://")):
             return fetch_url(self.name, self.options.http)
-        return read_file(Path(self.name).expanduser())
+        return read_file(Path(self.name).expanduser(), self.options.http.max_bytes)
 
 
 @register_source(PHE_API)
@@ -80,12 +80,11 @@ class PheApi(PheCsv):
     """One request per region, county or council covering the patch, joined into one CSV."""
 
     def fetch(self, patch: Patch, geography: Geography) -> RawData:
-        import requests
-
+        from bot.sources.downloads import bounded_session
         from bot.sources.fetching import fetch_url
 
         base = self.options.phe_api_url
-        session = requests.Session()
+        session = bounded_session()
         parts = [
             fetch_url(url, self.options.http, session)
             for url in api_urls(api_area_codes(geography, patch), base)
@@ -129,4 +128,5 @@ def join_csvs(parts: list[RawData], origin: str) -> RawData:
         if body.strip():
             content += b"\n" + body.rstrip(b"\r\n")
     releases = [part.release for part in parts if part.release is not None]
-    return RawData(content + b"\n", origin, max(releases) if releases else None)
+    release = max(releases) if releases else None
+    return RawData(content + b"\n", origin, release, parts[0].max_bytes)

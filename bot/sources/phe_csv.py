@@ -14,9 +14,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import difflib
-import gzip
 import io
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
@@ -27,6 +25,7 @@ import pyarrow.csv as pa_csv
 
 from bot.errors import PatchbotError
 from bot.sources import RawData
+from bot.sources.downloads import gunzip
 
 
 class Kind(StrEnum):
@@ -82,12 +81,7 @@ AREA_TYPE = "msoa"
 
 
 def decompress(raw: RawData) -> bytes:
-    if raw.content[:2] != b"\x1f\x8b":
-        return raw.content
-    try:
-        return gzip.decompress(raw.content)
-    except (OSError, EOFError, zlib.error):
-        raise PatchbotError(f"{raw.origin}: damaged gzip file") from None
+    return gunzip(raw.content, raw.origin, raw.max_bytes)
 
 
 def sniff(origin: str, content: bytes) -> None:
