@@ -37,7 +37,7 @@ MAX_EXPONENT = 1_000  # 10 ** 1000 is already far beyond any figure in a story
 @dataclass(frozen=True)
 class RenderLimits:
     seconds: float = 5.0
-    max_chars: int = 40_000
+    max_chars: int = 400_000  # all England's weekly round-up is 195,000
 
 
 DEFAULT_LIMITS = RenderLimits()

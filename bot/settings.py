@@ -18,8 +18,9 @@ from dotenv import dotenv_values
 
 from bot.errors import PatchbotError
 from bot.geography import PATCH_NAME_LIMIT
+from bot.render_limits import RenderLimits
 from bot.rendering import DEFAULT_TEMPLATES_DIR
-from bot.sources import HttpPolicy, SourceOptions, UkhsaOptions, run_days_for
+from bot.sources import MEGABYTE, HttpPolicy, SourceOptions, UkhsaOptions, run_days_for
 from bot.state import default_state_dir
 
 T = TypeVar("T")
@@ -56,6 +57,7 @@ class Settings:
     poll_minutes: float = 5.0
     poll_until: dt.time = dt.time(20)
     patch_name: str | None = None  # the patch's short name for headlines and intros
+    render: RenderLimits = field(default_factory=RenderLimits)  # each story's time and length
 
     @classmethod
     def load(
@@ -101,6 +103,8 @@ class Settings:
                 retries=get("PATCHBOT_HTTP_RETRIES", defaults.retries),
                 backoff=get("PATCHBOT_HTTP_BACKOFF", defaults.backoff),
                 max_wait=get("PATCHBOT_HTTP_MAX_WAIT", defaults.max_wait),
+                deadline=get("PATCHBOT_HTTP_DEADLINE", defaults.deadline),
+                max_bytes=get("PATCHBOT_MAX_SOURCE_MB", defaults.max_bytes // MEGABYTE) * MEGABYTE,
             ),
             state_dir=get("PATCHBOT_STATE_DIR", default_state_dir()),
             ukhsa=UkhsaOptions(
@@ -124,6 +128,10 @@ class Settings:
             poll_minutes=get("PATCHBOT_POLL_MINUTES", 5.0),
             poll_until=get("PATCHBOT_POLL_UNTIL", dt.time(20)),
             patch_name=checked_patch_name(values.get("PATCHBOT_PATCH_NAME"), "PATCHBOT_PATCH_NAME"),
+            render=RenderLimits(
+                seconds=get("PATCHBOT_RENDER_SECONDS", RenderLimits.seconds),
+                max_chars=get("PATCHBOT_RENDER_MAX_CHARS", RenderLimits.max_chars),
+            ),
         )
 
 
@@ -234,6 +242,13 @@ def _positive(raw: str) -> float:
     return value
 
 
+def _whole_positive(raw: str) -> int:
+    value = _count(raw)
+    if value == 0:
+        raise ValueError(raw)
+    return value
+
+
 def _count(raw: str) -> int:
     value = int(raw)
     if value < 0:
@@ -267,6 +282,11 @@ SPECS: dict[str, Spec] = {
     "PATCHBOT_HTTP_RETRIES": Spec(_count, "a whole number, 0 or more (e.g. 3)"),
     "PATCHBOT_HTTP_BACKOFF": Spec(_non_negative, "seconds, a number 0 or more (e.g. 2)"),
     "PATCHBOT_HTTP_MAX_WAIT": Spec(_non_negative, "seconds, a number 0 or more (e.g. 300)"),
+    "PATCHBOT_HTTP_DEADLINE": Spec(_positive, SECONDS.format(600)),
+    "PATCHBOT_MAX_SOURCE_MB": Spec(_whole_positive, "megabytes, a whole number above 0 (e.g. 512)"),
+    "PATCHBOT_RENDER_SECONDS": Spec(_positive, SECONDS.format(5)),
+    "PATCHBOT_RENDER_MAX_CHARS": Spec(_whole_positive, "characters, a whole number above 0 "
+                                      "(e.g. 400000)"),
     "PATCHBOT_STATE_DIR": Spec(_path, "a folder Patchbot can write to"),
     "PATCHBOT_DESKS": Spec(_path, "a desks file (README, 'Desks')"),
     "PATCHBOT_UKHSA_API_URL": Spec(_http_url, "an http:// or https:// URL"),

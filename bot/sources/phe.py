@@ -60,7 +60,8 @@ class BundledSample(PheCsv):
 
         folder = resources.files("bot") / "data" / "sample"
         sample = next(item for item in folder.iterdir() if item.name.endswith(".csv.gz"))
-        return RawData(sample.read_bytes(), "bundled sample", release_from_name(sample.name))
+        release = release_from_name(sample.name)
+        return RawData(sample.read_bytes(), "bundled sample", release, self.options.http.max_bytes)
 
 
 @register_source(LOCATION)
