@@ -1,6 +1,7 @@
 """A hostile HTTP server on 127.0.0.1: answers a download as an attacker or a broken proxy might.
 
-Each path (and any path below it, for a client that adds its own) is one kind of hostility, generated as it is sent (nothing big is held in memory):
+Each path (and any path below it, for a client that adds its own) is one kind of hostility,
+generated as it is sent (nothing big is held in memory):
 
 - ``/gzip-bomb``: ``200`` with ``Content-Encoding: gzip``, a few MB on the wire that inflate
   to ``bomb_mb`` megabytes of CSV-looking zeros;
