@@ -162,7 +162,7 @@ def gunzip(content: bytes, origin: str, limit: int) -> bytes:
                     raise too_large(origin, limit)
                 pending = inflater.unconsumed_tail
             if not inflater.eof:
-                raise PatchbotError(f"{origin}: damaged gzip file (cut short)")
+                raise PatchbotError(f"{origin}: damaged gzip file")
             rest = inflater.unused_data.lstrip(b"\x00")
     except zlib.error:
         raise PatchbotError(f"{origin}: damaged gzip file") from None

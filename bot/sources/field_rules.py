@@ -126,6 +126,13 @@ ROW_RULES: tuple[RowRule, ...] = (
     _alone("rate", "cases", RATE, CASES),
     _alone("change", "change_pct", CHANGE, CHANGE_PCT),
     _alone("change_pct", "change", CHANGE_PCT, CHANGE),
+    RowRule(
+        lambda frame: frame["cases"].isna() & frame["change"].notna(),
+        lambda row: (
+            f"{CHANGE} is {row['change']} but {CASES} is blank (suppressed): a change needs "
+            "this week's count"
+        ),
+    ),
     RowRule(_percent_disagrees, _percent_problem),
 )
 

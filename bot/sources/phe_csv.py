@@ -37,7 +37,9 @@ class Kind(StrEnum):
 
 PATTERNS = {Kind.DATE: r"\d{4}-\d{2}-\d{2}", Kind.WHOLE: r"-?\d+", Kind.DECIMAL: r"-?\d+(\.\d+)?"}
 ARROW_TYPES = {Kind.TEXT: pa.string(), Kind.WHOLE: pa.int64(), Kind.DECIMAL: pa.float64()}
-MAX_DIGITS = 18  # a whole number that surely fits in 64 bits (2**63 has 19 digits)
+# A whole number of at most 12 digits: more people than live on Earth, and times 100,000 (a rate
+# per 100,000 people) still within 64 bits.
+MAX_DIGITS = 12
 SUPPRESSED_MARKS = ("", "-99")  # blank from 28 Oct 2020; -99 in earlier CSVs
 # A change is never a marker of its own: blank when either week is suppressed, and -99 a real
 # fall of 99 cases (City Centre & Trent Bridge, Nottingham, week to 2020-10-21: 169 -> 70).
@@ -190,7 +192,8 @@ def _number_checks(f: Field, text: pa.ChunkedArray) -> Iterator[Check]:
         yield (
             lambda: pc.greater(pc.utf8_length(pc.utf8_ltrim(text, characters="-")), MAX_DIGITS),
             lambda row: (
-                f"{f.column} {row[f.column][:30]}... is too large (over {MAX_DIGITS} digits)"
+                f"{f.column} {row[f.column].strip()[:20]}... ({len(row[f.column].strip())} "
+                f"characters) is too large: {MAX_DIGITS} digits at most"
             ),
         )
     if not f.negative:
