@@ -16,10 +16,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from bot.cases import to_pandas
 from bot.errors import PatchbotError
@@ -42,21 +44,31 @@ CHANGE, CHANGE_PCT = "newCasesBySpecimenDateChange", "newCasesBySpecimenDateChan
 
 
 @dataclass(frozen=True)
-class RowRule:
-    """One rule: the rows that break it, and what is wrong with such a row."""
+class Rows:
+    """The table to check: text columns in Arrow (never a Python string per cell: a large file
+    has millions), numbers in pandas."""
 
-    broken: Callable[[pd.DataFrame], pd.Series]
-    problem: Callable[[pd.Series], str]
+    table: pa.Table
+    numbers: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """One rule: the rows that break it (a mask, missing counting as kept), and what is wrong
+    with such a row (given as a dict of its tidy fields)."""
+
+    broken: Callable[[Rows], pd.Series | pa.ChunkedArray]
+    problem: Callable[[dict[str, Any]], str]
 
 
 def _shown(value: object) -> str:
-    return "blank" if pd.isna(value) else str(value)  # type: ignore[call-overload]
+    return "blank" if value is None else str(value)
 
 
 def _alone(first: str, second: str, column: str, other: str) -> RowRule:
     """``first`` and ``second`` are both given or both blank (suppressed)."""
     return RowRule(
-        lambda frame: frame[first].isna() != frame[second].isna(),
+        lambda rows: rows.numbers[first].isna() != rows.numbers[second].isna(),
         lambda row: (
             f"{column} is {_shown(row[first])} but {other} is {_shown(row[second])}: both are "
             "published, or both suppressed (blank)"
@@ -64,19 +76,15 @@ def _alone(first: str, second: str, column: str, other: str) -> RowRule:
     )
 
 
-def _expected_percent(frame: pd.DataFrame) -> pd.Series:
-    """The change as a percentage of the week before (cases minus change)."""
+def _percent_disagrees(rows: Rows) -> pd.Series:
+    frame = rows.numbers
     before = (frame["cases"] - frame["change"]).astype("Float64")
-    return (frame["change"] * 100 / before.where(before > 0)).astype("Float64")
-
-
-def _percent_disagrees(frame: pd.DataFrame) -> pd.Series:
-    before = frame["cases"] - frame["change"]
-    off = (frame["change_pct"] - _expected_percent(frame)).abs() > PERCENT_TOLERANCE
+    expected = frame["change"] * 100 / before.where(before > 0)
+    off = (frame["change_pct"] - expected).abs() > PERCENT_TOLERANCE
     return off.fillna(False) | (frame["change_pct"].notna() & (before <= 0).fillna(False))
 
 
-def _percent_problem(row: pd.Series) -> str:
+def _percent_problem(row: dict[str, Any]) -> str:
     before = row["cases"] - row["change"]
     if before <= 0:
         return (
@@ -91,14 +99,16 @@ def _percent_problem(row: pd.Series) -> str:
 
 def _not_finite(column: str, field: str) -> RowRule:
     return RowRule(
-        lambda frame: frame[column].notna() & ~np.isfinite(frame[column].astype("float64")),
+        lambda rows: (
+            rows.numbers[column].notna() & ~np.isfinite(rows.numbers[column].astype("float64"))
+        ),
         lambda row: f"{field} {row[column]} is not a finite number",
     )
 
 
 def _unsafe_name(column: str, field: str) -> RowRule:
     return RowRule(
-        lambda frame: frame[column].str.contains(UNSAFE_CHARACTER),
+        lambda rows: pc.match_substring_regex(rows.table[column], UNSAFE_CHARACTER.pattern),
         lambda row: (
             f"{field} {row[column][:60]!r} contains a control, bidirectional or zero-width "
             f"character (U+{ord(UNSAFE_CHARACTER.search(row[column]).group()):04X}): "  # type: ignore[union-attr]
@@ -109,7 +119,7 @@ def _unsafe_name(column: str, field: str) -> RowRule:
 
 def _long_name(column: str, field: str) -> RowRule:
     return RowRule(
-        lambda frame: frame[column].str.len() > MAX_NAME_LENGTH,
+        lambda rows: pc.greater(pc.utf8_length(rows.table[column]), MAX_NAME_LENGTH),
         lambda row: (
             f"{field} is {len(row[column]):,} characters long (at most {MAX_NAME_LENGTH}): "
             f"{row[column][:40]!r}..."
@@ -127,7 +137,7 @@ ROW_RULES: tuple[RowRule, ...] = (
     _alone("change", "change_pct", CHANGE, CHANGE_PCT),
     _alone("change_pct", "change", CHANGE_PCT, CHANGE),
     RowRule(
-        lambda frame: frame["cases"].isna() & frame["change"].notna(),
+        lambda rows: rows.numbers["cases"].isna() & rows.numbers["change"].notna(),
         lambda row: (
             f"{CHANGE} is {row['change']} but {CASES} is blank (suppressed): a change needs "
             "this week's count"
@@ -137,14 +147,20 @@ ROW_RULES: tuple[RowRule, ...] = (
 )
 
 
+def _flagged(mask: pd.Series | pa.ChunkedArray) -> np.ndarray:
+    if isinstance(mask, pd.Series):
+        return mask.fillna(False).to_numpy(dtype=bool)
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
 def check_rows(table: pa.Table, origin: str) -> None:
     """Refuse the first row, in ``ROW_RULES`` order, that breaks a rule."""
-    columns = ["area_code", "week_ending", "cases", "rate", "change", "change_pct"]
-    frame = to_pandas(table.select([*columns, *NAME_COLUMNS]))
+    numbers = to_pandas(table.select(["cases", "rate", "change", "change_pct"]))
+    rows = Rows(table, numbers)
     for rule in ROW_RULES:
-        flagged = rule.broken(frame).fillna(False).to_numpy(dtype=bool)
+        flagged = _flagged(rule.broken(rows))
         if flagged.any():
             index = int(np.flatnonzero(flagged)[0])
-            row = frame.iloc[index]
+            row = table.slice(index, 1).to_pylist()[0]
             where = f"line {index + 2} ({row['area_code']}, {row['week_ending']:%Y-%m-%d})"
             raise PatchbotError(f"{origin}: {where}: {rule.problem(row)}")

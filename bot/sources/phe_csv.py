@@ -14,11 +14,11 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import difflib
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -105,7 +105,7 @@ def read_strings(origin: str, content: bytes) -> pa.Table:
     """Every declared column as text, exactly as in the file; other columns dropped."""
     try:
         table = pa_csv.read_csv(
-            io.BytesIO(content),
+            pa.BufferReader(content),  # the bytes as they are: no copy through a Python file
             convert_options=pa_csv.ConvertOptions(
                 column_types={
                     **dict.fromkeys(COLUMNS, pa.string()),
@@ -146,11 +146,12 @@ def _matches(text: pa.ChunkedArray, kind: Kind) -> pa.ChunkedArray:
 
 
 def _checks(table: pa.Table, today: dt.date) -> Iterator[Check]:
-    """Every rule of ``FIELDS``, in the order problems are reported."""
-    text = {f.column: pc.utf8_trim_whitespace(table[f.column]) for f in FIELDS}
+    """Every rule of ``FIELDS``, in the order problems are reported. Each check trims the
+    cells it reads when it runs: a trimmed copy of every column at once would double the
+    memory a large file takes."""
     for f in FIELDS:
         if f.required:
-            yield _required(f, text[f.column])
+            yield _required(f, table[f.column])
     yield (
         lambda: pc.not_equal(pc.utf8_lower(table["areaType"]), AREA_TYPE),
         lambda row: f"areaType {row['areaType']!r} is not msoa (Patchbot reads neighbourhood data)",
@@ -164,11 +165,11 @@ def _checks(table: pa.Table, today: dt.date) -> Iterator[Check]:
     )
     for f in FIELDS:
         if f.kind in (Kind.WHOLE, Kind.DECIMAL):
-            yield from _number_checks(f, text[f.column])
+            yield from _number_checks(f, table[f.column])
 
 
-def _required(f: Field, text: pa.ChunkedArray) -> Check:
-    return lambda: pc.equal(text, ""), lambda _row: f"{f.column} is empty"
+def _required(f: Field, cells: pa.ChunkedArray) -> Check:
+    return lambda: pc.equal(pc.utf8_trim_whitespace(cells), ""), lambda _row: f"{f.column} is empty"
 
 
 def _date_checks(f: Field, cells: pa.ChunkedArray, today: dt.date) -> Iterator[Check]:
@@ -182,15 +183,22 @@ def _date_checks(f: Field, cells: pa.ChunkedArray, today: dt.date) -> Iterator[C
     )
 
 
-def _number_checks(f: Field, text: pa.ChunkedArray) -> Iterator[Check]:
-    given = pc.invert(pc.is_in(text, pa.array(f.suppressed, pa.string())))
+def _number_checks(f: Field, cells: pa.ChunkedArray) -> Iterator[Check]:
+    def text() -> pa.ChunkedArray:
+        return pc.utf8_trim_whitespace(cells)
+
+    def malformed() -> pa.ChunkedArray:
+        trimmed = text()
+        given = pc.invert(pc.is_in(trimmed, pa.array(f.suppressed, pa.string())))
+        return pc.and_(given, pc.invert(_matches(trimmed, f.kind)))
+
     yield (
-        lambda: pc.and_(given, pc.invert(_matches(text, f.kind))),
+        malformed,
         lambda row: f"{f.column} {row[f.column]!r} is not a {f.kind}",
     )
     if f.kind is Kind.WHOLE:
         yield (
-            lambda: pc.greater(pc.utf8_length(pc.utf8_ltrim(text, characters="-")), MAX_DIGITS),
+            lambda: pc.greater(pc.utf8_length(pc.utf8_ltrim(text(), characters="-")), MAX_DIGITS),
             lambda row: (
                 f"{f.column} {row[f.column].strip()[:20]}... ({len(row[f.column].strip())} "
                 f"characters) is too large: {MAX_DIGITS} digits at most"
@@ -198,7 +206,7 @@ def _number_checks(f: Field, text: pa.ChunkedArray) -> Iterator[Check]:
         )
     if not f.negative:
         yield (
-            lambda: pc.fill_null(pc.less(_number(f, text), 0), False),
+            lambda: pc.fill_null(pc.less(_number(f, text()), 0), False),
             lambda row: f"{f.column} {row[f.column]} is negative",
         )
 
@@ -216,19 +224,17 @@ def _number(f: Field, text: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def _duplicated(table: pa.Table) -> pa.Array:
-    """Every row whose area and week appear more than once (all of them, not only repeats)."""
-    keys = table.select(["areaCode", "date"])
-    counts = keys.group_by(["areaCode", "date"]).aggregate([([], "count_all")])
-    if counts.num_rows == table.num_rows:
-        return pa.array([False] * table.num_rows)
-    repeated = counts.filter(pc.greater(counts["count_all"], 1))
-    joined = keys.append_column("row", pa.array(range(table.num_rows))).join(
-        repeated, ["areaCode", "date"], join_type="inner"
-    )
-    flagged = [False] * table.num_rows
-    for row in joined["row"].to_pylist():
-        flagged[row] = True
-    return pa.array(flagged)
+    """Every row whose area and week appear more than once (all of them, not only repeats).
+    Each row's key is one integer (the area's number, the day), so a file of millions of rows
+    is checked without a table of its strings."""
+    areas = pc.dictionary_encode(table["areaCode"]).combine_chunks().indices
+    days = pc.fill_null(pc.cast(pc.cast(_dates(table["date"]), pa.int32()), pa.int64()), 0)
+    keys = pc.add(pc.multiply(pc.cast(areas, pa.int64()), 1 << 32), days)
+    if pc.count_distinct(keys).as_py() == table.num_rows:
+        return pa.array(np.zeros(table.num_rows, dtype=bool))
+    counts = pc.value_counts(keys)
+    repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+    return pc.is_in(keys, repeated)
 
 
 def _refuse_first(
