@@ -6,9 +6,6 @@ to the rules whatever the values and names."""
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
 import json
 import re
 from pathlib import Path
@@ -19,17 +16,13 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import PatchbotError
-from bot.geography import load_geography
-from bot.sources import RawData
 from bot.sources.field_rules import MAX_NAME_LENGTH, UNSAFE_CHARACTER
-from bot.sources.phe import load_cases
 from tests.fakes.slack_api import FakeSlack
-from tests.helpers import Run, read_rows, top_level, write_rows
+from tests.helpers import Run, cases_from, read_rows, top_level, write_rows
 
 CASES, RATE = "newCasesBySpecimenDateRollingSum", "newCasesBySpecimenDateRollingRate"
 CHANGE, CHANGE_PCT = "newCasesBySpecimenDateChange", "newCasesBySpecimenDateChangePercentage"
 CLAVERING = "line 2 (E02002483, 2020-11-25)"  # the excerpt's first row: 43 cases, rate 419.1
-GEOGRAPHY = load_geography()
 
 
 def refusal(run_cli: Run, tmp_path: Path, **cells: str) -> str:
@@ -133,18 +126,10 @@ names = st.one_of(
 )  # fmt: skip
 
 
-def _csv(rows: list[dict[str, str]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode()
-
-
-def read_or_refusal(raw: RawData) -> pa.Table | str:
+def read_or_refusal(rows: list[dict[str, str]]) -> pa.Table | str:
     """The tidy table, or the one line refusing the file."""
     try:
-        return load_cases(raw, GEOGRAPHY, dt.date(2026, 1, 1)).arrow
+        return cases_from(rows).arrow
     except PatchbotError as error:
         return str(error)
 
@@ -160,11 +145,11 @@ def test_any_cells_are_refused_in_one_line_or_read_consistently(
 ) -> None:
     rows = read_rows()
     rows[row].update(cells if name is None else {**cells, "areaName": name})
-    result = read_or_refusal(RawData(_csv(rows), "property.csv", dt.date(2020, 11, 30)))
+    result = read_or_refusal(rows)
     event("refused" if isinstance(result, str) else "read")
     if isinstance(result, str):
         assert "\n" not in result
-        assert result.startswith("property.csv: line ")
+        assert result.startswith("excerpt.csv: line ")
         return
     table = result
     got = table.slice(row, 1).to_pylist()[0]
