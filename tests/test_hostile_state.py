@@ -14,7 +14,7 @@ import pytest
 from bot.state import Ledger
 from bot.state.store import why
 from tests.fakes.slack_api import FakeSlack
-from tests.helpers import EXCERPT, Run, one_clear_line
+from tests.helpers import EXCERPT, Run, one_clear_line, run_patchbot
 
 
 @pytest.mark.parametrize("command", ["history", "status"])
@@ -77,3 +77,21 @@ def test_verbose_logs_every_step_of_post(
     assert log_steps(done.stderr)[-1] == "post"
     assert "step=post desk=default posted=5 corrected=0 unchanged=0 kept=0" in done.stderr
     assert "xoxb-" not in done.stderr  # the token is never logged
+
+
+@pytest.mark.process
+def test_the_process_ends_with_its_output_whole_and_its_status(tmp_path: Path) -> None:
+    # The process ends at once when the command is done (no native thread left to abort it at
+    # exit): what it printed is all there, and the exit status is the command's.
+    drafted = run_patchbot(
+        "draft", "--source", str(EXCERPT), "--patch", "York", env={}, cwd=tmp_path
+    )
+    assert drafted.returncode == 0, drafted.stderr
+    assert drafted.stdout.count("==== ") == 5
+    assert drafted.stdout.rstrip().endswith("Open Government Licence v3.0.")
+    damaged = tmp_path / "damaged.csv"
+    damaged.write_text(EXCERPT.read_text().replace(",419.1,", ",999.9,"))
+    refused = run_patchbot("draft", "--source", str(damaged), env={}, cwd=tmp_path)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(f"patchbot: error: {damaged}: line 2 (E02002483, ")
+    assert refused.stderr.count("\n") == 1
