@@ -5,8 +5,8 @@ decimal), whether it may be blank or negative, and which values mean *suppressed
 built from those rules run in Arrow over whole columns, in a fixed order; the first that fails
 names the file, the line and the field, so a file is refused for the same reason whatever else
 is wrong with it. The tidy table keeps *suppressed* (0-2 cases; blank in the API, -99 in the
-count and rate columns of its older CSVs) as a missing figure on a row that exists, distinct from zero and from an area with
-no row at all.
+count and rate columns of its older CSVs) as a missing figure on a row that exists, distinct
+from zero and from an area with no row at all.
 """
 
 from __future__ import annotations
