@@ -53,7 +53,7 @@ class RunContext:
             name = checked_patch_name(patch_name, "--patch-name") or settings.patch_name
             chosen = geography.resolve_patch(settings.patch if patch is None else patch, name)
         templates = templates_for(opened, settings.templates_dir)
-        renderer = Renderer(templates, template_overrides)
+        renderer = Renderer(templates, template_overrides, settings.render)
         stories = load_story_settings(templates, every_story=templates == settings.templates_dir)
         return cls(opened, geography, chosen, renderer, stories)
 

@@ -39,6 +39,9 @@ def configure(verbose: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO if verbose else logging.WARNING)
+    # urllib3 warns with a traceback about headers a server broke off; the download's own
+    # error says what happened, in one line.
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
 
 
 def kv(**fields: object) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from bot.cases import CaseData
 from bot.context import RunContext
 from bot.errors import PatchbotError
+from bot.logs import step
 from bot.rules import patch_week, patches_week
 from bot.settings import Settings
 from bot.sources import RawData
@@ -52,7 +53,20 @@ def draft(
     only: Sequence[str] = (),
     today: dt.date | None = None,
 ) -> DraftSet:
-    return draft_cases(ctx, validate(ctx, fetch(ctx), today), week_ending, only)
+    drafts = draft_cases(ctx, _read(ctx, today), week_ending, only)
+    step("draft", patch=ctx.patch.name, week=drafts.week_ending, stories=len(drafts.drafts),
+         skipped=len(drafts.skipped), failed=len(drafts.failed))  # fmt: skip
+    return drafts
+
+
+def _read(ctx: RunContext, today: dt.date | None) -> CaseData:
+    """Fetch and validate, each step logged (``-v``) as the service logs its own."""
+    step("fetch", source=ctx.source.name, patch=ctx.patch.name)
+    raw = fetch(ctx)
+    step("fetched", origin=raw.origin, bytes=len(raw.content), release=raw.release or "-")
+    cases = validate(ctx, raw, today)
+    step("validate", rows=cases.rows, newest_week=cases.weeks[-1], release=raw.release or "-")
+    return cases
 
 
 def draft_each_council(
@@ -63,7 +77,9 @@ def draft_each_council(
 ) -> list[DraftSet]:
     """Drafts for every council, each its own patch, every rule run once for all (the
     context's patch is all of England)."""
-    return draft_each_council_cases(ctx, validate(ctx, fetch(ctx), today), week_ending, only)
+    sets = draft_each_council_cases(ctx, _read(ctx, today), week_ending, only)
+    step("draft", patches=len(sets), stories=sum(len(drafts.drafts) for drafts in sets))
+    return sets
 
 
 def draft_each_council_cases(

@@ -19,10 +19,10 @@ from types import TracebackType
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
 
 from bot.errors import PatchbotError
 from bot.housestyle import FILTERS
+from bot.render_limits import DEFAULT_LIMITS, BoundedSandbox, RenderLimits, render_bounded
 from bot.template_errors import describe_runtime, describe_syntax
 
 # The templates Patchbot ships: story_templates/ in a clone, bot/story_templates when installed.
@@ -108,9 +108,13 @@ def in_nested_set(folder: Path, path: Path) -> bool:
 
 class Renderer:
     def __init__(
-        self, templates_dir: Path = DEFAULT_TEMPLATES_DIR, overrides: dict[str, Path] | None = None
+        self,
+        templates_dir: Path = DEFAULT_TEMPLATES_DIR,
+        overrides: dict[str, Path] | None = None,
+        limits: RenderLimits = DEFAULT_LIMITS,
     ) -> None:
-        """``overrides`` maps a story to an edited template file to use instead (preview)."""
+        """``overrides`` maps a story to an edited template file to use instead (preview);
+        ``limits`` bound each rendering's time and output (``bot.render_limits``)."""
         if not templates_dir.is_dir():
             raise PatchbotError(no_templates_folder(templates_dir))
         self.templates_dir = templates_dir
@@ -118,7 +122,8 @@ class Renderer:
             f"{story}.j2": path.read_text(encoding="utf-8")
             for story, path in (overrides or {}).items()
         }
-        self.env = SandboxedEnvironment(
+        self.limits = limits
+        self.env = BoundedSandbox(
             loader=jinja2.ChoiceLoader(
                 [jinja2.DictLoader(edited), jinja2.FileSystemLoader(templates_dir)]
             ),
@@ -129,6 +134,7 @@ class Renderer:
             keep_trailing_newline=True,  # partials end in a newline, keeping paragraphs apart
             auto_reload=False,  # templates are read once per run, not stat()ed per include
         )
+        self.env.max_chars = limits.max_chars
         self.env.filters.update({name: _refusing_undefined(f) for name, f in FILTERS.items()})
         self._snippets: dict[str, jinja2.Template] = {}
 
@@ -147,13 +153,17 @@ class Renderer:
             self._snippets[source] = self.env.from_string(source)
         return self._snippets[source]
 
+    def intro(self, source: str, context: dict[str, Any]) -> str:
+        """An intro from stories.toml, rendered within the limits."""
+        return render_bounded(self.snippet(source), context, self.limits, "stories.toml intro")
+
     def _choose(
         self, story: str, slot: str, options: Sequence[str], key: str, context: dict[str, Any]
     ) -> str:
         index = variant_index(f"{key}|{slot}", len(options))
         where = f"stories.toml [{story}] {slot}[{index + 1}]"
         try:
-            rendered = self.snippet(options[index]).render(context)
+            rendered = render_bounded(self.snippet(options[index]), context, self.limits, where)
         except jinja2.TemplateError as error:
             names = context_names(context)
             raise PatchbotError(describe(error, where, self.templates_dir, names)) from None
@@ -178,7 +188,7 @@ class Renderer:
         if not full["headline"]:
             raise PatchbotError(f"stories.toml [{story}]: the headline came out empty this week")
         try:
-            rendered = self.env.get_template(name).render(full)
+            rendered = render_bounded(self.env.get_template(name), full, self.limits, name)
         except jinja2.TemplateNotFound as error:
             raise PatchbotError(f"{self.templates_dir}: no template {error.name}") from None
         except jinja2.TemplateError as error:

@@ -18,8 +18,9 @@ from dotenv import dotenv_values
 
 from bot.errors import PatchbotError
 from bot.geography import PATCH_NAME_LIMIT
+from bot.render_limits import RenderLimits
 from bot.rendering import DEFAULT_TEMPLATES_DIR
-from bot.sources import HttpPolicy, SourceOptions, UkhsaOptions, run_days_for
+from bot.sources import MEGABYTE, HttpPolicy, SourceOptions, UkhsaOptions, run_days_for
 from bot.state import default_state_dir
 
 T = TypeVar("T")
@@ -68,6 +69,8 @@ class Settings:
         """Whether drafts carry review buttons (an app token or a signing secret is set)."""
         return bool(self.slack_app_token or self.slack_signing_secret)
 
+    render: RenderLimits = field(default_factory=RenderLimits)  # each story's time and length
+
     @classmethod
     def load(
         cls,
@@ -112,6 +115,8 @@ class Settings:
                 retries=get("PATCHBOT_HTTP_RETRIES", defaults.retries),
                 backoff=get("PATCHBOT_HTTP_BACKOFF", defaults.backoff),
                 max_wait=get("PATCHBOT_HTTP_MAX_WAIT", defaults.max_wait),
+                deadline=get("PATCHBOT_HTTP_DEADLINE", defaults.deadline),
+                max_bytes=get("PATCHBOT_MAX_SOURCE_MB", defaults.max_bytes // MEGABYTE) * MEGABYTE,
             ),
             state_dir=get("PATCHBOT_STATE_DIR", default_state_dir()),
             ukhsa=UkhsaOptions(
@@ -139,6 +144,10 @@ class Settings:
             slack_signing_secret=values.get("SLACK_SIGNING_SECRET", "").strip() or None,
             slack_mode=get("PATCHBOT_SLACK_MODE", None),
             slack_port=get("PATCHBOT_SLACK_PORT", cls.slack_port),
+            render=RenderLimits(
+                seconds=get("PATCHBOT_RENDER_SECONDS", RenderLimits.seconds),
+                max_chars=get("PATCHBOT_RENDER_MAX_CHARS", RenderLimits.max_chars),
+            ),
         )
 
 
@@ -263,6 +272,13 @@ def _positive(raw: str) -> float:
     return value
 
 
+def _whole_positive(raw: str) -> int:
+    value = _count(raw)
+    if value == 0:
+        raise ValueError(raw)
+    return value
+
+
 def _count(raw: str) -> int:
     value = int(raw)
     if value < 0:
@@ -309,6 +325,11 @@ SPECS: dict[str, Spec] = {
     "PATCHBOT_HTTP_RETRIES": Spec(_count, "a whole number, 0 or more (e.g. 3)"),
     "PATCHBOT_HTTP_BACKOFF": Spec(_non_negative, "seconds, a number 0 or more (e.g. 2)"),
     "PATCHBOT_HTTP_MAX_WAIT": Spec(_non_negative, "seconds, a number 0 or more (e.g. 300)"),
+    "PATCHBOT_HTTP_DEADLINE": Spec(_positive, SECONDS.format(600)),
+    "PATCHBOT_MAX_SOURCE_MB": Spec(_whole_positive, "megabytes, a whole number above 0 (e.g. 512)"),
+    "PATCHBOT_RENDER_SECONDS": Spec(_positive, SECONDS.format(5)),
+    "PATCHBOT_RENDER_MAX_CHARS": Spec(_whole_positive, "characters, a whole number above 0 "
+                                      "(e.g. 400000)"),
     "PATCHBOT_STATE_DIR": Spec(_path, "a folder Patchbot can write to"),
     "PATCHBOT_DESKS": Spec(_path, "a desks file (README, 'Desks')"),
     "PATCHBOT_UKHSA_API_URL": Spec(_http_url, "an http:// or https:// URL"),

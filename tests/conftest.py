@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from bot.cli import cli
 from bot.geography import Geography, load_geography
 from bot.rendering import DEFAULT_TEMPLATES_DIR
+from tests.fakes.hostile_http import HostileHttp
 from tests.fakes.phe_api import FakePheApi
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.slack_socket import FakeSocketMode
@@ -67,6 +68,14 @@ def slack_socket(slack: FakeSlack) -> Iterator[FakeSocketMode]:
 def api() -> Iterator[FakePheApi]:
     """A fake PHE API (real HTTP on 127.0.0.1) with nothing published yet."""
     with FakePheApi() as fake:
+        yield fake
+
+
+@pytest.fixture
+def hostile() -> Iterator[HostileHttp]:
+    """A hostile HTTP server (real HTTP on 127.0.0.1): gzip bombs, endless and dripping bodies;
+    its bomb inflates to 64 MB."""
+    with HostileHttp(bomb_mb=64, drip=0.2) as fake:
         yield fake
 
 

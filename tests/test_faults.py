@@ -98,7 +98,7 @@ def test_state_directory_full(
     done = full_disk_patchbot(*args, env=env, cwd=tmp_path, limit=100_000)
     message = one_clear_line(done)
     assert message.startswith("PATCHBOT_STATE_DIR: cannot write ")
-    assert message.endswith("(disk full or read-only?)")
+    assert message.endswith("(the disk failed to read or write: is it full?)"), message
     posted = len(top_level(slack))
     # Room again: the next run posts what is missing, and nothing twice.
     again = run_cli(*args, env=env)

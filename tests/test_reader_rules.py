@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from bot.errors import PatchbotError
 from bot.sources import RawData
-from bot.sources.phe_csv import FIELDS, PATTERNS, Field, Kind, read_rows
+from bot.sources.phe_csv import FIELDS, MAX_DIGITS, PATTERNS, Field, Kind, read_rows
 from tests.helpers import read_rows as excerpt_rows
 
 ROWS = excerpt_rows()
@@ -41,6 +41,8 @@ def expected(field: Field, cell: str) -> float | int | str | None:
     if text in field.suppressed:
         return None
     if not re.fullmatch(PATTERNS[field.kind], text, flags=re.ASCII):
+        return "refused"
+    if field.kind is Kind.WHOLE and len(text.lstrip("-")) > MAX_DIGITS:
         return "refused"
     value = int(text) if field.kind is Kind.WHOLE else float(text)
     return "refused" if value < 0 and not field.negative else value

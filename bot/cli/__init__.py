@@ -6,7 +6,10 @@ Heavy libraries (pandas, requests, Jinja2) are imported inside the commands, so 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sys
 import traceback
 from pathlib import Path
 from typing import Any
@@ -63,7 +66,24 @@ def cli(ctx: click.Context, env_file: Path | None, verbose: bool, debug: bool) -
 
 
 def main() -> None:
-    cli(prog_name="patchbot")
+    """The ``patchbot`` command. Once it has finished, the process ends at once, its output
+    flushed: the native thread pools of the data libraries (Arrow's) are left to the kernel,
+    not torn down by the interpreter at exit, where a worker still alive now and then aborted
+    the process ("terminate called without an active exception", exit status 134) after it had
+    done its work."""
+    try:
+        cli(prog_name="patchbot")
+        status: object = 0
+    except SystemExit as done:
+        status = done.code
+    if isinstance(status, str):  # as the interpreter would: the message, then status 1
+        print(status, file=sys.stderr)
+    code = status if isinstance(status, int) else (0 if status is None else 1)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (patchbot ... | head)
+            stream.flush()
+    os._exit(code)
 
 
 # The commands register themselves on the group when imported.

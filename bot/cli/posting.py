@@ -12,6 +12,7 @@ from bot.cli import cli
 from bot.cli.drafting import say_drafted
 from bot.cli.options import chosen_desks, data_options, desk_option, story_option
 from bot.errors import PatchbotError
+from bot.logs import step
 
 if TYPE_CHECKING:
     from bot.context import RunContext
@@ -63,6 +64,8 @@ def post(
         # Two posting at once could post a story twice.
         with state_lock(settings.state_dir):
             report = _deliver(desk, run, drafts)
+        step("post", desk=desk.name, posted=len(report.posted), corrected=len(report.corrected),
+             unchanged=len(report.unchanged), kept=len(report.kept))  # fmt: skip
         who = f"{desk.name}: " if desk.explicit else ""
         click.echo(f"patchbot: {who}Slack: {report.summary()}", err=True)
         for name in report.settings_changed:

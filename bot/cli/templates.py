@@ -27,8 +27,9 @@ def templates_check(ctx: click.Context, templates_dir: Path | None) -> None:
     from bot.editors import check
     from bot.settings import Settings
 
-    folder = templates_dir or Settings.load(ctx.obj["env_file"]).templates_dir
-    problems = check(folder)
+    settings = Settings.load(ctx.obj["env_file"])
+    folder = templates_dir or settings.templates_dir
+    problems = check(folder, settings.render)
     for problem in problems:
         click.echo(str(problem))
     if problems:

@@ -3,8 +3,8 @@ Patchbot makes.
 
 Messages keep within Slack's limits (a header of at most 150 characters, sections of at most
 3,000, at most 50 blocks): a long story continues in the thread, never cut. Text from the data
-is escaped for mrkdwn (``&``, ``<``, ``>``) and sent ``verbatim``, so no area name can become a
-mention, a channel ping or a link.
+is escaped for mrkdwn (``&``, ``<``, ``>``; ``* _ ~ ` `` kept literal) and sent ``verbatim``, so
+no area name can become a mention, a channel ping, a link or formatting.
 
 Each part goes with its idempotency key in the message metadata; a part is looked for by
 that key among this app's own messages only (``find_sent``), so no other message, however
@@ -54,9 +54,28 @@ HISTORY_PAGES = 5
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{6,}$")
 
 
+# mrkdwn's bold, italic, strike and code marks: Slack has no escape for them. A mark formats
+# only at a word's edge (never inside one, as in no_new_cases) and only with a partner on the
+# same line, so a zero-width space either side of each such mark keeps it literal; a lone mark
+# ("those marked *") cannot format and is left alone.
+_MARK_AT_EDGE = re.compile(r"(?<!\w)[*_~`]|[*_~`](?!\w)")
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def _literal_markup(line: str) -> str:
+    edges = [match.group() for match in _MARK_AT_EDGE.finditer(line)]
+    if all(edges.count(mark) < 2 for mark in set(edges)):
+        return line
+    return _MARK_AT_EDGE.sub(
+        lambda mark: f"{ZERO_WIDTH_SPACE}{mark.group()}{ZERO_WIDTH_SPACE}", line
+    )
+
+
 def escape(text: str) -> str:
-    """mrkdwn escaping: these three characters are all Slack asks to be escaped."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """mrkdwn escaping: ``&``, ``<`` and ``>`` as Slack asks, and ``* _ ~ ` `` kept literal, so a
+    name in the data never turns bold, italic, struck through or into code."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "\n".join(_literal_markup(line) for line in text.split("\n"))
 
 
 def _pack(text: str, limit: int, separators: tuple[str, ...]) -> tuple[list[str], str]:

@@ -11,18 +11,20 @@ from bot.editors.problem import Problem
 from bot.editors.rendered import rendered_problems
 from bot.editors.static import static_problems
 from bot.errors import PatchbotError
+from bot.render_limits import DEFAULT_LIMITS, RenderLimits
 from bot.rendering import Renderer
 from bot.sources import SourceProfile, profiles
 from bot.stories import STORIES
 from bot.stories.settings import read_stories
 
 
-def check(templates_dir: Path) -> list[Problem]:
+def check(templates_dir: Path, limits: RenderLimits = DEFAULT_LIMITS) -> list[Problem]:
     """Every problem found in a templates folder and in the folders inside it for other data
-    (``ukhsa-deaths/``...), each rendered against its own data; an empty list means all is
-    well."""
+    (``ukhsa-deaths/``...), each rendered against its own data (within ``limits``); an empty
+    list means all is well."""
     profile = _profile_of_folder(templates_dir)
-    problems = _check_folder(templates_dir, profile.sample, every_story=not profile.templates)
+    every_story = not profile.templates
+    problems = _check_folder(templates_dir, profile.sample, every_story, limits)
     if profile.templates:  # a data's own folder, checked on its own
         return problems
     for other in profiles():
@@ -31,7 +33,7 @@ def check(templates_dir: Path) -> list[Problem]:
             problems += [
                 problem if problem.where.startswith(str(folder)) else
                 Problem(f"{other.templates}/{problem.where}", problem.message)
-                for problem in _check_folder(folder, other.sample, every_story=False)
+                for problem in _check_folder(folder, other.sample, False, limits)
             ]  # fmt: skip
     return problems
 
@@ -42,11 +44,13 @@ def _profile_of_folder(templates_dir: Path) -> SourceProfile:
     return named.get(templates_dir.name, SourceProfile())
 
 
-def _check_folder(templates_dir: Path, sample: str, every_story: bool) -> list[Problem]:
+def _check_folder(
+    templates_dir: Path, sample: str, every_story: bool, limits: RenderLimits
+) -> list[Problem]:
     """One folder's problems: its stories.toml (a story whose section is wrong is reported
     once, and its template still checked), then the static checks, then the rendered ones."""
     try:
-        renderer = Renderer(templates_dir)
+        renderer = Renderer(templates_dir, limits=limits)
         settings, strays = read_stories(templates_dir, every_story)
     except PatchbotError as error:
         where, _, message = str(error).partition(": ")

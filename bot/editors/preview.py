@@ -31,4 +31,5 @@ def slack_preview(draft: dict[str, Any], channel: str) -> str:
 
 def _unescape(text: str) -> str:
     """Slack's mrkdwn escapes, undone so the preview reads as the editor will see it."""
+    text = text.replace("\u200b", "")  # keeps markup characters literal; Slack shows nothing
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")

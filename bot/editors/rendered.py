@@ -97,7 +97,7 @@ def variant_problems(
             at, _, message = str(error).partition(": ")
             problems.append(((at, message), Problem(at, f"{message}; seen drafting {label}")))
             continue
-        intro = " ".join(renderer.snippet(intro_only[0]).render(context).split())
+        intro = " ".join(renderer.intro(intro_only[0], context).split())
         # One mistake, one problem: a missing intro is not also "a lower-case first word",
         # nor an empty list also "areas missing from the copy".
         source = renderer.env.loader.get_source(renderer.env, f"{story}.j2")[0]  # type: ignore[union-attr]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,20 +72,42 @@ def text_px(figure: Figure, text: str, **style: Any) -> float:
 
 
 def wrap(figure: Figure, text: str, width: float, lines: int, **style: Any) -> list[str]:
-    """``text`` in at most ``lines`` lines that each draw within ``width`` pixels."""
+    """``text`` in at most ``lines`` lines that each draw within ``width`` pixels. Each line's
+    length is found by halving (a few measurements, not one per word or letter), so even a
+    name thousands of characters long is quick to fit."""
     out: list[str] = []
     words = text.split()
     while words and len(out) < lines:
-        line = words.pop(0)
-        while words and text_px(figure, f"{line} {words[0]}", **style) <= width:
-            line = f"{line} {words.pop(0)}"
-        out.append(line)
+        taken = max(_words_that_fit(figure, words, width, style), 1)  # a long word: its line
+        out.append(" ".join(words[:taken]))
+        words = words[taken:]
     if words:  # too long: end the last line with an ellipsis
         last = out[-1]
-        while last and text_px(figure, last + "…", **style) > width:
-            last = last[:-1]
-        out[-1] = last.rstrip() + "…"
+        kept = _most_that_fit(
+            len(last), lambda n: text_px(figure, last[:n] + "…", **style) <= width
+        )
+        out[-1:] = [last[:kept].rstrip() + "…"]
     return out
+
+
+def _words_that_fit(figure: Figure, words: list[str], width: float, style: Any) -> int:
+    def fits(count: int) -> bool:
+        return text_px(figure, " ".join(words[:count]), **style) <= width
+
+    return _most_that_fit(len(words), fits)
+
+
+def _most_that_fit(count: int, fits: Callable[[int], bool]) -> int:
+    """The largest n in 0..count for which ``fits(n)`` (which holds for every n below any n
+    it holds for: text only grows wider), by halving."""
+    low, high = 0, count
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def text_at(figure: Figure, x_px: float, top_px: float, text: str, **style: Any) -> Text:

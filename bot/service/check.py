@@ -32,6 +32,8 @@ from bot.settings import Settings
 from bot.sources import DEFAULT_SOURCE, NoDataError, RawData, profile_of
 from bot.state import DEFAULT_DESK, EventKind, Journal, Ledger, Release
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from bot.cases import CaseData
     from bot.stories import DraftSet
@@ -154,6 +156,11 @@ class Checker:
             report = self._deliver(drafts)
         except _Done as done:
             return done.check
+        except Exception as error:  # a bug met on this data: told to ops once, polled again
+            first_line = (str(error).splitlines() or [""])[0][:300]
+            detail = f"internal error: {type(error).__name__}: {first_line}"
+            log.debug("the check's traceback", exc_info=True)  # for --debug, never by default
+            return Check(CheckOutcome.ERROR, detail)
         summary = f"release {fetched.stamp or '(undated)'}, week to {week}: {report.summary()}"
         outcome = self._outcome(report, drafts)
         if outcome not in (CheckOutcome.STOPPED, CheckOutcome.KEPT):  # else: not done yet

@@ -37,11 +37,15 @@ class Service(Checker):
         """The scheduled job; never raises, so one bad day cannot stop the service."""
         try:
             return self._daily_job()
-        except Exception as error:  # a bug: log it, record it for `status`, carry on tomorrow
+        except Exception as error:  # a bug: log it, record it for `status`, tell ops, go on
             outcome = CheckOutcome.INTERNAL_ERROR
-            log.exception("%s", kv(step="run", outcome=outcome, error=repr(error)))
+            log.error("%s", kv(step="run", outcome=outcome, error=repr(error)))
+            log.debug("the daily job's traceback", exc_info=True)
+            detail = f"internal error in the daily job: {error!r}"
             with contextlib.suppress(PatchbotError), self.journal() as journal:
-                journal.log_event(EventKind.ERROR, f"internal error in the daily job: {error!r}")
+                journal.log_event(EventKind.ERROR, detail)
+            with contextlib.suppress(Exception):  # the alert is a courtesy: it must not raise
+                self.alert(f":rotating_light: Patchbot ({self.patch.name}): {detail}")
             return outcome
 
     def _daily_job(self) -> CheckOutcome:

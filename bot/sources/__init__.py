@@ -32,11 +32,15 @@ class NoDataError(PatchbotError):
     """The source answered, but has no data yet (PHE's API said 204 No Content)."""
 
 
+MEGABYTE = 1024 * 1024
+
+
 @dataclass(frozen=True)
 class RawData:
     content: bytes
     origin: str  # where it came from, for messages: a path, a URL, "bundled sample"
     release: dt.date | None  # the publication date, where the source gives one
+    max_bytes: int = 512 * MEGABYTE  # the most it may hold once decompressed
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class HttpPolicy:
     retries: int = 3
     backoff: float = 2.0  # seconds before the first retry, doubling each time
     max_wait: float = 300.0  # the longest Retry-After Patchbot will sit out
+    deadline: float = 600.0  # seconds for one whole download, however the server dribbles
+    max_bytes: int = 512 * MEGABYTE  # the largest source, decompressed (PHE's was ~100 MB)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Getting a source's bytes: a local file, or an HTTP GET that is retried with care.
+"""Getting a source's bytes: a local file, or an HTTP GET that is retried with care, both
+bounded in size and time (``bot.sources.downloads``).
 
 The HTTP client follows redirects (PHE's API answered 303 to a cached file), treats 204 as "no
 data", honours 429 + Retry-After, and retries timeouts, dropped connections and server errors a
@@ -20,6 +21,12 @@ from bot import __version__
 from bot.backoff import Backoff
 from bot.errors import PatchbotError
 from bot.sources import HttpPolicy, NoDataError, RawData
+from bot.sources.downloads import (
+    Watchdog,
+    bounded_session,
+    read_body,
+    stalled,
+)
 from bot.sources.files import release_from_name
 
 log = logging.getLogger(__name__)
@@ -54,6 +61,22 @@ def _retry_after(response: requests.Response, default: float) -> float:
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
+def _get(
+    session: requests.Session,
+    url: str,
+    headers: dict[str, str],
+    policy: HttpPolicy,
+    watchdog: Watchdog,
+) -> tuple[requests.Response, bytes]:
+    """One GET, its body read whole within the size limit; past the deadline, one line."""
+    try:
+        with session.get(url, headers=headers, timeout=policy.timeout, stream=True) as response:
+            return response, read_body(response, f"source: {url}", policy.max_bytes)
+    finally:
+        if watchdog.expired:  # it hung up: whatever came is not the whole answer
+            raise stalled(f"source: {url}", policy.deadline) from None
+
+
 def fetch_url(
     url: str,
     policy: HttpPolicy,
@@ -62,15 +85,15 @@ def fetch_url(
     accept: str = "text/csv",
 ) -> RawData:
     """GET one file, retrying what is worth retrying; every failure ends in a PatchbotError."""
-    session = session or requests.Session()
+    session = session or bounded_session()
     headers = {"User-Agent": f"patchbot/{__version__}", "Accept": accept}
     attempts = policy.retries + 1
     problem = ""
     for attempt in range(1, attempts + 1):
         wait = Backoff(policy.backoff).wait(attempt)
         try:
-            response = session.get(url, headers=headers, timeout=policy.timeout)
-            content = response.content  # reads the body: a cut-off body raises here
+            with Watchdog(policy.deadline) as watchdog:
+                response, content = _get(session, url, headers, policy, watchdog)
         except requests.Timeout:
             problem = f"no answer within {policy.timeout:g} seconds"
         except requests.exceptions.ChunkedEncodingError:
@@ -86,7 +109,7 @@ def fetch_url(
             if status == 204:
                 raise NoDataError(f"source: {url} answered 204 No Content: no data yet")
             if status == 200:
-                return RawData(content, url, _release_from_response(response))
+                return RawData(content, url, _release_from_response(response), policy.max_bytes)
             problem = f"HTTP {status} {response.reason}"
             if status == 429:
                 wait = _retry_after(response, wait)

@@ -1,15 +1,27 @@
-"""A source's bytes from a local file, and the release date in a file's name: kept apart from
-``fetching`` (HTTP) so that drafting from a file never imports an HTTP client."""
+"""A source's bytes from a local file, the release date in a file's name, and the bounds on
+what a file may hold: kept apart from ``fetching`` (HTTP) so that drafting from a file never
+imports an HTTP client.
+
+Local files must be regular files (a FIFO would block for ever, ``/dev/zero`` never ends) no
+larger than ``PATCHBOT_MAX_SOURCE_MB``; a gzip file is inflated a piece at a time as the CSV
+reader asks for it, and stops at the same limit, so a gzip bomb is never held whole.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import os
 import re
+import stat
+import zlib
 from pathlib import Path
 
 from bot.errors import PatchbotError
-from bot.sources import RawData
+from bot.sources import MEGABYTE, HttpPolicy, RawData
 
+CHUNK = 256 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
 _RELEASE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 
@@ -24,9 +36,9 @@ def release_from_name(name: str) -> dt.date | None:
         return None
 
 
-def read_file(path: Path) -> RawData:
+def read_file(path: Path, limit: int = HttpPolicy().max_bytes) -> RawData:
     try:
-        content = path.read_bytes()
+        content = read_regular_file(path, limit)
     except FileNotFoundError:
         if path.suffix in (".csv", ".gz"):
             raise PatchbotError(f"source: file not found: {path}") from None
@@ -39,4 +51,64 @@ def read_file(path: Path) -> RawData:
         ) from None
     except OSError as error:
         raise PatchbotError(f"source: cannot read {path}: {error.strerror}") from None
-    return RawData(content, str(path), release_from_name(path.name))
+    return RawData(content, str(path), release_from_name(path.name), limit)
+
+
+def too_large(origin: str, limit: int) -> PatchbotError:
+    return PatchbotError(
+        f"{origin}: larger than PATCHBOT_MAX_SOURCE_MB={limit // MEGABYTE:,} MB (stopped "
+        "reading there): not the file Patchbot expects, or raise the setting"
+    )
+
+
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """A regular file's bytes; a FIFO, a device, a folder or a file over ``limit`` is one line.
+    Opened without blocking (opening a FIFO waits for a writer), then checked by what it is."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise PatchbotError(
+                f"source: {path} is not a regular file (a pipe, a device or a folder): give a "
+                ".csv or .csv.gz file"
+            )
+        if info.st_size > limit:
+            raise too_large(f"source: {path}", limit)
+        return handle.read(limit + 1)
+
+
+class GunzipStream(io.RawIOBase):
+    """A gzip file's inflated bytes, a piece at a time as a reader asks for them (members one
+    after another, as gzip allows), stopping with one line once they pass ``limit``."""
+
+    def __init__(self, content: bytes, origin: str, limit: int) -> None:
+        self._origin = origin
+        self._limit = limit
+        self._inflated = 0
+        self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._pending = content
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        try:
+            while True:
+                if self._inflater.eof:
+                    rest = self._inflater.unused_data.lstrip(b"\x00")
+                    if rest[:2] != GZIP_MAGIC:
+                        return 0  # the end (what follows the last member is not gzip)
+                    self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    self._pending = rest
+                if not self._pending:
+                    raise PatchbotError(f"{self._origin}: damaged gzip file")
+                piece = self._inflater.decompress(self._pending, min(len(buffer), CHUNK))
+                self._pending = self._inflater.unconsumed_tail
+                if piece:
+                    self._inflated += len(piece)
+                    if self._inflated > self._limit:
+                        raise too_large(self._origin, self._limit)
+                    buffer[: len(piece)] = piece
+                    return len(piece)
+        except zlib.error:
+            raise PatchbotError(f"{self._origin}: damaged gzip file") from None

@@ -16,6 +16,7 @@ from bot.cases import CaseData, Dataset, Level, Measure
 from bot.geography import Geography, Patch
 from bot.geography import msoa as msoa_geography
 from bot.sources import LOCATION, BuiltinSource, RawData, register_source
+from bot.sources.field_rules import check_rows
 from bot.sources.phe_checks import check_consistency
 from bot.sources.phe_csv import read_rows
 
@@ -44,6 +45,7 @@ def load_cases(
     """PHE's CSV, every field and every cross-row rule checked, as the tidy table."""
     table = read_rows(raw, today)
     check_consistency(table, raw, geography)
+    check_rows(table, raw.origin)
     dataset = Dataset(source, "Public Health England", "COVID-19", PHE_METRICS[0], "MSOA")
     return CaseData(
         table, raw.origin, raw.release, geography.population, Level.NEIGHBOURHOOD,
@@ -58,7 +60,8 @@ class BundledSample(PheCsv):
 
         folder = resources.files("bot") / "data" / "sample"
         sample = next(item for item in folder.iterdir() if item.name.endswith(".csv.gz"))
-        return RawData(sample.read_bytes(), "bundled sample", release_from_name(sample.name))
+        release = release_from_name(sample.name)
+        return RawData(sample.read_bytes(), "bundled sample", release, self.options.http.max_bytes)
 
 
 @register_source(LOCATION)
@@ -72,7 +75,7 @@ class Location(PheCsv):
             return fetch_url(self.name, self.options.http)
         from bot.sources.files import read_file
 
-        return read_file(Path(self.name).expanduser())
+        return read_file(Path(self.name).expanduser(), self.options.http.max_bytes)
 
 
 @register_source(PHE_API)
@@ -80,12 +83,11 @@ class PheApi(PheCsv):
     """One request per region, county or council covering the patch, joined into one CSV."""
 
     def fetch(self, patch: Patch, geography: Geography) -> RawData:
-        import requests
-
+        from bot.sources.downloads import bounded_session
         from bot.sources.fetching import fetch_url
 
         base = self.options.phe_api_url
-        session = requests.Session()
+        session = bounded_session()
         parts = [
             fetch_url(url, self.options.http, session)
             for url in api_urls(api_area_codes(geography, patch), base)
@@ -129,4 +131,5 @@ def join_csvs(parts: list[RawData], origin: str) -> RawData:
         if body.strip():
             content += b"\n" + body.rstrip(b"\r\n")
     releases = [part.release for part in parts if part.release is not None]
-    return RawData(content + b"\n", origin, max(releases) if releases else None)
+    release = max(releases) if releases else None
+    return RawData(content + b"\n", origin, release, parts[0].max_bytes)

@@ -4,9 +4,9 @@ Every field's rule is declared once, in ``FIELDS``: its kind (text, date, whole 
 decimal), whether it may be blank or negative, and which values mean *suppressed*. The checks
 built from those rules run in Arrow over whole columns, in a fixed order; the first that fails
 names the file, the line and the field, so a file is refused for the same reason whatever else
-is wrong with it. The tidy table keeps *suppressed* (0-2 cases; blank in the API, -99 in its
-older CSVs) as a missing figure on a row that exists, distinct from zero and from an area with
-no row at all.
+is wrong with it. The tidy table keeps *suppressed* (0-2 cases; blank in the API, -99 in the
+count and rate columns of its older CSVs) as a missing figure on a row that exists, distinct
+from zero and from an area with no row at all.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import csv
 import datetime as dt
 import difflib
 import functools
-import io
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import pyarrow.csv as pa_csv
 
 from bot.errors import PatchbotError
 from bot.sources import RawData
+from bot.sources.files import GZIP_MAGIC, GunzipStream
 
 
 class Kind(StrEnum):
@@ -40,7 +40,13 @@ class Kind(StrEnum):
 
 PATTERNS = {Kind.DATE: r"\d{4}-\d{2}-\d{2}", Kind.WHOLE: r"-?\d+", Kind.DECIMAL: r"-?\d+(\.\d+)?"}
 ARROW_TYPES = {Kind.TEXT: pa.string(), Kind.WHOLE: pa.int64(), Kind.DECIMAL: pa.float64()}
+# A whole number of at most 12 digits: more people than live on Earth, and times 100,000 (a rate
+# per 100,000 people) still within 64 bits.
+MAX_DIGITS = 12
 SUPPRESSED_MARKS = ("", "-99")  # blank from 28 Oct 2020; -99 in earlier CSVs
+# A change is never a marker of its own: blank when either week is suppressed, and -99 a real
+# fall of 99 cases (City Centre & Trent Bridge, Nottingham, week to 2020-10-21: 169 -> 70).
+CHANGE_SUPPRESSED = ("",)
 
 
 @dataclass(frozen=True)
@@ -68,11 +74,11 @@ FIELDS = (
     Field("newCasesBySpecimenDateRollingRate", "rate", Kind.DECIMAL, suppressed=SUPPRESSED_MARKS),
     Field(
         "newCasesBySpecimenDateChange", "change", Kind.WHOLE, negative=True,
-        suppressed=SUPPRESSED_MARKS,
+        suppressed=CHANGE_SUPPRESSED,
     ),
     Field(
         "newCasesBySpecimenDateChangePercentage", "change_pct", Kind.DECIMAL, negative=True,
-        suppressed=SUPPRESSED_MARKS,
+        suppressed=CHANGE_SUPPRESSED,
     ),
 )  # fmt: skip
 COLUMNS = {field.column: field.name for field in FIELDS}
@@ -89,16 +95,17 @@ PLAIN_TEXT = ("area_code", "ltla_code")  # joined and compared row by row: kept 
 SNIFF_BYTES = 65536  # enough of the start to tell a CSV from a page or a binary file
 
 
-def csv_input(raw: RawData) -> tuple[bytes, bytes | pa.NativeFile]:
-    """The start of the CSV (to sniff) and the CSV for Arrow to read: a gzip file is
-    decompressed as Arrow reads it, never held whole (it was +374 MB at 208 weeks)."""
-    if raw.content[:2] != b"\x1f\x8b":
+def csv_input(raw: RawData) -> tuple[bytes, bytes | GunzipStream]:
+    """The start of the CSV (to sniff) and the CSV for Arrow to read: a gzip file is inflated
+    as Arrow reads it, never held whole (it was +374 MB at 208 weeks), and never past the
+    source size limit (a gzip bomb stops there)."""
+    if raw.content[:2] != GZIP_MAGIC:
         return raw.content, raw.content
     try:
         head = zlib.decompressobj(wbits=31).decompress(raw.content, SNIFF_BYTES)
     except zlib.error:
         raise PatchbotError(f"{raw.origin}: damaged gzip file") from None
-    return head, pa.input_stream(pa.py_buffer(raw.content), compression="gzip")
+    return head, GunzipStream(raw.content, raw.origin, raw.max_bytes)
 
 
 def sniff(origin: str, content: bytes) -> None:
@@ -116,12 +123,12 @@ def sniff(origin: str, content: bytes) -> None:
         ) from None
 
 
-def read_strings(origin: str, content: bytes | pa.NativeFile, head: bytes) -> pa.Table:
+def read_strings(origin: str, content: bytes | GunzipStream, head: bytes) -> pa.Table:
     """Every declared column as text, exactly as in the file; other columns dropped. Read batch
     by batch (Arrow's whole-file reader holds twice the table while it reads)."""
     try:
         table = pa_csv.open_csv(
-            io.BytesIO(content) if isinstance(content, bytes) else content,
+            pa.BufferReader(content) if isinstance(content, bytes) else content,
             convert_options=pa_csv.ConvertOptions(
                 column_types=_column_types(head),
                 strings_can_be_null=False,
@@ -129,6 +136,8 @@ def read_strings(origin: str, content: bytes | pa.NativeFile, head: bytes) -> pa
         ).read_all()
     except pa.ArrowInvalid as error:
         message = str(error).removeprefix("CSV parse error: ")
+        if "straddl" in message:  # Arrow's words for a line longer than the block it reads
+            message = "a line longer than 1 MB (PHE's lines are under 300 characters)"
         printable = "".join(c if c.isprintable() else "?" for c in message)
         raise PatchbotError(f"{origin}: not a readable CSV: {printable[:120]}") from None
     except OSError:  # from the gzip stream: truncated or corrupt
@@ -176,11 +185,12 @@ def _matches(text: pa.ChunkedArray, kind: Kind) -> pa.ChunkedArray:
 
 def _checks(table: pa.Table, today: dt.date, rows: bool = True) -> Iterator[Check]:
     """Every rule of ``FIELDS``, in the order problems are reported; with ``rows=False`` only
-    the rules of one cell at a time (not the duplicate rows)."""
-    text = {f.column: pc.utf8_trim_whitespace(table[f.column]) for f in FIELDS}
+    the rules of one cell at a time (not the duplicate rows). Each check trims the cells it
+    reads when it runs: a trimmed copy of every column at once would double the memory a
+    large file takes."""
     for f in FIELDS:
         if f.required:
-            yield _required(f, text[f.column])
+            yield _required(f, table[f.column])
     yield (
         lambda: pc.not_equal(pc.utf8_lower(table["areaType"]), AREA_TYPE),
         lambda row: f"areaType {row['areaType']!r} is not msoa (Patchbot reads neighbourhood data)",
@@ -195,11 +205,11 @@ def _checks(table: pa.Table, today: dt.date, rows: bool = True) -> Iterator[Chec
         )
     for f in FIELDS:
         if f.kind in (Kind.WHOLE, Kind.DECIMAL):
-            yield from _number_checks(f, text[f.column])
+            yield from _number_checks(f, table[f.column])
 
 
-def _required(f: Field, text: pa.ChunkedArray) -> Check:
-    return lambda: pc.equal(text, ""), lambda _row: f"{f.column} is empty"
+def _required(f: Field, cells: pa.ChunkedArray) -> Check:
+    return lambda: pc.equal(pc.utf8_trim_whitespace(cells), ""), lambda _row: f"{f.column} is empty"
 
 
 def _date_checks(f: Field, cells: pa.ChunkedArray, today: dt.date) -> Iterator[Check]:
@@ -213,15 +223,30 @@ def _date_checks(f: Field, cells: pa.ChunkedArray, today: dt.date) -> Iterator[C
     )
 
 
-def _number_checks(f: Field, text: pa.ChunkedArray) -> Iterator[Check]:
-    given = pc.invert(pc.is_in(text, pa.array(f.suppressed, pa.string())))
+def _number_checks(f: Field, cells: pa.ChunkedArray) -> Iterator[Check]:
+    def text() -> pa.ChunkedArray:
+        return pc.utf8_trim_whitespace(cells)
+
+    def malformed() -> pa.ChunkedArray:
+        trimmed = text()
+        given = pc.invert(pc.is_in(trimmed, pa.array(f.suppressed, pa.string())))
+        return pc.and_(given, pc.invert(_matches(trimmed, f.kind)))
+
     yield (
-        lambda: pc.and_(given, pc.invert(_matches(text, f.kind))),
+        malformed,
         lambda row: f"{f.column} {row[f.column]!r} is not a {f.kind}",
     )
+    if f.kind is Kind.WHOLE:
+        yield (
+            lambda: pc.greater(pc.utf8_length(pc.utf8_ltrim(text(), characters="-")), MAX_DIGITS),
+            lambda row: (
+                f"{f.column} {row[f.column].strip()[:20]}... ({len(row[f.column].strip())} "
+                f"characters) is too large: {MAX_DIGITS} digits at most"
+            ),
+        )
     if not f.negative:
         yield (
-            lambda: pc.fill_null(pc.less(_number(f, text), 0), False),
+            lambda: pc.fill_null(pc.less(_number(f, text()), 0), False),
             lambda row: f"{f.column} {row[f.column]} is negative",
         )
 

@@ -31,6 +31,7 @@ from bot import __version__
 from bot.backoff import Backoff
 from bot.errors import PatchbotError
 from bot.sources import HttpPolicy
+from bot.sources.downloads import Watchdog, bounded_session, stalled
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ class UkhsaClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.policy = policy
-        self.session = session or requests.Session()
+        self.session = session or bounded_session()
         self.sleep = sleep
         self.pacer = pacer
         self.requests_sent = 0
@@ -179,11 +180,17 @@ class UkhsaClient:
         self.requests_sent += 1
         headers = {"User-Agent": f"patchbot/{__version__}", "Accept": "application/json"}
         try:
-            response = self.session.get(
-                url, params=params, headers=headers, timeout=self.policy.timeout, stream=True
-            )
-            with response:
-                body = _read_bounded(response, url)
+            with Watchdog(self.policy.deadline) as watchdog:
+                try:
+                    response = self.session.get(
+                        url, params=params, headers=headers, timeout=self.policy.timeout,
+                        stream=True,
+                    )  # fmt: skip
+                    with response:
+                        body = _read_bounded(response, url)
+                finally:
+                    if watchdog.expired:  # it hung up: what came is not the whole answer
+                        raise stalled(f"UKHSA API: {url}", self.policy.deadline) from None
         except requests.Timeout:
             return None, f"no answer within {self.policy.timeout:g} seconds", wait
         except requests.exceptions.ChunkedEncodingError:

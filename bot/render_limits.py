@@ -1,0 +1,122 @@
+"""Bounds on rendering one template: a time limit and an output limit.
+
+An editor's template is code: a nested loop can run for hours, and a loop that prints can make
+megabytes of "story". The sandbox keeps a template away from Python's internals, not from
+wasting time, so rendering here is bounded three ways:
+
+- **Time** (``PATCHBOT_RENDER_SECONDS``): a trace function, set for the rendering thread only
+  and only on the template's own frames, looks at the clock on every line a template runs, and
+  stops it once the limit has passed. No signal and no second thread: it works the same in the
+  service's worker threads as on the main thread, and leaves nothing running afterwards.
+- **Output** (``PATCHBOT_RENDER_MAX_CHARS``): the output is gathered piece by piece and stops as
+  soon as it is too long; a repeated string or list (``"x" * 10**9``) longer than the limit is
+  refused before it is built.
+- **Recursion**: a macro that calls itself without end is one line, not a RecursionError.
+
+Each is a ``PatchbotError`` naming the template, so the story is held and the others go on.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
+
+from bot.errors import PatchbotError
+
+MAX_EXPONENT = 1_000  # 10 ** 1000 is already far beyond any figure in a story
+
+
+@dataclass(frozen=True)
+class RenderLimits:
+    seconds: float = 5.0
+    max_chars: int = 400_000  # all England's weekly round-up is 195,000
+
+
+DEFAULT_LIMITS = RenderLimits()
+
+
+class _OutOfTime(Exception):
+    """Raised inside the template's frames by the trace function."""
+
+
+def _is_template_code(frame: FrameType) -> bool:
+    filename = frame.f_code.co_filename
+    return filename == "<template>" or filename.endswith((".j2", ".toml"))
+
+
+def _deadline_tracer(seconds: float) -> Callable[[FrameType, str, Any], Any]:
+    deadline = time.monotonic() + seconds
+
+    def on_line(frame: FrameType, event: str, arg: Any) -> Any:
+        if time.monotonic() > deadline:
+            raise _OutOfTime
+        return on_line
+
+    def on_call(frame: FrameType, event: str, arg: Any) -> Any:
+        return on_line if _is_template_code(frame) else None
+
+    return on_call
+
+
+def render_bounded(
+    template: jinja2.Template, context: dict[str, Any], limits: RenderLimits, name: str
+) -> str:
+    """``template`` rendered within ``limits``; a PatchbotError naming ``name`` otherwise."""
+    pieces: list[str] = []
+    size = 0
+    previous = sys.gettrace()
+    sys.settrace(_deadline_tracer(limits.seconds))
+    try:
+        for piece in template.generate(context):
+            size += len(piece)
+            if size > limits.max_chars:
+                raise PatchbotError(
+                    f"{name}: the story came out longer than PATCHBOT_RENDER_MAX_CHARS="
+                    f"{limits.max_chars:,} characters (a loop printing too much?); held"
+                )
+            pieces.append(piece)
+    except _OutOfTime:
+        raise PatchbotError(
+            f"{name}: rendering took longer than PATCHBOT_RENDER_SECONDS={limits.seconds:g} "
+            "seconds (a loop without end, or nested too deep?); held"
+        ) from None
+    except RecursionError:
+        raise PatchbotError(
+            f"{name}: a macro or include calls itself without end (recursion); held"
+        ) from None
+    finally:
+        sys.settrace(previous)
+    return "".join(pieces)
+
+
+class BoundedSandbox(SandboxedEnvironment):
+    """The sandbox, refusing a repeated string or list, or a power, too large to be copy."""
+
+    intercepted_binops = frozenset({"*", "**"})
+    max_chars = RenderLimits.max_chars
+
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
+    ) -> Any:
+        if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"a power of {right} is too large for a story")
+        if operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                if (
+                    isinstance(sequence, str | list | tuple)
+                    and isinstance(times, int)
+                    and len(sequence) * times > self.max_chars
+                ):
+                    raise SecurityError(
+                        f"repeating {len(sequence):,} characters or items {times:,} times is "
+                        f"longer than PATCHBOT_RENDER_MAX_CHARS={self.max_chars:,}"
+                    )
+        return super().call_binop(context, operator, left, right)

@@ -1,0 +1,183 @@
+"""The rules a PHE row's fields keep with one another, declared once in ``ROW_RULES``.
+
+``phe_csv`` checks each cell on its own (its kind, its sign, its suppressed marks); these rules
+check what a cell means next to the others in its row: a count and its rate are published
+together or suppressed together, a change and its percentage likewise, the percentage agrees
+with the change and the count, numbers are finite, and names are plain text of a sensible
+length -- a name is copied into headlines and Slack messages, so a control, bidirectional or
+zero-width character (invisible, or reordering the text around it) is refused, not published.
+
+Each rule names the first row that breaks it by its line in the file, its area and week, and
+the PHE column at fault; ``phe_checks`` then checks across rows and weeks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from bot.cases import to_pandas
+from bot.errors import PatchbotError
+
+MAX_NAME_LENGTH = 200  # the longest House of Commons Library MSOA name is 55 characters
+PERCENT_TOLERANCE = 0.06  # PHE rounded change percentages to one decimal place
+NAME_COLUMNS = {
+    "region_name": "regionName",
+    "utla_name": "UtlaName",
+    "ltla_name": "LtlaName",
+    "area_name": "areaName",
+}
+# C0 and C1 controls (NUL, newline...), zero-width spaces and joiners, the byte-order mark, and
+# the bidirectional embeddings, overrides and isolates that reorder the text around them.
+UNSAFE_CHARACTER = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200d\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+CASES, RATE = "newCasesBySpecimenDateRollingSum", "newCasesBySpecimenDateRollingRate"
+CHANGE, CHANGE_PCT = "newCasesBySpecimenDateChange", "newCasesBySpecimenDateChangePercentage"
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The table to check: text columns in Arrow (never a Python string per cell: a large file
+    has millions), numbers in pandas."""
+
+    table: pa.Table
+    numbers: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """One rule: the rows that break it (a mask, missing counting as kept), and what is wrong
+    with such a row (given as a dict of its tidy fields)."""
+
+    broken: Callable[[Rows], pd.Series | pa.ChunkedArray]
+    problem: Callable[[dict[str, Any]], str]
+
+
+def _shown(value: object) -> str:
+    return "blank" if value is None else str(value)
+
+
+def _alone(first: str, second: str, column: str, other: str) -> RowRule:
+    """``first`` and ``second`` are both given or both blank (suppressed)."""
+    return RowRule(
+        lambda rows: rows.numbers[first].isna() != rows.numbers[second].isna(),
+        lambda row: (
+            f"{column} is {_shown(row[first])} but {other} is {_shown(row[second])}: both are "
+            "published, or both suppressed (blank)"
+        ),
+    )
+
+
+def _percent_disagrees(rows: Rows) -> pd.Series:
+    frame = rows.numbers
+    before = (frame["cases"] - frame["change"]).astype("Float64")
+    expected = frame["change"] * 100 / before.where(before > 0)
+    off = (frame["change_pct"] - expected).abs() > PERCENT_TOLERANCE
+    return off.fillna(False) | (frame["change_pct"].notna() & (before <= 0).fillna(False))
+
+
+def _percent_problem(row: dict[str, Any]) -> str:
+    before = row["cases"] - row["change"]
+    if before <= 0:
+        return (
+            f"{CHANGE} {row['change']} is not less than the {row['cases']} cases it changed to, "
+            f"so there is no week before for {CHANGE_PCT} {row['change_pct']}"
+        )
+    return (
+        f"{CHANGE_PCT} {row['change_pct']} does not match a change of {row['change']} from "
+        f"{before} cases ({row['change'] * 100 / before:.1f} expected)"
+    )
+
+
+def _not_finite(column: str, field: str) -> RowRule:
+    return RowRule(
+        lambda rows: (
+            rows.numbers[column].notna() & ~np.isfinite(rows.numbers[column].astype("float64"))
+        ),
+        lambda row: f"{field} {row[column]} is not a finite number",
+    )
+
+
+def _each_name(
+    cells: pa.ChunkedArray, test: Callable[[pa.Array | pa.ChunkedArray], pa.Array]
+) -> pa.ChunkedArray:
+    """``test`` of every row's name; a dictionary-encoded column (names repeat on every row of
+    a neighbourhood) tests each distinct name once."""
+    if not pa.types.is_dictionary(cells.type):
+        return test(cells)
+    return pa.chunked_array(
+        [pc.take(test(chunk.dictionary), chunk.indices) for chunk in cells.chunks], pa.bool_()
+    )
+
+
+def _unsafe_name(column: str, field: str) -> RowRule:
+    return RowRule(
+        lambda rows: _each_name(
+            rows.table[column],
+            lambda names: pc.match_substring_regex(names, UNSAFE_CHARACTER.pattern),
+        ),
+        lambda row: (
+            f"{field} {row[column][:60]!r} contains a control, bidirectional or zero-width "
+            f"character (U+{ord(UNSAFE_CHARACTER.search(row[column]).group()):04X}): "  # type: ignore[union-attr]
+            "names must be plain text"
+        ),
+    )
+
+
+def _long_name(column: str, field: str) -> RowRule:
+    return RowRule(
+        lambda rows: _each_name(
+            rows.table[column], lambda names: pc.greater(pc.utf8_length(names), MAX_NAME_LENGTH)
+        ),
+        lambda row: (
+            f"{field} is {len(row[column]):,} characters long (at most {MAX_NAME_LENGTH}): "
+            f"{row[column][:40]!r}..."
+        ),
+    )
+
+
+ROW_RULES: tuple[RowRule, ...] = (
+    *(_unsafe_name(column, field) for column, field in NAME_COLUMNS.items()),
+    *(_long_name(column, field) for column, field in NAME_COLUMNS.items()),
+    _not_finite("rate", RATE),
+    _not_finite("change_pct", CHANGE_PCT),
+    _alone("cases", "rate", CASES, RATE),
+    _alone("rate", "cases", RATE, CASES),
+    _alone("change", "change_pct", CHANGE, CHANGE_PCT),
+    _alone("change_pct", "change", CHANGE_PCT, CHANGE),
+    RowRule(
+        lambda rows: rows.numbers["cases"].isna() & rows.numbers["change"].notna(),
+        lambda row: (
+            f"{CHANGE} is {row['change']} but {CASES} is blank (suppressed): a change needs "
+            "this week's count"
+        ),
+    ),
+    RowRule(_percent_disagrees, _percent_problem),
+)
+
+
+def _flagged(mask: pd.Series | pa.ChunkedArray) -> np.ndarray:
+    if isinstance(mask, pd.Series):
+        return mask.fillna(False).to_numpy(dtype=bool)
+    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def check_rows(table: pa.Table, origin: str) -> None:
+    """Refuse the first row, in ``ROW_RULES`` order, that breaks a rule."""
+    numbers = to_pandas(table.select(["cases", "rate", "change", "change_pct"]))
+    rows = Rows(table, numbers)
+    for rule in ROW_RULES:
+        flagged = _flagged(rule.broken(rows))
+        if flagged.any():
+            index = int(np.flatnonzero(flagged)[0])
+            row = table.slice(index, 1).to_pylist()[0]
+            where = f"line {index + 2} ({row['area_code']}, {row['week_ending']:%Y-%m-%d})"
+            raise PatchbotError(f"{origin}: {where}: {rule.problem(row)}")

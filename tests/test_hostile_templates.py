@@ -1,0 +1,69 @@
+"""Templates are bounded (issue 12): a loop that never finishes, a story of megabytes and a
+macro calling itself are each one line naming the template, in ``draft`` (the story is held,
+the others drafted), ``preview`` and ``templates check``; the settings bound them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import Run
+
+ENDLESS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+HUGE = "{% for i in range(100000) %}" + "x" * 100 + "{% endfor %}"
+REPEATED = "{{ 'x' * 10000000 }}"
+RECURSION = "{% macro again(n) %}{{ again(n) }}{% endmacro %}{{ again(1) }}"
+LIMITS = {"PATCHBOT_RENDER_SECONDS": "0.5", "PATCHBOT_RENDER_MAX_CHARS": "400000"}
+CASES = [
+    (ENDLESS, "largest_falls.j2: rendering took longer than PATCHBOT_RENDER_SECONDS=0.5 seconds "
+              "(a loop without end, or nested too deep?); held"),
+    (HUGE, "largest_falls.j2: the story came out longer than PATCHBOT_RENDER_MAX_CHARS=400,000 "
+           "characters (a loop printing too much?); held"),
+    (REPEATED, "largest_falls.j2:2: repeating 1 characters or items 10,000,000 times is longer "
+               "than PATCHBOT_RENDER_MAX_CHARS=400,000"),
+    (RECURSION, "largest_falls.j2: a macro or include calls itself without end (recursion); "
+                "held"),
+]  # fmt: skip
+
+
+def with_line(templates: Path, line: str) -> Path:
+    """The templates, largest_falls.j2 with ``line`` after its headline."""
+    story = templates / "largest_falls.j2"
+    headline, _, rest = story.read_text().partition("\n")
+    story.write_text(f"{headline}\n{line}\n{rest}")
+    return templates
+
+
+@pytest.mark.parametrize(("line", "message"), CASES)
+def test_draft_holds_the_story_and_drafts_the_rest(
+    run_cli: Run, templates: Path, line: str, message: str
+) -> None:
+    env = {**LIMITS, "PATCHBOT_TEMPLATES_DIR": str(with_line(templates, line))}
+    done = run_cli("draft", "--patch", "York", env=env)
+    assert done.exit_code == 4, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"patchbot: error: largest_falls not drafted: {message}\n" in done.stderr
+    assert "4 stories drafted for York" in done.stderr
+    assert "==== largest_falls ====" not in done.stdout
+
+
+@pytest.mark.parametrize(("line", "message"), CASES)
+def test_preview_and_the_templates_check_say_it_in_one_line(
+    run_cli: Run, templates: Path, line: str, message: str
+) -> None:
+    folder = str(with_line(templates, line))
+    done = run_cli("preview", "largest_falls", "--templates-dir", folder, env=LIMITS)
+    assert done.exit_code == 1, done.stderr
+    assert done.stderr.endswith(f"patchbot: error: {message}\n")
+    checked = run_cli("templates", "check", "--templates-dir", folder, env=LIMITS)
+    assert checked.exit_code == 1
+    assert "Traceback" not in checked.stdout + checked.stderr
+    assert f"{message}; seen drafting largest_falls [a typical week]" in checked.stdout
+
+
+def test_the_shipped_templates_fit_the_default_limits(run_cli: Run) -> None:
+    # All England's weekly round-up, the longest story the check drafts, is about 195,000
+    # characters: the default output limit leaves it room.
+    done = run_cli("templates", "check")
+    assert done.exit_code == 0, done.stdout + done.stderr
