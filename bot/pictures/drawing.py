@@ -8,7 +8,6 @@ global leaks between calls or into the caller's matplotlib state.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -65,27 +64,11 @@ def picture_filename(week_ending: dt.date, story: str, patch_name: str) -> str:
 
 def text_px(figure: Figure, text: str, **style: Any) -> float:
     """How wide ``text`` draws, in pixels."""
-    return _width(text, figure.dpi, tuple(sorted(style.items())))
-
-
-@functools.lru_cache(maxsize=4096)
-def _width(text: str, dpi: float, style: tuple[tuple[str, Any], ...]) -> float:
-    """A width depends only on the text, its style and the resolution, not on the picture:
-    measured once per run (FreeType's layout of each text was a fifth of drawing a chart, and
-    the charts of a patch measure the same names, figures and legends again)."""
-    figure = _measuring_figure(dpi)
     renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
-    item = figure.text(0, 0, text, **dict(style))
+    item = figure.text(0, 0, text, **style)
     width = float(item.get_window_extent(renderer).width)
     item.remove()
     return width
-
-
-@functools.cache
-def _measuring_figure(dpi: float) -> Figure:
-    figure = Figure(figsize=(1, 1), dpi=dpi)
-    FigureCanvasAgg(figure)
-    return figure
 
 
 def wrap(figure: Figure, text: str, width: float, lines: int, **style: Any) -> list[str]:
