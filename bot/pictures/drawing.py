@@ -76,16 +76,36 @@ def wrap(figure: Figure, text: str, width: float, lines: int, **style: Any) -> l
     out: list[str] = []
     words = text.split()
     while words and len(out) < lines:
-        line = words.pop(0)
-        while words and text_px(figure, f"{line} {words[0]}", **style) <= width:
-            line = f"{line} {words.pop(0)}"
-        out.append(line)
+        count = _words_that_fit(figure, words, width, style)
+        out.append(" ".join(words[:count]))
+        del words[:count]
     if words:  # too long: end the last line with an ellipsis
         last = out[-1]
         while last and text_px(figure, last + "…", **style) > width:
             last = last[:-1]
         out[-1] = last.rstrip() + "…"
     return out
+
+
+def _words_that_fit(figure: Figure, words: list[str], width: float, style: dict[str, Any]) -> int:
+    """How many of ``words`` (at least one) make a line within ``width`` pixels: all of them
+    when they fit (most names do), else found by halving. A longer line never draws narrower,
+    so this is the line that adding word by word would make, with a few measurements rather
+    than one per word (laying out a text is most of what measuring costs)."""
+
+    def fits(count: int) -> bool:
+        return text_px(figure, " ".join(words[:count]), **style) <= width
+
+    if len(words) == 1 or fits(len(words)):
+        return len(words)
+    low, high = 1, len(words) - 1  # the first word always goes, as wide as it is
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def text_at(figure: Figure, x_px: float, top_px: float, text: str, **style: Any) -> Text:
