@@ -22,6 +22,7 @@ from bot import pictures, pipeline
 from bot.context import RunContext
 from bot.geography import Geography
 from bot.housestyle import num
+from bot.pictures import drawing
 from bot.settings import Settings
 from bot.stories import Draft, DraftSet
 from tests.helpers import (
@@ -291,3 +292,35 @@ def test_long_ties_are_capped_in_the_chart_and_the_alt_text() -> None:
     )  # fmt: skip
     assert len(picture.alt_text) <= pictures.ALT_TEXT_LIMIT
     assert " more areas; the patch average is " in picture.alt_text
+
+
+SUBTITLE = (
+    "Weekly cases per 100,000 people in every neighbourhood of North East and North "
+    "Yorkshire, for the week ending 25 November 2020"
+)
+
+
+def test_wrap_fills_each_line_as_far_as_it_fits() -> None:
+    figure = drawing.new_figure(pictures.CHART_WIDTH, 200)
+    width, style = 300.0, {"fontsize": 13}
+    lines = drawing.wrap(figure, SUBTITLE, width, 5, **style)
+    assert " ".join(lines) == SUBTITLE  # every word, in order, none cut
+    words = SUBTITLE.split()
+    for number, line in enumerate(lines):
+        assert drawing.text_px(figure, line, **style) <= width
+        if number < len(lines) - 1:  # the next line's first word would not have fitted
+            following = words[len(" ".join(lines[: number + 1]).split())]
+            assert drawing.text_px(figure, f"{line} {following}", **style) > width
+    assert len(lines) > 2
+    assert drawing.wrap(figure, "Ingleby Barwick West, Stockton-on-Tees", width, 1) == [
+        "Ingleby Barwick West, Stockton-on-Tees"
+    ]
+
+
+def test_wrap_ends_a_text_too_long_for_its_lines_with_an_ellipsis() -> None:
+    figure = drawing.new_figure(pictures.CHART_WIDTH, 200)
+    lines = drawing.wrap(figure, SUBTITLE, 300.0, 2, fontsize=13)
+    assert len(lines) == 2
+    assert lines[1].endswith("…")
+    assert drawing.text_px(figure, lines[1], fontsize=13) <= 300.0
+    assert SUBTITLE.startswith(f"{lines[0]} {lines[1][:-1]}".rstrip())

@@ -78,7 +78,7 @@ def wrap(figure: Figure, text: str, width: float, lines: int, **style: Any) -> l
     out: list[str] = []
     words = text.split()
     while words and len(out) < lines:
-        taken = max(_words_that_fit(figure, words, width, style), 1)  # a long word: its line
+        taken = _words_that_fit(figure, words, width, style)
         out.append(" ".join(words[:taken]))
         words = words[taken:]
     if words:  # too long: end the last line with an ellipsis
@@ -90,11 +90,18 @@ def wrap(figure: Figure, text: str, width: float, lines: int, **style: Any) -> l
     return out
 
 
-def _words_that_fit(figure: Figure, words: list[str], width: float, style: Any) -> int:
+def _words_that_fit(figure: Figure, words: list[str], width: float, style: dict[str, Any]) -> int:
+    """How many of ``words`` (at least one: a long word gets its own line) make a line within
+    ``width`` pixels: all of them when they fit (most names do), else found by halving, with a
+    few measurements rather than one per word (laying out a text is most of what measuring
+    costs)."""
+
     def fits(count: int) -> bool:
         return text_px(figure, " ".join(words[:count]), **style) <= width
 
-    return _most_that_fit(len(words), fits)
+    if len(words) == 1 or fits(len(words)):
+        return len(words)
+    return max(_most_that_fit(len(words) - 1, fits), 1)
 
 
 def _most_that_fit(count: int, fits: Callable[[int], bool]) -> int:
