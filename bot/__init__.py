@@ -1,3 +1,3 @@
 """Patchbot: drafts local Covid-19 neighbourhood stories from PHE data for reporters."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
