@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import gzip
 import os
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
+from bot.errors import PatchbotError
+from bot.sources.files import GunzipStream
 from tests.fakes.hostile_http import HostileHttp, gzip_bomb
 from tests.helpers import EXCERPT, Run, one_clear_line
 
@@ -114,3 +117,35 @@ def test_a_line_longer_than_arrow_reads_at_once_is_one_line(run_cli: Run, tmp_pa
         f"{endless_line}: not a readable CSV: a line longer than 1 MB (PHE's lines are under 300 "
         "characters)"
     )
+
+
+def inflate(content: bytes, limit: int = 64 * 2**20) -> bytes:
+    stream, buffer, out = GunzipStream(content, "FILE", limit), memoryview(bytearray(2**20)), []
+    while count := stream.readinto(buffer):
+        out.append(bytes(buffer[:count]))
+    return b"".join(out)
+
+
+def test_a_gzip_file_is_fed_to_zlib_piece_by_piece_never_copied_whole() -> None:
+    noise = os.urandom(8 * 2**20)  # incompressible: 8 MB compressed
+    stream, buffer = GunzipStream(gzip.compress(noise, 1), "FILE", 64 * 2**20), bytearray(2**20)
+    tracemalloc.start()
+    try:
+        while stream.readinto(memoryview(buffer)):
+            pass
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 2**20  # a piece or two of it at a time, not the 8 MB remainder per read
+
+
+def test_gzip_members_one_after_another_padding_and_cut_files() -> None:
+    text = EXCERPT.read_bytes()
+    whole = gzip.compress(text)
+    assert inflate(gzip.compress(text[:500]) + b"\x00" * 3 + gzip.compress(text[500:])) == text
+    assert inflate(whole + b"not gzip") == text  # what follows the last member is ignored
+    for cut in (10, len(whole) // 2, len(whole) - 4):
+        with pytest.raises(PatchbotError, match=r"^FILE: damaged gzip file$"):
+            inflate(whole[:cut])
+    with pytest.raises(PatchbotError, match=r"^FILE: larger than PATCHBOT_MAX_SOURCE_MB="):
+        inflate(whole, limit=len(text) - 1)

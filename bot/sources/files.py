@@ -79,14 +79,18 @@ def read_regular_file(path: Path, limit: int) -> bytes:
 
 class GunzipStream(io.RawIOBase):
     """A gzip file's inflated bytes, a piece at a time as a reader asks for them (members one
-    after another, as gzip allows), stopping with one line once they pass ``limit``."""
+    after another, as gzip allows), stopping with one line once they pass ``limit``. The
+    compressed bytes are fed in pieces too: handing zlib the whole remainder each time would
+    copy it again on every read."""
 
     def __init__(self, content: bytes, origin: str, limit: int) -> None:
         self._origin = origin
         self._limit = limit
         self._inflated = 0
         self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        self._pending = content
+        self._content = memoryview(content)
+        self._offset = 0  # where the compressed bytes not yet given to zlib start
+        self._carried = b""  # read past one member's end: the start of the next
 
     def readable(self) -> bool:
         return True
@@ -94,16 +98,9 @@ class GunzipStream(io.RawIOBase):
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         try:
             while True:
-                if self._inflater.eof:
-                    rest = self._inflater.unused_data.lstrip(b"\x00")
-                    if rest[:2] != GZIP_MAGIC:
-                        return 0  # the end (what follows the last member is not gzip)
-                    self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                    self._pending = rest
-                if not self._pending:
-                    raise PatchbotError(f"{self._origin}: damaged gzip file")
-                piece = self._inflater.decompress(self._pending, min(len(buffer), CHUNK))
-                self._pending = self._inflater.unconsumed_tail
+                if self._inflater.eof and not self._next_member():
+                    return 0  # the end (what follows the last member is not gzip)
+                piece = self._inflater.decompress(self._input(), min(len(buffer), CHUNK))
                 if piece:
                     self._inflated += len(piece)
                     if self._inflated > self._limit:
@@ -112,3 +109,31 @@ class GunzipStream(io.RawIOBase):
                     return len(piece)
         except zlib.error:
             raise PatchbotError(f"{self._origin}: damaged gzip file") from None
+
+    def _input(self) -> bytes:
+        """What zlib held back, else the bytes carried over to a new member, else the next
+        piece of the file; nothing left before a member's end means the file was cut short."""
+        if self._inflater.unconsumed_tail:
+            return self._inflater.unconsumed_tail
+        if self._carried:
+            carried, self._carried = self._carried, b""
+            return carried
+        if self._offset >= len(self._content):
+            raise PatchbotError(f"{self._origin}: damaged gzip file")
+        return self._next_piece()
+
+    def _next_piece(self) -> bytes:
+        piece = bytes(self._content[self._offset : self._offset + CHUNK])
+        self._offset += len(piece)
+        return piece
+
+    def _next_member(self) -> bool:
+        """After a member's end: start the next one if gzip follows (NUL padding allowed)."""
+        rest = self._inflater.unused_data.lstrip(b"\x00")
+        while len(rest) < 2 and self._offset < len(self._content):
+            rest = (rest + self._next_piece()).lstrip(b"\x00")
+        if rest[:2] != GZIP_MAGIC:
+            return False
+        self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._carried = rest
+        return True

@@ -140,8 +140,6 @@ def read_strings(origin: str, content: bytes | GunzipStream, head: bytes) -> pa.
             message = "a line longer than 1 MB (PHE's lines are under 300 characters)"
         printable = "".join(c if c.isprintable() else "?" for c in message)
         raise PatchbotError(f"{origin}: not a readable CSV: {printable[:120]}") from None
-    except OSError:  # from the gzip stream: truncated or corrupt
-        raise PatchbotError(f"{origin}: damaged gzip file") from None
     table = table.rename_columns([name.lstrip("\ufeff") for name in table.column_names])
     _check_columns(origin, table.column_names)
     if table.num_rows == 0:
