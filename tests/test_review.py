@@ -243,6 +243,7 @@ def test_review_through_socket_mode_then_http_survives_a_restart(
         port = listening.split("port=")[1].split()[0]
         send = sender(f"http://127.0.0.1:{port}/slack/events")
         forged_requests_change_nothing(send, caplog, other)
+        unread_requests_are_refused_before_parsing(f"http://127.0.0.1:{port}/slack/events", caplog)
         # The restart kept every state: Ben still holds the story he held before it.
         assert send(click("patchbot_approve", ANNA, other)).status_code == 200
         wait_for(lambda: any(e["user"] == ANNA for e in slack.ephemeral))
@@ -324,6 +325,22 @@ def forged_requests_change_nothing(
     assert len(refused) == 2  # once each
     assert all("bad or stale Slack signature" in line for line in refused)
     assert SECRET not in caplog.text
+
+
+def unread_requests_are_refused_before_parsing(url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Unsigned junk is refused before its body is parsed; signed junk is a 400; each is one
+    log line and never a traceback."""
+    caplog.clear()
+    junk = "payload=%7B"  # a form whose payload is not JSON
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    unsigned = requests.post(url, data=junk, headers=form, timeout=10)
+    unreadable = requests.post(url, data=junk, headers=signed(junk), timeout=10)
+    assert (unsigned.status_code, unreadable.status_code) == (401, 400)
+    refused = [r.message for r in caplog.records if "outcome=refused" in r.message]
+    assert len(refused) == 2
+    assert "bad or stale Slack signature" in refused[0]
+    assert "a signed request Patchbot cannot read" in refused[1]
+    assert "Traceback" not in caplog.text
 
 
 def claim_and_edit_over_http(slack: FakeSlack, send: Send, story: Message) -> None:

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from slack_bolt import App, BoltRequest
+from slack_sdk.signature import SignatureVerifier
 
 from bot.delivery import target_for
 from bot.delivery.slack import Slack
@@ -64,7 +66,9 @@ def start_listening(settings: Settings) -> Stop | None:
     stories = ReviewedStories(slack, settings.state_dir)
     if mode == "socket":
         return _socket_mode(build_app(slack, stories, None), settings)
-    return _http(build_app(slack, stories, settings.slack_signing_secret), settings.slack_port)
+    secret = settings.slack_signing_secret
+    assert secret is not None  # listening_mode: http needs it
+    return _http(build_app(slack, stories, secret), SignatureVerifier(secret), settings.slack_port)
 
 
 def _socket_mode(app: App, settings: Settings) -> Stop:
@@ -83,9 +87,10 @@ def _socket_mode(app: App, settings: Settings) -> Stop:
     return handler.close
 
 
-def _http(app: App, port: int) -> Stop:
+def _http(app: App, verifier: SignatureVerifier, port: int) -> Stop:
     server = _EventsServer(("0.0.0.0", port), _EventsHandler)
     server.app = app
+    server.verifier = verifier
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="patchbot-slack-http"
     )
@@ -103,6 +108,7 @@ def _http(app: App, port: int) -> Stop:
 class _EventsServer(ThreadingHTTPServer):
     daemon_threads = True
     app: App
+    verifier: SignatureVerifier  # checked before a byte of the body is parsed
 
 
 class _EventsHandler(BaseHTTPRequestHandler):
@@ -121,17 +127,54 @@ class _EventsHandler(BaseHTTPRequestHandler):
         if not 0 <= length <= BODY_LIMIT:
             self._reply(413, b"")
             return
-        body = self.rfile.read(length).decode("utf-8", errors="replace")
+        raw = self._body(length)
+        if raw is None:
+            self._refuse(408, "the request did not arrive in time")
+            return
+        body = raw.decode("utf-8", errors="replace")
         headers: dict[str, str | Sequence[str]] = {
             name.lower(): value for name, value in self.headers.items()
         }
-        response = self.server.app.dispatch(
-            BoltRequest(body=body, query=url.query, headers=headers)
+        stamp, signature = (
+            self.headers.get("X-Slack-Request-Timestamp"),
+            self.headers.get("X-Slack-Signature"),
         )
-        if response.status == 401:
-            step("review", logging.WARNING, outcome="refused",
-                 why="bad or stale Slack signature", client=self.client_address[0])  # fmt: skip
+        if not self.server.verifier.is_valid(body, stamp, signature):
+            self._refuse(401, "bad or stale Slack signature")
+            return
+        try:
+            response = self.server.app.dispatch(
+                BoltRequest(body=body, query=url.query, headers=headers)
+            )
+        except ValueError:  # signed, yet not the form-encoded JSON Slack sends
+            self._refuse(400, "a signed request Patchbot cannot read")
+            return
         self._reply(response.status, response.body.encode(), response.headers)
+
+    def _body(self, length: int) -> bytes | None:
+        """The request's body, or None when it has not arrived in full within READ_TIMEOUT
+        (a per-read timeout alone lets a client drip a byte at a time for ever)."""
+        deadline = time.monotonic() + READ_TIMEOUT
+        pieces: list[bytes] = []
+        left = length
+        while left > 0:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            self.connection.settimeout(remaining)
+            try:
+                piece = self.rfile.read1(min(left, 65536))
+            except TimeoutError:
+                return None
+            if not piece:
+                return None
+            pieces.append(piece)
+            left -= len(piece)
+        return b"".join(pieces)
+
+    def _refuse(self, status: int, why: str) -> None:
+        step("review", logging.WARNING, outcome="refused", why=why, client=self.client_address[0])
+        self._reply(status, b"")
 
     def _reply(
         self, status: int, data: bytes, headers: dict[str, Sequence[str]] | None = None
