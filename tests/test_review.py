@@ -180,6 +180,25 @@ def test_one_holder_at_a_time_and_a_double_click_changes_nothing() -> None:
                       ).verdict == Verdict.UNCHANGED  # fmt: skip
 
 
+def test_the_holder_can_let_go_of_a_held_approved_or_corrected_story() -> None:
+    from bot.review.blocks import refusal
+
+    claim = transition(Review(), Step(ReviewAction.CLAIM, ANNA, "2020-11-30T16:42:00+00:00"))
+    at = "2020-11-30T16:44:00+00:00"
+    held = transition(claim.review, Step(ReviewAction.HOLD, ANNA, at, reason="Waiting"))
+    approved = transition(claim.review, Step(ReviewAction.APPROVE, ANNA, at))
+    correction = Step(ReviewAction.CORRECT, None, "2020-11-30T17:00:00+00:00", reason="#2")
+    corrected = transition(approved.review, correction)
+    for kept in (held.review, approved.review, corrected.review):
+        later = Step(ReviewAction.CLAIM, ANNA, "2020-11-30T17:30:00+00:00")
+        released = transition(kept, later)
+        assert (released.verdict, released.review.holder) == (Verdict.DONE, None)
+        assert released.review.state == ReviewState.POSTED
+    assert refusal(corrected.review).startswith(
+        f"<@{ANNA}> approved this draft (corrected at 17:00): only they can act on it now."
+    )
+
+
 def test_two_people_clicking_at_once_leave_one_claim(tmp_path: Path) -> None:
     with Reviews(tmp_path) as reviews:
         reviews.db.execute(

@@ -99,9 +99,9 @@ def transition(current: Review, step: Step) -> Outcome:
         return Outcome(Verdict.REFUSED, current)
     action = step.action
     if action == ReviewAction.CLAIM and current.holder == step.user:
-        if current.state != ReviewState.CLAIMED or _double_click(current.at, step.at):
-            return Outcome(Verdict.UNCHANGED, current)  # already theirs: nothing to release
-        action = ReviewAction.RELEASE
+        if _double_click(current.at, step.at):
+            return Outcome(Verdict.UNCHANGED, current)  # one click sent twice, not a release
+        action = ReviewAction.RELEASE  # the holder lets go, whatever they did with it
     if action == ReviewAction.RELEASE:
         if current.holder is None:
             return Outcome(Verdict.UNCHANGED, current)

@@ -91,17 +91,23 @@ def reviewed(message: Message, review: Review) -> Message:
     if blocks and blocks[-1].get("type") == "actions":
         blocks.pop()
     if line:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": line}]})
+        # verbatim: a hold reason's "@here" or "#channel" stays text, never a mention
+        element = {"type": "mrkdwn", "text": line, "verbatim": True}
+        blocks.append({"type": "context", "elements": [element]})
     blocks.append(actions_block())
     return {**message, "blocks": blocks}
 
 
 def refusal(review: Review) -> str:
     """Why someone other than the holder may not act on a story (ephemeral)."""
-    verb = _VERB.get(review.state, "Claimed").lower()
+    if review.state == ReviewState.CORRECTED:  # its time is the correction's
+        done = f"{_VERB.get(review.before, 'Claimed').lower()} this draft (corrected at "
+        done += f"{clock(review.at)})"
+    else:
+        done = f"{_VERB.get(review.state, 'Claimed').lower()} this draft at {clock(review.at)}"
     return (
-        f"<@{review.holder}> {verb} this draft at {clock(review.at)}: only they can act on it "
-        "now. Ask them to release it if you need it."
+        f"<@{review.holder}> {done}: only they can act on it now. Ask them to release it if "
+        "you need it."
     )
 
 
