@@ -48,8 +48,9 @@ class _OutOfTime(Exception):
 
 
 def _is_template_code(frame: FrameType) -> bool:
-    filename = frame.f_code.co_filename
-    return filename == "<template>" or filename.endswith((".j2", ".toml"))
+    """A frame of a compiled template, whatever its file is called (an ``{% include %}`` of
+    ``loop.jinja`` too): Jinja runs every template's code with its environment as a global."""
+    return isinstance(frame.f_globals.get("environment"), jinja2.Environment)
 
 
 def _deadline_tracer(seconds: float) -> Callable[[FrameType, str, Any], Any]:
@@ -103,20 +104,57 @@ class BoundedSandbox(SandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**"})
     max_chars = RenderLimits.max_chars
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        shipped_replace, shipped_center = self.filters["replace"], self.filters["center"]
+
+        @jinja2.pass_eval_context
+        def replace(eval_ctx: Any, text: Any, old: Any, new: Any, count: int | None = None) -> Any:
+            """``replace``, refused before it runs when what it makes would be too long."""
+            if isinstance(text, str) and isinstance(old, str) and isinstance(new, str):
+                times = (text.count(old) if old else len(text) + 1) if count is None else count
+                grows = times * max(len(new) - len(old), 0)
+                self._refuse_longer(len(text) + grows, "replacing text")
+            return shipped_replace(eval_ctx, text, old, new, count)
+
+        def center(value: Any, width: int = 80) -> Any:
+            self._refuse_longer(width, f"centring in {width:,} characters")
+            return shipped_center(value, width)
+
+        self.filters.update(replace=replace, center=center)
+
     def call_binop(
         self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
     ) -> Any:
         if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
             raise SecurityError(f"a power of {right} is too large for a story")
+        if operator == "**" and _power_bits(left, right) > 4 * self.max_chars:
+            # (10 ** 1000) ** 1000: each exponent small, the number a million digits long
+            raise SecurityError("a power with more digits than a story has characters")
         if operator == "*":
             for sequence, times in ((left, right), (right, left)):
-                if (
-                    isinstance(sequence, str | list | tuple)
-                    and isinstance(times, int)
-                    and len(sequence) * times > self.max_chars
-                ):
-                    raise SecurityError(
-                        f"repeating {len(sequence):,} characters or items {times:,} times is "
-                        f"longer than PATCHBOT_RENDER_MAX_CHARS={self.max_chars:,}"
-                    )
+                if isinstance(sequence, str | list | tuple) and isinstance(times, int):
+                    self._refuse_longer(_size(sequence) * times, f"repeating {len(sequence):,} "
+                                        f"characters or items {times:,} times")  # fmt: skip
         return super().call_binop(context, operator, left, right)
+
+    def _refuse_longer(self, size: int, what: str) -> None:
+        if size > self.max_chars:
+            raise SecurityError(
+                f"{what} is longer than PATCHBOT_RENDER_MAX_CHARS={self.max_chars:,}"
+            )
+
+
+def _power_bits(base: Any, exponent: Any) -> int:
+    """Roughly how many bits ``base ** exponent`` takes (0 unless both are whole numbers)."""
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
+        return abs(base).bit_length() * exponent
+    return 0
+
+
+def _size(sequence: str | list[Any] | tuple[Any, ...]) -> int:
+    """Characters a repeated string makes, or roughly what a repeated list prints: a list of
+    one long string repeated is as long as the string repeated."""
+    if isinstance(sequence, str):
+        return len(sequence)
+    return max(len(sequence), sum(len(item) if isinstance(item, str) else 1 for item in sequence))

@@ -24,6 +24,18 @@ CASES = [
                "than PATCHBOT_RENDER_MAX_CHARS=400,000"),
     (RECURSION, "largest_falls.j2: a macro or include calls itself without end (recursion); "
                 "held"),
+    ("{{ (((10 ** 1000) ** 1000) ** 30) % 7 }}",
+     "largest_falls.j2:2: a power with more digits than a story has characters"),
+    ("{{ ('x' * 20000)|replace('x', 'y' * 20000)|length }}",
+     "largest_falls.j2:2: replacing text is longer than PATCHBOT_RENDER_MAX_CHARS=400,000"),
+    ("{{ (['y' * 20000] * 400000)|join|length }}",
+     "largest_falls.j2:2: repeating 1 characters or items 400,000 times is longer than "
+     "PATCHBOT_RENDER_MAX_CHARS=400,000"),
+    ("{{ 'x'|center(1000000000)|length }}",
+     "largest_falls.j2:2: centring in 1,000,000,000 characters is longer than "
+     "PATCHBOT_RENDER_MAX_CHARS=400,000"),
+    ("{% include 'loop.jinja' %}", "largest_falls.j2: rendering took longer than "
+     "PATCHBOT_RENDER_SECONDS=0.5 seconds (a loop without end, or nested too deep?); held"),
 ]  # fmt: skip
 
 
@@ -32,6 +44,7 @@ def with_line(templates: Path, line: str) -> Path:
     story = templates / "largest_falls.j2"
     headline, _, rest = story.read_text().partition("\n")
     story.write_text(f"{headline}\n{line}\n{rest}")
+    (templates / "loop.jinja").write_text(ENDLESS)  # a partial not named .j2
     return templates
 
 
