@@ -381,7 +381,11 @@ def claim_and_edit_over_http(slack: FakeSlack, send: Send, story: Message) -> No
     headline = "Covid: York's week, by neighbourhood"
     edited = {"headline": headline, **dict.fromkeys(copy_ids, ""),
               copy_ids[0]: f"{text}\n\nThe council said 9999 people were tested."}  # fmt: skip
+    slack.fail_always("chat.postMessage", "channel_not_found")  # Slack refuses the edit once
     assert send(submission(modal, BEN, edited)).status_code == 200
+    wait_for(lambda: any("Slack did not take your edit" in e["text"] for e in slack.ephemeral))
+    slack.clear_faults()
+    assert send(submission(modal, BEN, edited)).status_code == 200  # saved again: posted
     wait_for(lambda: any(m.text.startswith("Edited:") for m in slack.messages("newsroom")))
     (version,) = [m for m in slack.messages("newsroom") if m.text.startswith("Edited:")]
     assert version.thread_ts == story.ts

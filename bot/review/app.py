@@ -23,7 +23,7 @@ from bot.delivery.slack_client import Identity, SlackFailure
 from bot.errors import PatchbotError
 from bot.logs import step
 from bot.review import blocks
-from bot.review.actions import ReviewAction, Step, Verdict
+from bot.review.actions import ReviewAction, Step, Verdict, transition
 from bot.review.stories import ReviewedStories
 from bot.state.reviews import Reviews, StoryRef
 from bot.state.store import now
@@ -152,23 +152,35 @@ class ReviewDesk:
         headline, text = blocks.edited_copy(values)
         at = now()
         edit = Step(ReviewAction.EDIT, interaction.user_id, at, headline=headline, text=text)
-        outcome = self.stories.apply(story, edit)
-        if outcome.verdict == Verdict.REFUSED:
-            self.tell(interaction, blocks.refusal(outcome.review))
+        # Decided first, posted, and only then recorded: an edit Slack did not take is not
+        # recorded, so saving it again posts it (recorded first, it would count as unchanged).
+        decided = transition(self.stories.current(story), edit)
+        if decided.verdict == Verdict.REFUSED:
+            self.tell(interaction, blocks.refusal(decided.review))
             return
+        if decided.verdict == Verdict.DONE:
+            try:
+                self.post_edit(story, headline, text, interaction.user_id, at)
+            except SlackFailure:
+                self.tell(interaction, "Slack did not take your edit just now: save it again.")
+                raise
+        outcome = self.stories.apply(story, edit)
         if outcome.verdict == Verdict.DONE:
-            original = self.stories.original(story)
-            for message in blocks.edited_messages(headline, text, interaction.user_id, at):
-                self.slack.client.call(
-                    "chat.postMessage", channel=original.channel_id, unfurl_links=False,
-                    unfurl_media=False, thread_ts=original.ts, **message,
-                )  # fmt: skip
             latest = self.stories.latest_draft(story).draft
             problems = untraced_figures(latest, headline, text)
             if problems:
                 self.tell(interaction, blocks.fact_warning(problems))
         step("review", action="edit", user=interaction.user_id, post=story.post_id,
              outcome=outcome.verdict)  # fmt: skip
+
+    def post_edit(self, story: StoryRef, headline: str, text: str, user: str, at: str) -> None:
+        """The reporter's version in the story's thread, as the version to publish."""
+        original = self.stories.original(story)
+        for message in blocks.edited_messages(headline, text, user, at):
+            self.slack.client.call(
+                "chat.postMessage", channel=original.channel_id, unfurl_links=False,
+                unfurl_media=False, thread_ts=original.ts, **message,
+            )  # fmt: skip
 
 
 def untraced_figures(draft: JSON, headline: str, text: str) -> list[str]:

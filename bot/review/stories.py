@@ -55,6 +55,10 @@ class ReviewedStories:
             self.show(story)
         return outcome
 
+    def current(self, story: StoryRef) -> Review:
+        with Reviews(self.state_dir) as reviews:
+            return reviews.current(story.post_id)
+
     def show(self, story: StoryRef) -> None:
         """The story's original message as it stands: its draft, the banner over it if the
         publisher revised it, its review line and buttons."""
