@@ -151,8 +151,11 @@ def _column_types(head: bytes) -> dict[str, pa.DataType]:
     """Every column of the header (in ``head``, the file's start) as text, none guessed from
     the first rows, which a later batch could contradict; the declared ones as dictionaries or
     plain text."""
-    first = head.split(b"\n", 1)[0]
-    names = next(csv.reader([first.decode("utf-8", errors="replace")]), [])
+    first = (head.splitlines() or [b""])[0]  # a lone "\r" ends a line too
+    try:
+        names = next(csv.reader([first.decode("utf-8", errors="replace")]), [])
+    except csv.Error:  # not a header at all: Arrow names the problem when it reads the file
+        names = []
     return {
         **dict.fromkeys(names, pa.string()),
         **dict.fromkeys(COLUMNS, DICTIONARY),
