@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 
 from bot.cli import cli
 from bot.geography import Geography, load_geography
@@ -29,6 +30,12 @@ from tests.helpers import (
     Run,
     Workspace,
 )
+
+# The property tests draw the same examples on every run, so CI passes or fails on the code,
+# not on luck; HYPOTHESIS_PROFILE=explore draws new ones (run it when changing a reader or rule).
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(autouse=True)
