@@ -124,6 +124,18 @@ def service(env: dict[str, str], caplog: pytest.LogCaptureFixture, **extra: str)
         yield next(r.message for r in caplog.records[started:] if "step=listen" in r.message)
 
 
+@contextmanager
+def reviewing(
+    env: dict[str, str], api: FakePheApi, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> Iterator[Message]:
+    """The service listening over Socket Mode once the day's stories are posted; yields the
+    highest rates draft."""
+    api.publish(FIRST.read_text(), release="2020-11-25")
+    with service({**env, "SLACK_APP_TOKEN": slack.app_token}, caplog):
+        posted_today(caplog)
+        yield story_message(slack, "highest_rates")
+
+
 def posted_today(caplog: pytest.LogCaptureFixture) -> None:
     """Wait for the day's run to post (four of York's stories: it has no new cases to list)."""
     wait_for(lambda: "step=run day=" in caplog.text and "outcome=posted" in caplog.text, 30)
@@ -407,10 +419,7 @@ def test_clicks_at_once_over_socket_mode_leave_one_holder_and_a_message_that_say
     slack_socket: FakeSocketMode,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    api.publish(FIRST.read_text(), release="2020-11-25")
-    with service({**env, "SLACK_APP_TOKEN": slack.app_token}, caplog):
-        posted_today(caplog)
-        draft = story_message(slack, "highest_rates")
+    with reviewing(env, api, slack, caplog) as draft:
         envelopes = [slack_socket.deliver(click("patchbot_claim", user, draft))
                      for user in (ANNA, BEN, ANNA, BEN)]  # fmt: skip
         wait_for(lambda: all(slack_socket.acked(e) for e in envelopes))
@@ -428,10 +437,7 @@ def test_refused_clicks_change_nothing(
     slack_socket: FakeSocketMode,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    api.publish(FIRST.read_text(), release="2020-11-25")
-    with service({**env, "SLACK_APP_TOKEN": slack.app_token}, caplog):
-        posted_today(caplog)
-        draft = story_message(slack, "highest_rates")
+    with reviewing(env, api, slack, caplog) as draft:
         someone = slack.post_as("newsroom", "U0PERSON", {"event_type": "x", "event_payload": {}})
         slack_socket.deliver(click("patchbot_claim", ANNA, someone))  # not Patchbot's
         # Patchbot's own, but no story: the .txt file's message in the draft's thread.
