@@ -149,3 +149,15 @@ def test_gzip_members_one_after_another_padding_and_cut_files() -> None:
             inflate(whole[:cut])
     with pytest.raises(PatchbotError, match=r"^FILE: larger than PATCHBOT_MAX_SOURCE_MB="):
         inflate(whole, limit=len(text) - 1)
+
+
+def test_a_header_without_phes_columns_is_refused_before_the_rows_are_read(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    bomb = tmp_path / "msoa_2020-11-30.csv.gz"  # inflates to 64 MB under a header of 3 columns
+    bomb.write_bytes(gzip.compress(b"regionCode,areaCode,date\n" + b"0,0,0\n" * 11_000_000, 9))
+    assert draft_from(run_cli, str(bomb)) == (  # read first, it would pass the 8 MB limit
+        f"{bomb}: missing column(s): regionName, UtlaCode, UtlaName, LtlaCode, LtlaName, "
+        "areaType, areaName, newCasesBySpecimenDateRollingSum, newCasesBySpecimenDateRollingRate,"
+        " newCasesBySpecimenDateChange, newCasesBySpecimenDateChangePercentage"
+    )

@@ -1,13 +1,12 @@
-"""Bounds on every download and file a source reads: a size, and an overall deadline.
+"""Bounds on every download a source makes: a size, and an overall deadline (a local file's
+bounds, and a gzip file's, are in ``bot.sources.files``).
 
 - **Size** (``PATCHBOT_MAX_SOURCE_MB``): counted while the body streams in, after any
-  ``Content-Encoding`` is undone (urllib3 inflates a chunk at a time), and again while a gzip
-  file is inflated (``gunzip``), so neither an endless body nor a gzip bomb is ever held whole.
+  ``Content-Encoding`` is undone (urllib3 inflates a chunk at a time), so neither an endless
+  body nor a gzip bomb is ever held whole.
 - **Time** (``PATCHBOT_HTTP_DEADLINE``): the per-read timeout cannot stop a server that sends a
   byte every few seconds, headers or body. A watchdog timer shuts down the sockets a download
   uses once its deadline passes; the blocked read returns and the download stops with one line.
-- **Local files** must be regular files: a FIFO would block for ever and ``/dev/zero`` never
-  ends; a regular file larger than the limit is refused before it is read.
 """
 
 from __future__ import annotations
@@ -23,10 +22,8 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from bot.errors import PatchbotError
-from bot.sources.files import too_large
+from bot.sources.files import CHUNK, too_large
 
-CHUNK = 256 * 1024
-GZIP_MAGIC = b"\x1f\x8b"
 _current = threading.local()  # the watchdog of the download running in this thread, if any
 
 

@@ -125,7 +125,11 @@ def sniff(origin: str, content: bytes) -> None:
 
 def read_strings(origin: str, content: bytes | GunzipStream, head: bytes) -> pa.Table:
     """Every declared column as text, exactly as in the file; other columns dropped. Read batch
-    by batch (Arrow's whole-file reader holds twice the table while it reads)."""
+    by batch (Arrow's whole-file reader holds twice the table while it reads). A header
+    without the declared columns is refused before the rows are read."""
+    header = _header(head)
+    if header is not None:
+        _check_columns(origin, [name.lstrip("\ufeff") for name in header])
     try:
         table = pa_csv.open_csv(
             pa.BufferReader(content) if isinstance(content, bytes) else content,
@@ -147,17 +151,23 @@ def read_strings(origin: str, content: bytes | GunzipStream, head: bytes) -> pa.
     return table.select(list(COLUMNS))
 
 
+def _header(head: bytes) -> list[str] | None:
+    """The column names in the file's first line, if ``head`` holds all of it."""
+    lines = head.splitlines()  # a lone "\r" ends a line too
+    if len(lines) < 2 and not head.endswith((b"\n", b"\r")):
+        return None  # the header runs past the start sniffed
+    try:
+        return next(csv.reader([lines[0].decode("utf-8", errors="replace")]), [])
+    except csv.Error:  # not a header at all: Arrow names the problem when it reads the file
+        return None
+
+
 def _column_types(head: bytes) -> dict[str, pa.DataType]:
     """Every column of the header (in ``head``, the file's start) as text, none guessed from
     the first rows, which a later batch could contradict; the declared ones as dictionaries or
     plain text."""
-    first = (head.splitlines() or [b""])[0]  # a lone "\r" ends a line too
-    try:
-        names = next(csv.reader([first.decode("utf-8", errors="replace")]), [])
-    except csv.Error:  # not a header at all: Arrow names the problem when it reads the file
-        names = []
     return {
-        **dict.fromkeys(names, pa.string()),
+        **dict.fromkeys(_header(head) or [], pa.string()),
         **dict.fromkeys(COLUMNS, DICTIONARY),
         **dict.fromkeys(MANY_TEXTS, pa.string()),
         "\ufeffregionCode": DICTIONARY,  # a byte-order mark before the header

@@ -26,7 +26,12 @@ from collections.abc import Iterator
 from tests.fakes.local_server import LocalServer, QuietHandler, RecordedRequest
 
 PIECE = 1024 * 1024
-CSV_HEADER = b"regionCode,regionName,UtlaCode,UtlaName,LtlaCode,LtlaName,areaType,areaCode\n"
+# PHE's whole header: a reader that checks the header first reads on, to the size limit
+CSV_HEADER = (
+    b"regionCode,regionName,UtlaCode,UtlaName,LtlaCode,LtlaName,areaType,areaCode,areaName,date,"
+    b"newCasesBySpecimenDateRollingSum,newCasesBySpecimenDateRollingRate,"
+    b"newCasesBySpecimenDateChange,newCasesBySpecimenDateChangePercentage\n"
+)
 
 
 def gzip_bomb(megabytes: int) -> Iterator[bytes]:
@@ -34,7 +39,7 @@ def gzip_bomb(megabytes: int) -> Iterator[bytes]:
     that a reader streaming the CSV meets the size limit, not a line too long to parse)."""
     squeezer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
     yield squeezer.compress(CSV_HEADER)
-    row = b"0,0,0,0,0,0,0,0\n"
+    row = b"0,0,0,0,0,0,0,0,0,0,0,0,0,0\n"
     zeros = row * (PIECE // len(row))
     for _ in range(megabytes):
         piece = squeezer.compress(zeros)
