@@ -154,7 +154,7 @@ class ReviewDesk:
         edit = Step(ReviewAction.EDIT, interaction.user_id, at, headline=headline, text=text)
         # Decided first, posted, and only then recorded: an edit Slack did not take is not
         # recorded, so saving it again posts it (recorded first, it would count as unchanged).
-        decided = transition(self.stories.current(story), edit)
+        decided = transition(self.stories.review(story), edit)
         if decided.verdict == Verdict.REFUSED:
             self.tell(interaction, blocks.refusal(decided.review))
             return

@@ -55,27 +55,21 @@ class ReviewedStories:
             self.show(story)
         return outcome
 
-    def current(self, story: StoryRef) -> Review:
-        with Reviews(self.state_dir) as reviews:
-            return reviews.current(story.post_id)
-
     def show(self, story: StoryRef) -> None:
         """The story's original message as it stands: its draft, the banner over it if the
         publisher revised it, its review line and buttons."""
         if not isinstance(self.target, Slack) or not self.target.interactive:
             return
-        with _UPDATES, Ledger(self.state_dir, story.desk) as ledger:
-            original = ledger.get(story.post_id)
+        with _UPDATES:
+            original = self.original(story)
             if not (original.channel_id and original.ts):
                 return
             notice = None
             if original.revised:
-                versions = ledger.versions(original.story, original.patch, original.week_ending)
-                latest = [v for v in versions if v.status == PostStatus.POSTED][-1].draft
+                latest = self.latest_draft(story).draft
                 notice = Notice.revised(release_date(latest), latest.get("publisher"))
             main, _thread = self.target.compose(original.draft, notice)
-            with Reviews(self.state_dir) as reviews:
-                review = reviews.current(story.post_id)
+            review = self.review(story)
             self.target.update(original.channel_id, original.ts, reviewed(main, review))
 
     def original(self, story: StoryRef) -> Post:
@@ -83,8 +77,8 @@ class ReviewedStories:
             return ledger.get(story.post_id)
 
     def latest_draft(self, story: StoryRef) -> Post:
-        """The story's latest posted version (what an edit starts from, with the reporter's
-        own edit if there is one)."""
+        """The story's latest posted version (what an edit starts from, and what a revision
+        banner dates)."""
         with Ledger(self.state_dir, story.desk) as ledger:
             original = ledger.get(story.post_id)
             versions = ledger.versions(original.story, original.patch, original.week_ending)
