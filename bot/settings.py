@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,6 +26,13 @@ from bot.state import default_state_dir
 
 T = TypeVar("T")
 SLACK_API_URL = "https://slack.com/api/"
+
+
+class SlackMode(StrEnum):
+    """How ``patchbot run`` hears reporters' clicks (``PATCHBOT_SLACK_MODE``)."""
+
+    SOCKET = "socket"  # Socket Mode, with the app-level token: no public URL
+    HTTP = "http"  # Slack's requests to PATCHBOT_SLACK_PORT, signed with the signing secret
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,7 @@ class Settings:
     # with the signing secret, on a port; either one puts the review buttons under drafts.
     slack_app_token: str | None = field(default=None, repr=False)  # a secret: never printed
     slack_signing_secret: str | None = field(default=None, repr=False)  # a secret too
-    slack_mode: str | None = None  # socket | http; None: socket with an app token, else http
+    slack_mode: SlackMode | None = None  # None: socket with an app token, else http
     slack_port: int = 3000
 
     @property
@@ -300,10 +308,8 @@ def _text(raw: str) -> str:
     return raw
 
 
-def _mode(raw: str) -> str:
-    if raw.lower() not in ("socket", "http"):
-        raise ValueError(raw)
-    return raw.lower()
+def _mode(raw: str) -> SlackMode:
+    return SlackMode(raw.lower())  # anything else: ValueError, reported with the setting
 
 
 def _port(raw: str) -> int:

@@ -26,7 +26,7 @@ from bot.errors import PatchbotError
 from bot.logs import step
 from bot.review.app import BOLT_LOG, build_app
 from bot.review.stories import ReviewedStories
-from bot.settings import Settings
+from bot.settings import Settings, SlackMode
 
 EVENTS_PATH = "/slack/events"
 BODY_LIMIT = 1_000_000  # bytes: an interaction payload is a few kilobytes
@@ -35,19 +35,19 @@ READ_TIMEOUT = 10  # seconds for a request to arrive in full
 Stop = Callable[[], None]
 
 
-def listening_mode(settings: Settings) -> str | None:
+def listening_mode(settings: Settings) -> SlackMode | None:
     """socket, http, or None (no review buttons, nothing to listen for)."""
     mode = settings.slack_mode
     if mode is None:
         if settings.slack_app_token:
-            return "socket"
-        return "http" if settings.slack_signing_secret else None
-    if mode == "socket" and not settings.slack_app_token:
+            return SlackMode.SOCKET
+        return SlackMode.HTTP if settings.slack_signing_secret else None
+    if mode == SlackMode.SOCKET and not settings.slack_app_token:
         raise PatchbotError(
             "SLACK_APP_TOKEN: not set; PATCHBOT_SLACK_MODE=socket needs the app-level token "
             "(xapp-..., README 'Review in Slack')"
         )
-    if mode == "http" and not settings.slack_signing_secret:
+    if mode == SlackMode.HTTP and not settings.slack_signing_secret:
         raise PatchbotError(
             "SLACK_SIGNING_SECRET: not set; PATCHBOT_SLACK_MODE=http needs the app's signing "
             "secret (README 'Review in Slack')"
@@ -64,7 +64,7 @@ def start_listening(settings: Settings) -> Stop | None:
     slack = target_for(settings)
     assert isinstance(slack, Slack)
     stories = ReviewedStories(slack, settings.state_dir)
-    if mode == "socket":
+    if mode == SlackMode.SOCKET:
         return _socket_mode(build_app(slack, stories, None), settings)
     secret = settings.slack_signing_secret
     assert secret is not None  # listening_mode: http needs it
@@ -81,9 +81,9 @@ def _socket_mode(app: App, settings: Settings) -> Stop:
     except (SlackApiError, SlackClientError, OSError) as error:
         # Posting goes on; the client keeps trying to reconnect.
         problem = f"{type(error).__name__}: check SLACK_APP_TOKEN and connections:write"
-        step("listen", logging.WARNING, mode="socket", outcome="error", problem=problem)
+        step("listen", logging.WARNING, mode=SlackMode.SOCKET, outcome="error", problem=problem)
     else:
-        step("listen", mode="socket")
+        step("listen", mode=SlackMode.SOCKET)
     return handler.close
 
 
@@ -95,7 +95,7 @@ def _http(app: App, verifier: SignatureVerifier, port: int) -> Stop:
         target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="patchbot-slack-http"
     )
     thread.start()
-    step("listen", mode="http", port=server.server_port, path=EVENTS_PATH)
+    step("listen", mode=SlackMode.HTTP, port=server.server_port, path=EVENTS_PATH)
 
     def stop() -> None:
         server.shutdown()
