@@ -16,10 +16,13 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class AreaStatus(StrEnum):
@@ -58,39 +61,46 @@ class Dataset:
         return dataclasses.asdict(self)
 
 
-_NULLABLE = {pa.int64(): pd.Int64Dtype(), pa.float64(): pd.Float64Dtype()}
-
-
-def clean_names(names: pd.Series) -> pd.Series:
-    """Names as copy prints them: single spaces, no space before a comma (one HCL name,
+def clean_name(name: str) -> str:
+    """A name as copy prints it: single spaces, no space before a comma (one HCL name,
     "Little Shelford , Foxton & Haslingfield", has one)."""
-    tidy = {name: " ".join(name.split()).replace(" ,", ",") for name in names.unique()}
-    if all(name == clean for name, clean in tidy.items()):
-        return names
-    cleaned: pd.Series = names.map(tidy)
-    return cleaned
+    return " ".join(name.split()).replace(" ,", ",")
 
 
 def to_pandas(table: pa.Table) -> pd.DataFrame:
     """An Arrow table as pandas with nullable numbers (a missing count stays missing)."""
-    frame: pd.DataFrame = table.to_pandas(types_mapper=_NULLABLE.get, date_as_object=False)
+    import pandas as pd
+
+    nullable = {pa.int64(): pd.Int64Dtype(), pa.float64(): pd.Float64Dtype()}
+    frame: pd.DataFrame = table.to_pandas(types_mapper=nullable.get, date_as_object=False)
     return frame
 
 
-def decoded(table: pa.Table) -> pa.Table:
-    """Text a source kept dictionary-encoded (to hold long history small) as plain text."""
-    for index, column in enumerate(table.schema):
-        if pa.types.is_dictionary(column.type):
-            plain = pc.cast(table[column.name], column.type.value_type)
-            table = table.set_column(index, column.name, plain)
-    return table
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    """One row of the table for one week: an area's figures (None where withheld)."""
+
+    area_code: str
+    area_name: str
+    ltla_code: str
+    ltla_name: str  # as the publisher names the council
+    cases: int | None
+    rate: float | None
+    change: int | None
+    change_pct: float | None
+    county_or_region: str | None = None  # council-level data: what a round-up groups by
+    provisional: bool = False  # the publisher expects the figure to change
+
+
+ROW_FIELDS = tuple(field.name for field in dataclasses.fields(CaseRow))
+NAME_FIELDS = ("area_name", "ltla_name")
 
 
 class CaseData:
     """The validated table: one row per area per week, where it came from, and what it is.
 
     Kept as an Arrow table (compact, even for years of history); a week is turned into the
-    pandas table the rules use only when it is asked for.
+    rows the rules read only when it is asked for.
     """
 
     def __init__(
@@ -98,7 +108,7 @@ class CaseData:
         arrow: pa.Table,
         origin: str,
         release: dt.date | None,
-        population: pd.Series,
+        population: dict[str, int],
         level: Level = Level.NEIGHBOURHOOD,
         measure: Measure = Measure.CASES,
         dataset: Dataset | None = None,
@@ -110,7 +120,7 @@ class CaseData:
         self.measure = measure
         self.dataset = dataset
         self._population = population  # people by area code
-        self._weeks: dict[dt.date, pd.DataFrame] = {}
+        self._weeks: dict[dt.date, list[CaseRow]] = {}
 
     @property
     def rows(self) -> int:
@@ -120,15 +130,26 @@ class CaseData:
     def weeks(self) -> list[dt.date]:
         return sorted(pc.unique(self.arrow["week_ending"]).to_pylist())
 
-    def week_rows(self, week: dt.date) -> pd.DataFrame:
-        """The week's rows as a tidy pandas table, with names cleaned and population joined."""
+    @property
+    def has_county_or_region(self) -> bool:
+        """Whether the source says what a round-up groups each area by (council-level data)."""
+        return "county_or_region" in self.arrow.column_names
+
+    def people(self, area_code: str) -> int | None:
+        return self._population.get(area_code)
+
+    def week_rows(self, week: dt.date) -> list[CaseRow]:
+        """The week's rows, in the source's order, with names cleaned."""
         if week not in self._weeks:
             rows = self.arrow.filter(pc.equal(self.arrow["week_ending"], week))
-            frame = to_pandas(decoded(rows))
-            self._weeks[week] = frame.assign(
-                week_ending=frame["week_ending"].astype("datetime64[us]"),
-                area_name=clean_names(frame["area_name"]),
-                ltla_name=clean_names(frame["ltla_name"]),
-                population=frame["area_code"].map(self._population).astype("Int64"),
-            )
+            present = [name for name in ROW_FIELDS if name in rows.column_names]
+            columns: list[list[Any]] = [rows[name].to_pylist() for name in present]
+            for name in NAME_FIELDS:
+                at = present.index(name)
+                tidy = {text: clean_name(text) for text in set(columns[at])}
+                columns[at] = [tidy[text] for text in columns[at]]
+            self._weeks[week] = [
+                CaseRow(**dict(zip(present, values, strict=True)))
+                for values in zip(*columns, strict=True)
+            ]
         return self._weeks[week]

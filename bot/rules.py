@@ -1,84 +1,188 @@
 """The week's table every story rule reads, and the pieces the rules share.
 
-The week's table (``patches_week``) has one row per area in each patch, whatever the data held,
-with the patch's number in column ``patch`` and a ``status`` (``bot.cases.AreaStatus``):
-reported, suppressed (count withheld) or no_data (the data had no row for it), and names as the
-copy prints them (``ltla_name``; the official one is ``ltla_ons_name``). A rule (one per
-story, in ``bot.stories``) returns, for every patch at once (vectorised group-bys, not a loop
-per patch or area), the areas its story names in the story's order and the story-level figures
-the copy quotes.
+The week's table (``patches_week``) has one row (``AreaWeek``) per area in each patch, whatever
+the data held, with the patch's number and a ``status`` (``bot.cases.AreaStatus``): reported,
+suppressed (count withheld) or no_data (the data had no row for it), and names as the copy
+prints them (``ltla_name``; the official one is ``ltla_ons_name``). A rule (one per story, in
+``bot.stories``) returns, for every patch at once, the areas its story names in the story's
+order (as the facts a draft asserts) and the story-level figures the copy quotes.
+
+Plain Python over one week's rows (6,791 neighbourhoods for all England): quicker than a data
+frame library for tables this size, and nothing heavy to import before the first draft.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, TypeVar
+from typing import Any, NotRequired, TypedDict, TypeVar
 
-import numpy as np
-import pandas as pd
-
-from bot.cases import AreaStatus, CaseData
+from bot.cases import AreaStatus, CaseData, CaseRow
 from bot.errors import PatchbotError
-from bot.geography import Geography, Patch
+from bot.geography import Area, Geography, Patch
 from bot.geography.names import display_names
 
 F = TypeVar("F")
-PATCH = "patch"  # column: the patch's position in the list of patches
+Key = TypeVar("Key")
+
+
+class AreaFacts(TypedDict):
+    """One area a story names; a figure is None where it was suppressed or is unknown."""
+
+    area_code: str
+    area_name: str
+    ltla_code: str
+    ltla_name: str  # as the copy prints it ("Bristol")
+    ltla_ons_name: str  # as ONS and PHE publish it ("Bristol, City of")
+    cases: int | None
+    rate: float | None
+    change: int | None
+    change_pct: float | None
+    previous_cases: int | None
+    status: AreaStatus
+    county_or_region: NotRequired[str | None]  # council-level data: what the round-up groups by
+    above_threshold: NotRequired[bool]  # highest_rates only
+    suppressed: bool
+    value: int | None  # the week's figure, whatever it counts (the dataset says): ``cases``
+
+
+@dataclass(frozen=True, slots=True)
+class AreaWeek:
+    """One area of one patch in the week: its figures (None where withheld or unknown)."""
+
+    patch: int  # the patch's position in the list of patches
+    area_code: str
+    area_name: str  # as the copy prints it
+    ltla_code: str
+    ltla_name: str  # as the copy prints it ("Bristol")
+    ltla_ons_name: str  # as ONS and the publisher name it ("Bristol, City of")
+    cases: int | None
+    rate: float | None
+    change: int | None
+    change_pct: float | None
+    previous_cases: int | None  # cases minus change: the week before's count
+    status: AreaStatus
+    population: int | None
+    county_or_region: str | None = None
+    provisional: bool = False
+
+    def without_figures(self, status: AreaStatus) -> AreaWeek:
+        """The area with its figures withheld (suppressed) or unknown (no data)."""
+        return dataclasses.replace(
+            self, cases=None, rate=None, change=None, change_pct=None, previous_cases=None,
+            status=status,
+        )  # fmt: skip
+
+    def facts(self, with_county: bool, **extra: bool) -> AreaFacts:
+        """The area as a story asserts it (``with_county``: the data says what a round-up
+        groups it by), with a story's own marks (``above_threshold``)."""
+        found: Any = {
+            "area_code": self.area_code, "area_name": self.area_name,
+            "ltla_code": self.ltla_code, "ltla_name": self.ltla_name,
+            "ltla_ons_name": self.ltla_ons_name, "cases": self.cases, "rate": self.rate,
+            "change": self.change, "change_pct": self.change_pct,
+            "previous_cases": self.previous_cases, "status": self.status,
+        }  # fmt: skip
+        if with_county:
+            found["county_or_region"] = self.county_or_region
+        found.update(extra)
+        found["suppressed"] = self.status is AreaStatus.SUPPRESSED
+        found["value"] = self.cases
+        facts: AreaFacts = found
+        return facts
+
+
+@dataclass(frozen=True)
+class WeekTable:
+    """Every area of every patch in one week, grouped by patch in the patches' order."""
+
+    week: dt.date
+    rows: list[AreaWeek]
+    patches: int  # how many patches the table was built for
+    with_county: bool = False  # the data says what a round-up groups each area by
+
+    def of_patch(self, number: int) -> list[AreaWeek]:
+        return [row for row in self.rows if row.patch == number]
+
+    def replace_rows(self, rows: list[AreaWeek]) -> WeekTable:
+        return dataclasses.replace(self, rows=rows)
 
 
 @dataclass(frozen=True)
 class Finding:
-    areas: pd.DataFrame  # the areas each story names: grouped by patch, in the story's order
+    # The areas each story names, by patch number, in the story's order.
+    areas: Mapping[int, list[AreaFacts]]
     # The story-level figures per patch number (each story's own TypedDict of figures).
     figures: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def patches_week(
     cases: CaseData, geography: Geography, patches: Sequence[Patch], week: dt.date
-) -> pd.DataFrame:
-    """Every area of every patch for ``week``, with its status; areas without a row kept."""
-    membership = pd.DataFrame(
-        {
-            "ltla_code": [c.code for patch in patches for c in patch.councils],
-            PATCH: [i for i, patch in enumerate(patches) for _ in patch.councils],
-        }
-    )
-    rows = cases.week_rows(week).merge(membership, on="ltla_code")
-    expected = geography.areas.merge(membership, on="ltla_code")
-    found = expected.merge(
-        rows[[PATCH, "area_code"]], on=[PATCH, "area_code"], how="left", indicator=True
-    )
-    absent = expected[(found["_merge"] == "left_only").to_numpy()]
-    table = pd.concat(
-        [rows, absent.assign(week_ending=pd.Timestamp(week))], ignore_index=True
-    ).reindex(columns=rows.columns)
-    table = table.assign(
-        status=pd.Series(
-            np.where(
-                np.arange(len(table)) >= len(rows),
-                AreaStatus.NO_DATA.value,
-                np.where(
-                    table["cases"].isna(), AreaStatus.SUPPRESSED.value, AreaStatus.REPORTED.value
-                ),
-            ),
-            dtype="string",
-        ),
-        previous_cases=(table["cases"] - table["change"]).astype("Int64"),
-        # Names as the copy prints them; the official council name is kept beside.
-        ltla_ons_name=table["ltla_name"],
-        ltla_name=display_names().names(table["ltla_name"]),
-        area_name=display_names().names(table["area_name"]),
-    )
-    return table.sort_values(PATCH, kind="stable", ignore_index=True)
+) -> WeekTable:
+    """Every area of every patch for ``week``, with its status; areas without a row kept
+    (after the patch's rows, in the geography's order)."""
+    names = display_names()
+    printed: dict[str, str] = {}
+
+    def shown(official: str) -> str:
+        if official not in printed:
+            printed[official] = names.name(official)
+        return printed[official]
+
+    data = _by_council(cases.week_rows(week))
+    areas = _by_council(geography.areas)
+    rows: list[AreaWeek] = []
+    for number, patch in enumerate(patches):
+        found = _in_order(data, patch.council_codes)
+        seen = {row.area_code for row in found}
+        for row in found:
+            rows.append(_area_week(number, row, cases.people(row.area_code), shown))
+        for area in _in_order(areas, patch.council_codes):
+            if area.area_code not in seen:
+                rows.append(AreaWeek(
+                    number, area.area_code, shown(area.area_name), area.ltla_code,
+                    shown(area.ltla_name), area.ltla_name, None, None, None, None, None,
+                    AreaStatus.NO_DATA, area.population,
+                ))  # fmt: skip
+    return WeekTable(week, rows, len(patches), cases.has_county_or_region)
 
 
-def patch_week(cases: CaseData, geography: Geography, patch: Patch, week: dt.date) -> pd.DataFrame:
+Row = TypeVar("Row", CaseRow, Area)
+
+
+def _by_council(rows: Iterable[Row]) -> dict[str, list[tuple[int, Row]]]:
+    """Rows by their council's code, each with its position."""
+    grouped: dict[str, list[tuple[int, Row]]] = {}
+    for index, row in enumerate(rows):
+        grouped.setdefault(row.ltla_code, []).append((index, row))
+    return grouped
+
+
+def _in_order(grouped: Mapping[str, list[tuple[int, Row]]], councils: Iterable[str]) -> list[Row]:
+    """The rows of these councils, in their original order."""
+    chosen = [item for code in set(councils) for item in grouped.get(code, ())]
+    return [row for _index, row in sorted(chosen, key=lambda item: item[0])]
+
+
+def _area_week(
+    number: int, row: CaseRow, people: int | None, shown: Callable[[str], str]
+) -> AreaWeek:
+    previous = row.cases - row.change if row.cases is not None and row.change is not None else None
+    status = AreaStatus.SUPPRESSED if row.cases is None else AreaStatus.REPORTED
+    return AreaWeek(
+        number, row.area_code, shown(row.area_name), row.ltla_code, shown(row.ltla_name),
+        row.ltla_name, row.cases, row.rate, row.change, row.change_pct, previous, status,
+        people, row.county_or_region, row.provisional is True,
+    )  # fmt: skip
+
+
+def patch_week(cases: CaseData, geography: Geography, patch: Patch, week: dt.date) -> WeekTable:
     """One patch's week table; a patch with no rows in the data is an error."""
     table = patches_week(cases, geography, [patch], week)
-    if (table["status"] == AreaStatus.NO_DATA).all():
+    if all(row.status is AreaStatus.NO_DATA for row in table.rows):
         raise PatchbotError(
             f"{cases.origin}: no rows for {patch.name} in the week ending {week.isoformat()}"
         )
@@ -90,36 +194,57 @@ def one_decimal(value: Decimal) -> float:
     return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def status_counts(table: pd.DataFrame) -> pd.DataFrame:
-    """Per patch: how many areas are reported, suppressed, no_data, and in all."""
-    statuses = [status.value for status in AreaStatus]
-    counts = (
-        table.groupby([PATCH, "status"], observed=True)
-        .size()
-        .unstack(fill_value=0)
-        .reindex(columns=statuses, fill_value=0)
-    )
-    return counts.assign(total=counts.sum(axis=1))
+def status_counts(rows: Iterable[AreaWeek]) -> dict[int, dict[str, int]]:
+    """Per patch with rows: how many areas are reported, suppressed, no_data, and in all."""
+    counts: dict[int, dict[str, int]] = {}
+    for row in rows:
+        if row.patch not in counts:
+            counts[row.patch] = {**dict.fromkeys(AreaStatus, 0), "total": 0}
+        tally = counts[row.patch]
+        tally[row.status] += 1
+        tally["total"] += 1
+    return counts
 
 
-def per_patch(table: pd.DataFrame, make: Callable[[int, dict[str, int]], F]) -> dict[int, F]:
+def per_patch(table: WeekTable, make: Callable[[int, dict[str, int]], F]) -> dict[int, F]:
     """Story-level figures for every patch, from its status counts."""
-    counts = status_counts(table)
-    rows = counts.to_dict("records")
+    return {patch: make(patch, counts) for patch, counts in status_counts(table.rows).items()}
+
+
+def by_patch(rows: Iterable[AreaWeek]) -> dict[int, list[AreaWeek]]:
+    """Rows grouped by patch, each group in the rows' order."""
+    grouped: dict[int, list[AreaWeek]] = {}
+    for row in rows:
+        grouped.setdefault(row.patch, []).append(row)
+    return grouped
+
+
+def top(ranked: list[AreaWeek], key: Callable[[AreaWeek], Key], n: int) -> list[AreaWeek]:
+    """The first ``n`` rows of one patch's ranked rows, plus any tied with the n-th."""
+    if len(ranked) <= n:
+        return ranked
+    last = key(ranked[n - 1])
+    end = n
+    while end < len(ranked) and key(ranked[end]) == last:
+        end += 1
+    return ranked[:end]
+
+
+def by_council(rows: Iterable[AreaWeek]) -> list[AreaWeek]:
+    return sorted(rows, key=lambda row: (row.ltla_name, row.area_name))
+
+
+def listed(
+    table: WeekTable, areas: Mapping[int, list[AreaWeek]], **marks: Mapping[int, list[bool]]
+) -> dict[int, list[AreaFacts]]:
+    """The areas a story names, by patch, as facts (with any per-area ``marks``)."""
     return {
-        int(patch): make(int(patch), {str(k): int(v) for k, v in row.items()})
-        for patch, row in zip(counts.index, rows, strict=True)
+        patch: [
+            row.facts(
+                table.with_county, **{mark: values[patch][i] for mark, values in marks.items()}
+            )
+            for i, row in enumerate(rows)
+        ]
+        for patch, rows in areas.items()
+        if rows
     }
-
-
-def top(ranked: pd.DataFrame, key: str, n: int) -> pd.DataFrame:
-    """In each patch, the first ``n`` rows of a ranked table plus any tied with the n-th."""
-    position = ranked.groupby(PATCH, sort=False).cumcount()
-    nth = ranked.loc[(position == n - 1).to_numpy(), [PATCH, key]].set_index(PATCH)[key]
-    tied = ranked[key].eq(ranked[PATCH].map(nth)).fillna(False)
-    kept: pd.DataFrame = ranked[((position < n) | tied).to_numpy()]
-    return kept
-
-
-def by_council(table: pd.DataFrame) -> pd.DataFrame:
-    return table.sort_values([PATCH, "ltla_name", "area_name"], kind="stable")

@@ -7,13 +7,12 @@ validated once per process and each check run builds its fixtures once.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import pandas as pd
 
 from bot import rules
 from bot.cases import AreaStatus, CaseData, Level
@@ -25,8 +24,6 @@ from bot.stories.settings import StorySettings
 EXAMPLE_PATCH = "north-east-and-north-yorkshire"
 # One council's neighbourhoods; for council-level data, a region's councils.
 EDGE_CASE_PATCH = {Level.NEIGHBOURHOOD: "York", Level.COUNCIL: "North East"}
-# The columns a suppressed or missing area has no figure for.
-FIGURE_COLUMNS = ["cases", "rate", "change", "change_pct", "previous_cases"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +36,7 @@ class BundledData:
         """The newest week of the sample: every fixture and example is drawn from it."""
         return self.cases.weeks[-1]
 
-    def week_table(self, patch: Patch) -> pd.DataFrame:
+    def week_table(self, patch: Patch) -> rules.WeekTable:
         return rules.patch_week(self.cases, self.geography, patch, self.week)
 
 
@@ -56,7 +53,7 @@ def bundled_data(sample: str = DEFAULT_SOURCE) -> BundledData:
 class Fixture:
     name: str
     patch: Patch
-    table: pd.DataFrame
+    table: rules.WeekTable
     expects_no_story: bool = False  # a week with no data: drafting anything is the problem
     # The fact check reads the copy for every area's name: seconds for all England, whose
     # fixture is there for length; the others catch a story that drops its list.
@@ -87,38 +84,37 @@ def edge_cases(data: BundledData) -> list[Fixture]:
     ]
 
 
-def _one_area(base: pd.DataFrame) -> pd.DataFrame:
+def _one_area(base: rules.WeekTable) -> rules.WeekTable:
     """One reported area, one suppressed, the rest without data."""
-    reported = base[base["status"] == AreaStatus.REPORTED]
-    one = base.copy()
-    first, second = reported.index[0], base.index[base.index != reported.index[0]][0]
-    others = ~one.index.isin([first, second])
-    one.loc[others, FIGURE_COLUMNS] = pd.NA
-    one.loc[others, "status"] = AreaStatus.NO_DATA
-    one.loc[second, FIGURE_COLUMNS] = pd.NA
-    one.loc[second, "status"] = AreaStatus.SUPPRESSED
-    one.loc[first, FIGURE_COLUMNS] = [12, 150.0, 6, 100.0, 6]
-    return one
+    first = next(i for i, row in enumerate(base.rows) if row.status is AreaStatus.REPORTED)
+    second = next(i for i in range(len(base.rows)) if i != first)
+    rows = [row.without_figures(AreaStatus.NO_DATA) for row in base.rows]
+    rows[second] = dataclasses.replace(rows[second], status=AreaStatus.SUPPRESSED)
+    rows[first] = dataclasses.replace(
+        base.rows[first], cases=12, rate=150.0, change=6, change_pct=100.0, previous_cases=6
+    )
+    return base.replace_rows(rows)
 
 
-def _ties(base: pd.DataFrame) -> pd.DataFrame:
+def _ties(base: rules.WeekTable) -> rules.WeekTable:
     """Every reported area on the same rate, half rising and half falling by the same amount."""
-    tied = base.copy()
-    mask = tied["status"] == AreaStatus.REPORTED
-    signs = pd.Series([1 if i % 2 else -1 for i in range(int(mask.sum()))], index=tied.index[mask])
-    tied.loc[mask, ["cases", "rate", "previous_cases"]] = [10, 100.0, 10]
-    tied.loc[mask, "change"] = signs * 5
-    tied.loc[mask, "previous_cases"] = 10 - signs * 5
-    tied.loc[mask, "change_pct"] = signs * 100.0
-    return tied
+    rows = []
+    reported = 0
+    for row in base.rows:
+        if row.status is AreaStatus.REPORTED:
+            sign = 1 if reported % 2 else -1
+            reported += 1
+            row = dataclasses.replace(
+                row, cases=10, rate=100.0, change=sign * 5, previous_cases=10 - sign * 5,
+                change_pct=sign * 100.0,
+            )  # fmt: skip
+        rows.append(row)
+    return base.replace_rows(rows)
 
 
-def _every_area(base: pd.DataFrame, status: str) -> pd.DataFrame:
-    """Every area without figures, with one status; the column types kept for the rules."""
-    blank = base.copy()
-    blank[FIGURE_COLUMNS] = pd.NA
-    blank["status"] = status
-    return blank.astype(base.dtypes.to_dict())
+def _every_area(base: rules.WeekTable, status: AreaStatus) -> rules.WeekTable:
+    """Every area without figures, with one status."""
+    return base.replace_rows([row.without_figures(status) for row in base.rows])
 
 
 def story_variables(

@@ -8,12 +8,12 @@ Yorkshire); the two pairs PHE published together are split again by their neighb
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-
-import pandas as pd
+from collections.abc import Iterable
 
 from bot.cases import Level
-from bot.geography import Geography, register_geography
+from bot.geography import Area, Geography, register_geography
 from bot.geography.msoa import lookup
 
 NAME = "councils"
@@ -42,72 +42,83 @@ SPLIT = {
 def predecessors() -> dict[str, dict[str, str]]:
     """Each council formed from districts merged since 2019: its code -> {district code: the
     district's name}, as data published before the merger names them."""
-    names = lookup().drop_duplicates("ltla_code").set_index("ltla_code")["ltla_name"]
+    names = {area.ltla_code: area.ltla_name for area in lookup()}
     return {
-        code: {district: str(names[district]) for district in districts}
+        code: {district: names[district] for district in districts}
         for (code, _name), districts in MERGED.items()
     }
 
 
-def _split(msoas: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
+def _moved(area: Area, code: str, name: str) -> Area:
+    """The area under another council (and that council as its county too)."""
+    return dataclasses.replace(area, ltla_code=code, ltla_name=name, utla_code=code, utla_name=name)
+
+
+def _split(msoas: Iterable[Area]) -> tuple[list[Area], dict[str, tuple[str, ...]]]:
     """The MSOA table with the combined councils split, and their combined names as aliases."""
-    msoas = msoas.copy()
+    split = list(msoas)
     aliases: dict[str, tuple[str, ...]] = {}
     for (code, name), (own_code, own_name, own_areas) in SPLIT.items():
-        aliases[str(msoas.loc[msoas["ltla_code"] == code, "ltla_name"].iloc[0])] = (
-            code, own_code)  # fmt: skip
-        own = msoas["area_code"].isin(own_areas)
-        msoas.loc[own, ["ltla_code", "ltla_name", "utla_code", "utla_name"]] = [
-            own_code, own_name, own_code, own_name]  # fmt: skip
-        rest = (msoas["ltla_code"] == code) & ~own
-        msoas.loc[rest, ["ltla_name", "utla_name"]] = [name, name]
-    return msoas, aliases
+        combined = next(area.ltla_name for area in split if area.ltla_code == code)
+        aliases[combined] = (code, own_code)
+        split = [
+            _moved(area, own_code, own_name) if area.area_code in own_areas
+            else dataclasses.replace(area, ltla_name=name, utla_name=name)
+            if area.ltla_code == code else area
+            for area in split
+        ]  # fmt: skip
+    return split, aliases
 
 
-def _merge(msoas: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
+def _merge(msoas: list[Area]) -> tuple[list[Area], dict[str, tuple[str, ...]]]:
     """The MSOA table with merged districts under their successor, and the old names (the
     districts and the counties they formed) as aliases."""
-    msoas = msoas.copy()
     aliases: dict[str, tuple[str, ...]] = {}
+    successor = {}
     for (code, name), districts in MERGED.items():
-        old = msoas["ltla_code"].isin(districts)
-        for district in msoas.loc[old, ["ltla_code", "ltla_name"]].drop_duplicates().itertuples():
-            aliases[str(district.ltla_code)] = (code,)
-            aliases[str(district.ltla_name)] = (code,)
-        for county in msoas.loc[old, ["utla_code", "utla_name"]].drop_duplicates().itertuples():
-            for key in (str(county.utla_code), str(county.utla_name)):
+        successor.update(dict.fromkeys(districts, (code, name)))
+        old = [area for area in msoas if area.ltla_code in districts]
+        for district in dict.fromkeys((area.ltla_code, area.ltla_name) for area in old):
+            aliases.update(dict.fromkeys(district, (code,)))
+        for county in dict.fromkeys((area.utla_code, area.utla_name) for area in old):
+            for key in county:
                 aliases[key] = tuple(sorted({*aliases.get(key, ()), code}))
-        msoas.loc[old, ["ltla_code", "ltla_name", "utla_code", "utla_name"]] = [
-            code, name, code, name]  # fmt: skip
-    return msoas, aliases
+    merged = [
+        _moved(area, *successor[area.ltla_code]) if area.ltla_code in successor else area
+        for area in msoas
+    ]
+    return merged, aliases
 
 
 @functools.cache
-def _today() -> tuple[pd.DataFrame, dict[str, tuple[str, ...]]]:
+def _today() -> tuple[tuple[Area, ...], dict[str, tuple[str, ...]]]:
     """The MSOA lookup with today's councils, and the old names a patch may use."""
     split, combined = _split(lookup())
     merged, old_names = _merge(split)
-    return merged, {**combined, **old_names}
+    return tuple(merged), {**combined, **old_names}
 
 
-def neighbourhood_councils() -> pd.DataFrame:
-    """Every MSOA with today's council (``area_code``, ``ltla_code``, ``ltla_name``): how a
-    council map draws a council, as the neighbourhoods that make it up."""
-    neighbourhoods: pd.DataFrame = _today()[0][["area_code", "ltla_code", "ltla_name"]]
-    return neighbourhoods
+def neighbourhood_councils() -> tuple[Area, ...]:
+    """Every MSOA with today's council: how a council map draws a council, as the
+    neighbourhoods that make it up."""
+    return _today()[0]
 
 
 @register_geography(NAME)
 def load() -> Geography:
     merged, old_names = _today()
-    councils = (
-        merged.groupby(
-            ["ltla_code", "ltla_name", "utla_code", "utla_name", "region_code", "region_name"],
-            as_index=False,
-        )["population"]
-        .sum()
-        .assign(area_code=lambda table: table["ltla_code"], area_name=lambda t: t["ltla_name"])
+    totals: dict[tuple[str, str, str, str, str, str], int] = {}
+    for area in merged:
+        key = (area.ltla_code, area.ltla_name, area.utla_code, area.utla_name,
+               area.region_code, area.region_name)  # fmt: skip
+        totals[key] = totals.get(key, 0) + area.population
+    councils = tuple(
+        Area(code, name, code, name, utla_code, utla_name, region_code, region_name, people)
+        for (code, name, utla_code, utla_name, region_code, region_name), people in sorted(
+            totals.items()
+        )
     )
     # A county name that is now a council's own name resolves to the council itself.
-    aliases = {k: v for k, v in old_names.items() if k not in set(councils["ltla_name"])}
+    names = {council.ltla_name for council in councils}
+    aliases = {k: v for k, v in old_names.items() if k not in names}
     return Geography(NAME, Level.COUNCIL, councils, aliases)

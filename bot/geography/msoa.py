@@ -4,13 +4,14 @@ populations (``bot/data/msoa_lookup.csv.gz``, built by ``scripts/build_sample.py
 
 from __future__ import annotations
 
+import csv
 import functools
+import gzip
+import io
 from importlib import resources
 
-import pandas as pd
-
-from bot.cases import Level, clean_names
-from bot.geography import Geography, register_geography
+from bot.cases import Level, clean_name
+from bot.geography import Area, Geography, register_geography
 
 NAME = "msoa-2011"
 # Councils PHE published as one, by the code it used: the councils' own names. Each own name
@@ -23,12 +24,18 @@ OWN_CODES = {"Isles of Scilly": "E06000053", "City of London": "E09000001"}
 
 
 @functools.cache
-def lookup() -> pd.DataFrame:
+def lookup() -> tuple[Area, ...]:
     """The bundled MSOA lookup, read once per process."""
-    path = resources.files("bot") / "data" / "msoa_lookup.csv.gz"
-    with resources.as_file(path) as file:
-        areas = pd.read_csv(file, dtype={"population": "Int64"}, dtype_backend="numpy_nullable")
-    return areas.assign(area_name=clean_names(areas["area_name"]))
+    packed = (resources.files("bot") / "data" / "msoa_lookup.csv.gz").read_bytes()
+    rows = csv.DictReader(io.StringIO(gzip.decompress(packed).decode("utf-8")))
+    return tuple(
+        Area(
+            row["area_code"], clean_name(row["area_name"]), row["ltla_code"], row["ltla_name"],
+            row["utla_code"], row["utla_name"], row["region_code"], row["region_name"],
+            int(row["population"]),
+        )
+        for row in rows
+    )  # fmt: skip
 
 
 @register_geography(NAME)

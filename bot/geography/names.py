@@ -14,8 +14,6 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from importlib import resources
 
-import pandas as pd
-
 from bot.errors import PatchbotError
 
 ARTICLE = "the "
@@ -41,15 +39,6 @@ class DisplayNames:
         Takes an official or a printed name."""
         shown = self._display.get(name) or self._places.get(name, name)
         return shown
-
-    def names(self, official: pd.Series) -> pd.Series:
-        """``name`` for a whole column (each distinct name looked up once)."""
-        if not any(name in self._display for name in official.unique()):
-            return official
-        printed: pd.Series = official.map(
-            {name: self.name(str(name)) for name in official.unique()}
-        )
-        return printed
 
     def spellings(self, official: str) -> Iterator[str]:
         """Every name a patch may give for ``official``, besides itself."""

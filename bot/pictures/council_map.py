@@ -5,10 +5,10 @@ council boundaries and names, England around it in pale grey, a key and the sour
 from __future__ import annotations
 
 import datetime as dt
-
-import pandas as pd
+from collections.abc import Sequence
 
 from bot import housestyle
+from bot.cases import AreaStatus
 from bot.geography import Patch
 from bot.geography.councils import neighbourhood_councils
 from bot.pictures.boundaries import boundaries
@@ -23,18 +23,23 @@ from bot.pictures.drawing import (
     png_bytes,
     shorten,
 )
-from bot.pictures.maps import MAP_STORY, band_parts, draw_msoas
+from bot.pictures.maps import MAP_STORY, MapArea, band_parts, draw_msoas, highest
+from bot.rules import AreaWeek
 
 
 def council_map(
-    table: pd.DataFrame, patch: Patch, week_ending: dt.date, palette: Palette = DEATHS
+    table: Sequence[AreaWeek], patch: Patch, week_ending: dt.date, palette: Palette = DEATHS
 ) -> Picture:
     """A map of every council of the patch in the week's council-level ``table``
     (``bot.rules.patch_week``), coloured by its band of deaths per 100,000 people."""
-    figures = table[["area_code", "status", "rate"]].rename(columns={"area_code": "ltla_code"})
-    msoas = neighbourhood_councils().merge(figures, on="ltla_code")
-    msoas = msoas[msoas["area_code"].isin(boundaries().codes)]
-    if msoas.empty:
+    figures = {row.area_code: row for row in table}
+    drawn = set(boundaries().codes)
+    msoas = [
+        MapArea(msoa.area_code, msoa.ltla_name, council.status, council.rate)
+        for msoa in neighbourhood_councils()
+        if (council := figures.get(msoa.ltla_code)) is not None and msoa.area_code in drawn
+    ]
+    if not msoas:
         raise ValueError(f"no boundaries for the councils of {patch.name}")
     figure, fills = draw_msoas(msoas, palette, outlined=False)
 
@@ -62,21 +67,20 @@ def council_map(
     )
 
 
-def _alt_text(table: pd.DataFrame, patch: Patch, week_start: dt.date, palette: Palette) -> str:
+def _alt_text(
+    table: Sequence[AreaWeek], patch: Patch, week_start: dt.date, palette: Palette
+) -> str:
     """The councils by band, the ones with no figures, and the highest rate."""
     councils = housestyle.counted(len(table), "council")
     parts = band_parts(table, palette, "deaths")
-    unknown = int((table["status"] != "reported").sum())
+    unknown = sum(row.status is not AreaStatus.REPORTED for row in table)
     if unknown:
         parts.append(f"{housestyle.num(unknown)} with no figures published")
     text = (
         f"Map of the {councils} of {patch.name} coloured by Covid-19 death rate in the week "
         f"beginning {housestyle.uk_date(week_start)}: {housestyle.listing(parts)}."
     )
-    ranked = table[table["rate"].notna()].sort_values("rate", ascending=False, kind="stable")
-    if len(ranked) and float(ranked.iloc[0]["rate"]) > 0:
-        top = ranked.iloc[0]
-        text += (
-            f" The highest rate is in {top['area_name']}: {housestyle.rate(float(top['rate']))}."
-        )
+    top = highest(table)
+    if top is not None and top.rate:
+        text += f" The highest rate is in {top.area_name}: {housestyle.rate(top.rate)}."
     return shorten(text)

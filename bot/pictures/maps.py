@@ -4,13 +4,15 @@ and names, England around it in pale grey, a key and the sources."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import NamedTuple
 
-import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.figure import Figure
 
 from bot import housestyle
+from bot.cases import AreaStatus
 from bot.geography import Patch
 from bot.pictures.boundaries import Boundaries, boundaries, council_lines
 from bot.pictures.colours import (
@@ -41,17 +43,29 @@ from bot.pictures.drawing import (
 )
 from bot.pictures.frame import MapFrame, map_frame
 from bot.pictures.labels import name_councils
+from bot.rules import AreaWeek
 
 MAP_STORY = "patch_map"  # what a map's ``Picture.story`` and file name say
 
 
-def patch_map(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> Picture:
+class MapArea(NamedTuple):
+    """One MSOA as a map draws it."""
+
+    area_code: str
+    council: str  # the council it is drawn and named under
+    status: AreaStatus
+    rate: float | None
+
+
+def patch_map(table: Sequence[AreaWeek], patch: Patch, week_ending: dt.date) -> Picture:
     """A map of every MSOA of the patch coloured by its rate band in the week's ``table``
     (``bot.rules.patch_week``), with council boundaries and names, legend and source."""
-    table = table[table["area_code"].isin(boundaries().codes)]
-    if table.empty:
+    drawn = set(boundaries().codes)
+    table = [row for row in table if row.area_code in drawn]
+    if not table:
         raise ValueError(f"no boundaries for the areas of {patch.name}")
-    figure, fills = draw_msoas(table, CASES, outlined=True)
+    msoas = [MapArea(row.area_code, row.ltla_name, row.status, row.rate) for row in table]
+    figure, fills = draw_msoas(msoas, CASES, outlined=True)
     title = _frame_map(figure, patch, week_ending, fills)
     return Picture(
         MAP_STORY,
@@ -62,12 +76,13 @@ def patch_map(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> Pictur
     )
 
 
-def draw_msoas(table: pd.DataFrame, palette: Palette, outlined: bool) -> tuple[Figure, list[str]]:
-    """A map figure framed on the MSOAs of ``table`` (``area_code``, ``ltla_name``, ``status``,
-    ``rate``), England around them in grey, each coloured by its band, council boundaries and
-    names on top; and the fill of each MSOA."""
+def draw_msoas(
+    msoas: Sequence[MapArea], palette: Palette, outlined: bool
+) -> tuple[Figure, list[str]]:
+    """A map figure framed on ``msoas``, England around them in grey, each coloured by its
+    band, council boundaries and names on top; and the fill of each MSOA."""
     geo = boundaries()
-    codes = [str(code) for code in table["area_code"]]
+    codes = [msoa.area_code for msoa in msoas]
     frame = map_frame(codes)
     figure = new_figure(*frame.size)
     ax = figure.add_axes(frame.rect)
@@ -75,10 +90,9 @@ def draw_msoas(table: pd.DataFrame, palette: Palette, outlined: bool) -> tuple[F
     ax.set_xlim(*frame.lon)
     ax.set_ylim(*frame.lat)
     draw_surroundings(ax, geo, frame, set(codes))
-    rates = [None if pd.isna(r) else float(r) for r in table["rate"]]
-    fills = [fill_colour(str(s), r, palette) for s, r in zip(table["status"], rates, strict=True)]
+    fills = [fill_colour(msoa.status, msoa.rate, palette) for msoa in msoas]
     draw_areas(ax, geo, codes, fills, outlined)
-    council_of = dict(zip(codes, (str(name) for name in table["ltla_name"]), strict=True))
+    council_of = {msoa.area_code: msoa.council for msoa in msoas}
     draw_council_lines(ax, geo, council_of)
     name_councils(figure, ax, geo, council_of, frame)
     return figure, fills
@@ -149,7 +163,7 @@ def _frame_map(figure: Figure, patch: Patch, week_ending: dt.date, fills: list[s
     return title
 
 
-def band_parts(table: pd.DataFrame, palette: Palette, unit: str) -> list[str]:
+def band_parts(table: Sequence[AreaWeek], palette: Palette, unit: str) -> list[str]:
     """How alt text counts the areas in each band, highest first: "two at 100 to 199 cases per
     100,000 people", "four below 10"."""
     parts = [
@@ -162,25 +176,30 @@ def band_parts(table: pd.DataFrame, palette: Palette, unit: str) -> list[str]:
     return parts
 
 
-def band_counts(table: pd.DataFrame, palette: Palette = CASES) -> list[tuple[Band, int]]:
+def band_counts(table: Sequence[AreaWeek], palette: Palette = CASES) -> list[tuple[Band, int]]:
     """How many areas of the table are in each of the palette's bands."""
-    reported = table[(table["status"] == "reported") & table["rate"].notna()]
-    rates = reported["rate"].astype("float64").to_numpy()
-    counts = []
-    for band in palette.bands:
-        inside = rates >= band.low
-        if band.high is not None:
-            inside &= rates < band.high
-        counts.append((band, int(inside.sum())))
-    return counts
+    rates = reported_rates(table)
+    return [
+        (band, sum(band.low <= rate and (band.high is None or rate < band.high) for rate in rates))
+        for band in palette.bands
+    ]
 
 
-def _map_alt_text(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> str:
+def reported_rates(table: Sequence[AreaWeek]) -> list[float]:
+    """The rates of the reported areas that have one."""
+    return [row.rate for row in table if row.status is AreaStatus.REPORTED and row.rate is not None]
+
+
+def highest(table: Sequence[AreaWeek]) -> AreaWeek | None:
+    """The area with the highest rate (the first of a tie), if any has one."""
+    with_rates = [row for row in table if row.rate is not None]
+    return max(with_rates, key=lambda row: row.rate or 0.0) if with_rates else None
+
+
+def _map_alt_text(table: Sequence[AreaWeek], patch: Patch, week_ending: dt.date) -> str:
     total = len(table)
-    suppressed = int((table["status"] == "suppressed").sum())
-    unknown = (
-        total - suppressed - int(((table["status"] == "reported") & table["rate"].notna()).sum())
-    )
+    suppressed = sum(row.status is AreaStatus.SUPPRESSED for row in table)
+    unknown = total - suppressed - len(reported_rates(table))
     week = housestyle.uk_date(week_ending)
     areas = housestyle.counted(total, "neighbourhood")
     if suppressed == total:
@@ -198,11 +217,10 @@ def _map_alt_text(table: pd.DataFrame, patch: Patch, week_ending: dt.date) -> st
         f"Map of the {areas} of {patch.place} coloured by case rate in the week to {week}: "
         f"{housestyle.listing(parts)}."
     )
-    ranked = table[table["rate"].notna()].sort_values("rate", ascending=False, kind="stable")
-    if len(ranked):
-        top = ranked.iloc[0]
+    top = highest(table)
+    if top is not None and top.rate is not None:
         text += (
-            f" The highest rate is in {top['area_name']}, {top['ltla_name']}: "
-            f"{housestyle.rate(float(top['rate']))}."
+            f" The highest rate is in {top.area_name}, {top.ltla_name}: "
+            f"{housestyle.rate(top.rate)}."
         )
     return shorten(text)

@@ -103,10 +103,12 @@ def api_area_codes(geography: Geography, patch: Patch) -> list[str]:
     wanted = set(position)
     first: dict[str, int] = {}  # each code's earliest council in the patch
     for level in ("region", "utla"):
-        for code, group in geography.areas.groupby(f"{level}_code"):
-            members = set(group["ltla_code"])
+        councils: dict[str, set[str]] = {}
+        for area in geography.areas:
+            councils.setdefault(area.code_and_name(level)[0], set()).add(area.ltla_code)
+        for code, members in sorted(councils.items()):
             if members <= wanted:
-                first[str(code)] = min(position[member] for member in members)
+                first[code] = min(position[member] for member in members)
                 wanted -= members
     first.update((code, position[code]) for code in wanted)
     return sorted(first, key=first.__getitem__)

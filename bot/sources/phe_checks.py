@@ -8,107 +8,131 @@ Each problem names the line (counted as in the file), the area and the week.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bot.cases import to_pandas
 from bot.errors import PatchbotError
-from bot.geography import Geography
+from bot.geography import Area, Geography
 from bot.sources import RawData
 
 RATE_TOLERANCE = 0.06  # PHE rounded rates to one decimal place
 SHORT_WEEK = 0.9  # a week with fewer rows than this share of the fullest week is truncated
 STALE_AFTER = dt.timedelta(days=14)  # PHE's newest week ended about five days before release
+COLUMNS = ("area_code", "ltla_code", "week_ending", "cases", "rate", "change")
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One row, as the messages need it."""
+
+    line: int  # counted as in the file (the header is line 1)
+    area_code: str
+    ltla_code: str
+    week_ending: dt.date
+    cases: int | None
+    rate: float | None
+    change: int | None
 
 
 def _refuse(
-    origin: str, frame: pd.DataFrame, bad: pd.Series, problem: Callable[[pd.Series], str]
+    origin: str, rows: list[_Row], bad: Callable[[_Row], bool], problem: Callable[[_Row], str]
 ) -> None:
     """Raise naming the first row (line, area, week) where ``bad`` holds, if any."""
-    flagged = bad.fillna(False).to_numpy(dtype=bool)
-    if flagged.any():
-        row = frame[flagged].iloc[0]
-        where = f"line {row['line']} ({row['area_code']}, {row['week_ending']:%Y-%m-%d})"
-        raise PatchbotError(f"{origin}: {where}: {problem(row)}")
+    for row in rows:
+        if bad(row):
+            where = f"line {row.line} ({row.area_code}, {row.week_ending:%Y-%m-%d})"
+            raise PatchbotError(f"{origin}: {where}: {problem(row)}")
 
 
 def check_consistency(table: pa.Table, raw: RawData, geography: Geography) -> None:
     if _consistent(table, raw, geography):  # the usual case, checked in Arrow
         return
-    frame = to_pandas(
-        table.select(["area_code", "ltla_code", "week_ending", "cases", "rate", "change"])
-    )
-    frame["line"] = frame.index + 2
-    lookup = geography.areas.set_index("area_code")
-    frame["home"] = frame["area_code"].map(lookup["ltla_code"])
-    frame["people"] = frame["area_code"].map(lookup["population"])
-    _check_lookup(raw.origin, frame, lookup)
-    _check_rates(raw.origin, frame)
-    _check_changes(raw.origin, frame)
-    _check_weeks(frame, raw)
+    # Only when a rule is broken: every row in Python, to name the first that breaks it.
+    columns: list[list[Any]] = [table[name].to_pylist() for name in COLUMNS]
+    rows = [_Row(line, *values) for line, values in enumerate(zip(*columns, strict=True), 2)]
+    lookup = {area.area_code: area for area in geography.areas}
+    _check_lookup(raw.origin, rows, lookup)
+    _check_rates(raw.origin, rows, lookup)
+    _check_changes(raw.origin, rows)
+    _check_weeks(rows, raw)
 
 
-def _check_lookup(origin: str, frame: pd.DataFrame, lookup: pd.DataFrame) -> None:
+def _check_lookup(origin: str, rows: list[_Row], lookup: dict[str, Area]) -> None:
     _refuse(
         origin,
-        frame,
-        frame["home"].isna(),
-        lambda row: f"areaCode {row['area_code']} is not an England MSOA (2011) in the lookup",
+        rows,
+        lambda row: row.area_code not in lookup,
+        lambda row: f"areaCode {row.area_code} is not an England MSOA (2011) in the lookup",
     )
     _refuse(
         origin,
-        frame,
-        frame["home"] != frame["ltla_code"],
+        rows,
+        lambda row: lookup[row.area_code].ltla_code != row.ltla_code,
         lambda row: (
-            f"LtlaCode {row['ltla_code']} is not the council of {row['area_code']} "
-            f"({lookup.loc[row['area_code'], 'ltla_name']}, {row['home']})"
+            f"LtlaCode {row.ltla_code} is not the council of {row.area_code} "
+            f"({lookup[row.area_code].ltla_name}, {lookup[row.area_code].ltla_code})"
         ),
     )
 
 
-def _check_rates(origin: str, frame: pd.DataFrame) -> None:
-    expected = frame["cases"] * 100_000 / frame["people"]
+def _check_rates(origin: str, rows: list[_Row], lookup: dict[str, Area]) -> None:
+    def expected(row: _Row) -> float:
+        return (row.cases or 0) * 100_000 / lookup[row.area_code].population
+
     _refuse(
         origin,
-        frame,
-        (frame["rate"] - expected).abs() > RATE_TOLERANCE,
+        rows,
         lambda row: (
-            f"rate {row['rate']} does not match {row['cases']} cases among {row['people']:,} "
-            f"people ({row['cases'] * 100_000 / row['people']:.1f} expected)"
+            row.rate is not None and row.cases is not None
+            and abs(row.rate - expected(row)) > RATE_TOLERANCE
         ),
-    )
-
-
-def _check_changes(origin: str, frame: pd.DataFrame) -> None:
-    earlier = frame[["area_code", "week_ending", "cases"]].assign(
-        week_ending=frame["week_ending"] + pd.Timedelta(days=7)
-    )
-    pairs = frame.merge(earlier, on=["area_code", "week_ending"], suffixes=("", "_before"))
-    _refuse(
-        origin,
-        pairs,
-        pairs["change"] != pairs["cases"] - pairs["cases_before"],
         lambda row: (
-            f"change {row['change']} does not match {row['cases']} cases against "
-            f"{row['cases_before']} the week before"
+            f"rate {row.rate} does not match {row.cases} cases among "
+            f"{lookup[row.area_code].population:,} people ({expected(row):.1f} expected)"
         ),
-    )
+    )  # fmt: skip
 
 
-def _check_weeks(frame: pd.DataFrame, raw: RawData) -> None:
-    per_week = frame["week_ending"].value_counts()
-    short = per_week[per_week < SHORT_WEEK * per_week.max()]
-    if not short.empty:
-        week = short.index.min()
-        raise PatchbotError(
-            f"{raw.origin}: the week ending {week:%Y-%m-%d} has only {short[week]:,} rows "
-            f"against {per_week.max():,} in other weeks (a truncated or partial download?)"
+def _check_changes(origin: str, rows: list[_Row]) -> None:
+    before = {(row.area_code, row.week_ending): row.cases for row in rows}
+
+    def earlier(row: _Row) -> int | None:
+        return before.get((row.area_code, row.week_ending - dt.timedelta(days=7)))
+
+    def wrong(row: _Row) -> bool:
+        previous = earlier(row)
+        return None not in (row.change, row.cases, previous) and (
+            row.change != (row.cases or 0) - (previous or 0)
         )
-    newest = frame["week_ending"].max().date()
+
+    _refuse(
+        origin,
+        rows,
+        wrong,
+        lambda row: (
+            f"change {row.change} does not match {row.cases} cases against "
+            f"{earlier(row)} the week before"
+        ),
+    )
+
+
+def _check_weeks(rows: list[_Row], raw: RawData) -> None:
+    per_week = Counter(row.week_ending for row in rows)
+    most = max(per_week.values())
+    short = sorted(week for week, count in per_week.items() if count < SHORT_WEEK * most)
+    if short:
+        week = short[0]
+        raise PatchbotError(
+            f"{raw.origin}: the week ending {week:%Y-%m-%d} has only {per_week[week]:,} rows "
+            f"against {most:,} in other weeks (a truncated or partial download?)"
+        )
+    newest = max(per_week)
     if raw.release is not None and raw.release - newest > STALE_AFTER:
         raise PatchbotError(
             f"{raw.origin}: stale data: the newest week ends {newest.isoformat()} but the data "
@@ -118,16 +142,16 @@ def _check_weeks(frame: pd.DataFrame, raw: RawData) -> None:
 
 def _consistent(table: pa.Table, raw: RawData, geography: Geography) -> bool:
     """Whether every rule below holds, worked out in Arrow on whole columns, without the pandas
-    frame of every row the messages need (+110 MB at two years of history). When one fails,
+    list of every row the messages need (+110 MB at two years of history). When one fails,
     the checks above run to name the line."""
     lookup = geography.areas
-    where = pc.index_in(table["area_code"], value_set=pa.array(lookup["area_code"].tolist()))
+    where = pc.index_in(table["area_code"], value_set=pa.array([a.area_code for a in lookup]))
     if where.null_count:
         return False
-    homes = pa.array(lookup["ltla_code"].tolist()).take(where)
+    homes = pa.array([area.ltla_code for area in lookup]).take(where)
     if not pc.all(pc.equal(homes, table["ltla_code"])).as_py():
         return False
-    people = pa.array(lookup["population"].astype("float64").to_numpy()).take(where)
+    people = pa.array([float(area.population) for area in lookup]).take(where)
     expected = pc.divide(pc.cast(pc.multiply(table["cases"], 100_000), pa.float64()), people)
     if _any(pc.greater(pc.abs(pc.subtract(table["rate"], expected)), RATE_TOLERANCE)):
         return False

@@ -15,16 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, get_type_hints
 
-import pandas as pd
-
 from bot.registry import Registry
-from bot.rules import Finding
+from bot.rules import Finding, WeekTable
 
 
 @dataclass(frozen=True)
 class Story:
     name: str
-    rule: Callable[[pd.DataFrame, Any], Finding]  # (the week's table, its params) -> Finding
+    rule: Callable[[WeekTable, Any], Finding]  # (the week's table, its params) -> Finding
     params_type: type[Any] | None  # the dataclass of its stories.toml numbers, if it has any
     figures_type: type[Any]  # TypedDict of its story-level figures, each Annotated with help
     nothing: str  # why a week can have no such story, for the run's log

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, TypedDict
 
-import pandas as pd
-
-from bot.rules import PATCH, Finding, per_patch, top
+from bot.rules import AreaWeek, Finding, WeekTable, by_patch, listed, per_patch, top
 from bot.stories import Story, register_story
 from bot.stories.limits import Limit
 
@@ -28,19 +26,24 @@ class ChangeFigures(TypedDict):
     min_change: Annotated[int, "stories.toml: smaller rises or falls (in cases) are left out"]
 
 
-def _changes(table: pd.DataFrame, params: ChangeParams, rising: bool) -> Finding:
-    known = table[
-        table["change"].notna()
-        & (table["previous_cases"] >= params.min_previous_cases)
-        & (table["change"].abs() >= max(params.min_change, 1))
-    ]
-    moved = known[known["change"] > 0] if rising else known[known["change"] < 0]
-    ranked = moved.assign(size=moved["change"].abs()).sort_values(
-        [PATCH, "size", "area_name"], ascending=[True, False, True], kind="stable"
-    )
-    areas = top(ranked, "size", params.top).drop(columns="size")
+def _changes(table: WeekTable, params: ChangeParams, rising: bool) -> Finding:
+    least = max(params.min_change, 1)
+
+    def moved(row: AreaWeek) -> bool:
+        if row.change is None or row.previous_cases is None:
+            return False
+        big_enough = row.previous_cases >= params.min_previous_cases and abs(row.change) >= least
+        return big_enough and (row.change > 0 if rising else row.change < 0)
+
+    def size(row: AreaWeek) -> int:
+        return abs(row.change or 0)
+
+    areas = {
+        patch: top(sorted(rows, key=lambda row: (-size(row), row.area_name)), size, params.top)
+        for patch, rows in by_patch(filter(moved, table.rows)).items()
+    }
     return Finding(
-        areas,
+        listed(table, areas),
         per_patch(
             table,
             lambda _patch, _counts: ChangeFigures(
@@ -52,12 +55,12 @@ def _changes(table: pd.DataFrame, params: ChangeParams, rising: bool) -> Finding
     )
 
 
-def largest_rises(table: pd.DataFrame, params: ChangeParams) -> Finding:
+def largest_rises(table: WeekTable, params: ChangeParams) -> Finding:
     """The largest week-on-week rises in cases, ignoring areas with a tiny base."""
     return _changes(table, params, rising=True)
 
 
-def largest_falls(table: pd.DataFrame, params: ChangeParams) -> Finding:
+def largest_falls(table: WeekTable, params: ChangeParams) -> Finding:
     """The largest week-on-week falls in cases, ignoring areas with a tiny base."""
     return _changes(table, params, rising=False)
 

@@ -11,46 +11,16 @@ import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NotRequired, TypedDict
-
-import pandas as pd
+from typing import Any
 
 from bot import factcheck
 from bot.cases import AreaStatus, CaseData, Dataset, Level, Measure
 from bot.errors import PatchbotError
 from bot.geography import Patch
 from bot.rendering import Renderer
-from bot.rules import PATCH, Finding
+from bot.rules import AreaWeek, Finding, WeekTable
 from bot.stories import STORIES
 from bot.stories.settings import StorySettings
-
-AREA_FIELDS = (
-    "area_code", "area_name", "ltla_code", "ltla_name", "ltla_ons_name", "cases", "rate",
-    "change", "change_pct", "previous_cases", "status",
-)  # fmt: skip
-# Fields only some sources' tables have: an area's facts carry them when its table does.
-OPTIONAL_AREA_FIELDS = ("county_or_region", "above_threshold")
-
-
-class AreaFacts(TypedDict):
-    """One area a story names; a figure is None where it was suppressed or is unknown."""
-
-    area_code: str
-    area_name: str
-    ltla_code: str
-    ltla_name: str  # as the copy prints it ("Bristol")
-    ltla_ons_name: str  # as ONS and PHE publish it ("Bristol, City of")
-    cases: int | None
-    rate: float | None
-    change: int | None
-    change_pct: float | None
-    previous_cases: int | None
-    status: AreaStatus
-    suppressed: bool
-    value: int | None  # the week's figure, whatever it counts (the dataset says): ``cases``
-    county_or_region: NotRequired[str]  # council-level data: what the round-up groups by
-    above_threshold: NotRequired[bool]  # highest_rates only
-
 
 # What a story asserts: ``areas`` (a list of AreaFacts) beside its own figures TypedDict.
 Facts = dict[str, Any]
@@ -82,7 +52,7 @@ class DraftSet:
     skipped: list[tuple[str, str]]  # (story, why there is none)
     failed: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (story, error)
     held: dict[str, Draft] = dataclasses.field(default_factory=dict)  # failed the fact check
-    table: pd.DataFrame | None = dataclasses.field(default=None, repr=False)  # the week's table
+    table: WeekTable | None = dataclasses.field(default=None, repr=False)  # the week's table
     number: int = 0  # this patch's number in ``table``
     level: Level = Level.NEIGHBOURHOOD  # how fine the data's areas are
     measure: Measure = Measure.CASES  # what its counts count
@@ -93,17 +63,17 @@ class DraftSet:
         """Councils of the patch with no row at all in the data this week."""
         if self.table is None:
             return []
-        rows = self.patch_table()
-        empty = rows.groupby("ltla_name")["status"].agg(
-            lambda s: bool((s == AreaStatus.NO_DATA).all())
-        )
-        return sorted(str(name) for name, none in empty.items() if none)
+        empty: dict[str, bool] = {}
+        for row in self.patch_table():
+            empty[row.ltla_name] = empty.get(row.ltla_name, True) and (
+                row.status is AreaStatus.NO_DATA
+            )
+        return sorted(name for name, none in empty.items() if none)
 
-    def patch_table(self) -> pd.DataFrame:
+    def patch_table(self) -> list[AreaWeek]:
         """This patch's rows of the week table (every area, with its status), for the map."""
         assert self.table is not None
-        rows: pd.DataFrame = self.table[self.table[PATCH] == self.number]
-        return rows
+        return self.table.of_patch(self.number)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -114,21 +84,6 @@ class DraftSet:
             "provisional": self.provisional,
             "stories": [draft.as_json() for draft in self.drafts],
         }
-
-
-def area_records(areas: pd.DataFrame) -> dict[int, list[AreaFacts]]:
-    """The areas of a finding as plain Python records (None where suppressed or unknown),
-    grouped by patch number, in the story's order."""
-    columns = [c for c in (*AREA_FIELDS, *OPTIONAL_AREA_FIELDS) if c in areas.columns]
-    # pandas-stubs lack na_value=None, which pandas documents and which gives plain None
-    values = [areas[c].to_numpy(dtype=object, na_value=None) for c in columns]  # type: ignore[call-overload]
-    grouped: dict[int, list[AreaFacts]] = {}
-    for patch, *row in zip(areas[PATCH].tolist(), *values, strict=True):
-        record: Any = dict(zip(columns, row, strict=True))
-        record["suppressed"] = record["status"] == AreaStatus.SUPPRESSED
-        record["value"] = record["cases"]
-        grouped.setdefault(patch, []).append(record)
-    return grouped
 
 
 def choose_week(cases: CaseData, week_ending: dt.date | None) -> dt.date:
@@ -167,11 +122,11 @@ def story_meta(
     }
 
 
-def story_facts(name: str, table: pd.DataFrame, params: Any) -> Facts | None:
+def story_facts(name: str, table: WeekTable, params: Any) -> Facts | None:
     """What a story asserts for a one-patch table (its areas and figures), or None when it has
     nothing to report."""
     finding = STORIES[name].rule(table, params)
-    areas = area_records(finding.areas).get(0)
+    areas = finding.areas.get(0)
     return {"areas": areas, **finding.figures[0]} if areas else None
 
 
@@ -195,12 +150,11 @@ class _Week:
     names: list[str]
     broken: list[tuple[str, str]]  # (story, its mistake in stories.toml): held, every patch
     findings: dict[str, Finding]
-    records: dict[str, dict[int, list[AreaFacts]]]
     literals: set[float]  # numbers typed into the templates themselves
 
 
 def draft_patches(
-    table: pd.DataFrame,
+    table: WeekTable,
     patches: Sequence[Patch],
     week: dt.date,
     cases: CaseData,
@@ -226,10 +180,9 @@ def draft_patches(
     ]
     shared = _Week(
         week, cases, renderer, settings, names, broken, findings,
-        {name: area_records(finding.areas) for name, finding in findings.items()},
         factcheck.literal_numbers([*renderer.sources(), *snippets]),
     )  # fmt: skip
-    has_rows = set(table.loc[table["status"] != AreaStatus.NO_DATA, PATCH].unique().tolist())
+    has_rows = {row.patch for row in table.rows if row.status is not AreaStatus.NO_DATA}
     provisional = provisional_areas(table)
     sets = []
     for number, patch in enumerate(patches):
@@ -241,15 +194,13 @@ def draft_patches(
     return sets
 
 
-def provisional_areas(table: pd.DataFrame) -> dict[int, list[str]]:
+def provisional_areas(table: WeekTable) -> dict[int, list[str]]:
     """Per patch, the areas whose figures this week (or the week before) the publisher says
     may still change; none when the source marks nothing provisional."""
-    if "provisional" not in table.columns:
-        return {}
-    flagged = table[table["provisional"].eq(True).to_numpy()]
     found: dict[int, list[str]] = {}
-    for patch, name in zip(flagged[PATCH].tolist(), flagged["area_name"].tolist(), strict=True):
-        found.setdefault(int(patch), []).append(str(name))
+    for row in table.rows:
+        if row.provisional:
+            found.setdefault(row.patch, []).append(row.area_name)
     return {patch: sorted(names) for patch, names in found.items()}
 
 
@@ -269,7 +220,7 @@ def _draft_patch(
     failed: list[tuple[str, str]] = list(shared.broken)
     held: dict[str, Draft] = {}
     for name in shared.names:
-        areas = shared.records[name].get(number)
+        areas = shared.findings[name].areas.get(number)
         if not areas:
             nothing = f"nothing to report: {STORIES[name].nothing}"
             skipped.append((name, "no figures in the data" if empty else nothing))

@@ -3,13 +3,12 @@ data that publishes zeros (UKHSA's deaths), every area whose count was zero."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated, TypedDict
 
-import pandas as pd
-
 from bot.cases import AreaStatus
-from bot.rules import PATCH, Finding, by_council, per_patch
+from bot.rules import Finding, WeekTable, by_council, by_patch, listed, per_patch
 from bot.stories import Story, register_story
 
 
@@ -29,23 +28,24 @@ class QuietFigures(TypedDict):
     ]
 
 
-def no_new_cases(table: pd.DataFrame, params: QuietParams | None = None) -> Finding:
+def no_new_cases(table: WeekTable, params: QuietParams | None = None) -> Finding:
     """Every area whose count was suppressed (0-2 cases), and with ``include_zero_counts``
     every area whose count was zero, by council."""
-    zero = table["cases"].eq(0).fillna(False).to_numpy(dtype=bool)
-    quiet = (table["status"] == AreaStatus.SUPPRESSED).to_numpy()
-    if params is not None and params.include_zero_counts:
-        quiet = quiet | zero
-    zeros = pd.Series(zero, index=table.index).groupby(table[PATCH]).sum()
+    with_zeros = params is not None and params.include_zero_counts
+    zeros = Counter(row.patch for row in table.rows if row.cases == 0)
+    quiet = by_patch(
+        row for row in table.rows
+        if row.status is AreaStatus.SUPPRESSED or (with_zeros and row.cases == 0)
+    )  # fmt: skip
     return Finding(
-        by_council(table[quiet]),
+        listed(table, {patch: by_council(rows) for patch, rows in quiet.items()}),
         per_patch(
             table,
             lambda patch, counts: QuietFigures(
                 area_count=counts["total"],
                 suppressed_count=counts[AreaStatus.SUPPRESSED],
                 no_data_count=counts[AreaStatus.NO_DATA],
-                zero_count=int(zeros.get(patch, 0)),
+                zero_count=zeros[patch],
             ),
         ),
     )

@@ -6,10 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, NamedTuple, TypedDict
 
-import pandas as pd
-
 from bot.cases import AreaStatus
-from bot.rules import PATCH, Finding, one_decimal, per_patch, top
+from bot.rules import AreaWeek, Finding, WeekTable, by_patch, listed, one_decimal, per_patch, top
 from bot.stories import Story, register_story
 from bot.stories.limits import Limit
 
@@ -73,38 +71,48 @@ def _per_100k(cases: int, population: int) -> float:
     return one_decimal(Decimal(cases * 100_000) / population) if population else 0.0
 
 
-def _averages(table: pd.DataFrame, multiple: Decimal) -> dict[int, _Average]:
+def _averages(table: WeekTable, multiple: Decimal) -> dict[int, _Average]:
     """Per patch, over the areas with a row: the average with suppressed areas counted as
     zero cases and as two (their true 0-2 is unknown); areas with no row are left out."""
-    counted = table[table["status"] != AreaStatus.NO_DATA]
-    totals = counted.assign(suppressed=counted["status"] == AreaStatus.SUPPRESSED)
-    totals = totals.groupby(PATCH)[["cases", "population", "suppressed"]].sum()  # NA: zero
+    totals: dict[int, list[int]] = {}  # patch -> [cases, population, suppressed areas]
+    for row in table.rows:
+        if row.status is AreaStatus.NO_DATA:
+            continue
+        total = totals.setdefault(row.patch, [0, 0, 0])
+        total[0] += row.cases or 0
+        total[1] += row.population or 0
+        total[2] += row.status is AreaStatus.SUPPRESSED
     averages = {}
-    for patch, cases, population, suppressed in totals.itertuples():
-        cases, population = int(cases), int(population)
+    for patch, (cases, population, suppressed) in totals.items():
         average = _per_100k(cases, population)
-        high = _per_100k(cases + SUPPRESSED_AT_MOST * int(suppressed), population)
+        high = _per_100k(cases + SUPPRESSED_AT_MOST * suppressed, population)
         threshold = one_decimal(Decimal(str(average)) * multiple)
-        averages[int(patch)] = _Average(average, high, threshold, cases, population)
+        averages[patch] = _Average(average, high, threshold, cases, population)
     return averages
 
 
-def highest_rates(table: pd.DataFrame, params: HighestRatesParams) -> Finding:
+def _ranked(row: AreaWeek) -> tuple[float, int, str]:
+    """Highest rate first, then most cases, then by name."""
+    return -(row.rate or 0.0), -(row.cases or 0), row.area_name
+
+
+def highest_rates(table: WeekTable, params: HighestRatesParams) -> Finding:
     """Areas ranked by rate, flagged when above a multiple of the patch average
     (total cases / total population x 100,000)."""
     averages = _averages(table, Decimal(str(params.above_average_multiple)))
-    thresholds = {patch: values.threshold for patch, values in averages.items()}
-    rated = table["rate"].notna()
-    if params.min_cases:
-        rated &= (table["cases"] >= params.min_cases).fillna(False)
-    ranked = table[rated.to_numpy(dtype=bool)].sort_values(
-        [PATCH, "rate", "cases", "area_name"], ascending=[True, False, False, True], kind="stable"
-    )
-    areas = top(ranked, "rate", params.top)
-    areas = areas.assign(above_threshold=areas["rate"] > areas[PATCH].map(thresholds))
-    # Counted over the whole patch: more areas can be above the line than the list shows.
-    flagged = (ranked["rate"] > ranked[PATCH].map(thresholds)).groupby(ranked[PATCH]).sum()
-    listed_flagged = areas.groupby(PATCH)["above_threshold"].sum()
+    rated = by_patch(
+        row for row in table.rows
+        if row.rate is not None and (row.cases or 0) >= params.min_cases
+    )  # fmt: skip
+    areas: dict[int, list[AreaWeek]] = {}
+    marks: dict[int, list[bool]] = {}
+    flagged: dict[int, int] = {}
+    for patch, rows in rated.items():
+        threshold = averages[patch].threshold
+        areas[patch] = top(sorted(rows, key=_ranked), lambda row: row.rate, params.top)
+        marks[patch] = [(row.rate or 0.0) > threshold for row in areas[patch]]
+        # Counted over the whole patch: more areas can be above the line than the list shows.
+        flagged[patch] = sum((row.rate or 0.0) > threshold for row in rows)
 
     def figures(patch: int, counts: dict[str, int]) -> RatesFigures:
         average, high, threshold, cases, population = averages.get(
@@ -117,8 +125,8 @@ def highest_rates(table: pd.DataFrame, params: HighestRatesParams) -> Finding:
             patch_population=population,
             above_average_multiple=params.above_average_multiple,
             threshold=threshold,
-            above_threshold_count=int(flagged.get(patch, 0)),
-            listed_above_threshold_count=int(listed_flagged.get(patch, 0)),
+            above_threshold_count=flagged.get(patch, 0),
+            listed_above_threshold_count=sum(marks.get(patch, [])),
             suppressed_count=counts[AreaStatus.SUPPRESSED],
             suppressed_counted_as=0,
             no_data_count=counts[AreaStatus.NO_DATA],
@@ -126,7 +134,7 @@ def highest_rates(table: pd.DataFrame, params: HighestRatesParams) -> Finding:
             min_cases=params.min_cases,
         )
 
-    return Finding(areas, per_patch(table, figures))
+    return Finding(listed(table, areas, above_threshold=marks), per_patch(table, figures))
 
 
 register_story(

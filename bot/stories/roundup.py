@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, TypedDict
 
-import pandas as pd
-
 from bot.cases import AreaStatus
-from bot.rules import PATCH, Finding, by_council, per_patch
+from bot.rules import Finding, WeekTable, by_council, by_patch, listed, per_patch
 from bot.stories import Story, register_story
 from bot.stories.limits import Limit
 
@@ -43,31 +41,39 @@ class RoundupFigures(TypedDict):
     ]
 
 
-def weekly_roundup(table: pd.DataFrame, params: RoundupParams) -> Finding:
+def weekly_roundup(table: WeekTable, params: RoundupParams) -> Finding:
     """Every area with at least ``min_cases`` cases, grouped by council."""
-    areas = by_council(table[table["cases"] >= params.min_cases])
-    per_council = areas.groupby([PATCH, "ltla_name"], sort=False)["cases"].agg(["size", "sum"])
+    areas = {
+        patch: by_council(rows)
+        for patch, rows in by_patch(
+            row for row in table.rows if row.cases is not None and row.cases >= params.min_cases
+        ).items()
+    }
     councils: dict[int, list[CouncilTotals]] = {}
-    for (patch, name), size, total in per_council.itertuples():
-        councils.setdefault(int(patch), []).append(
-            CouncilTotals(ltla_name=name, area_count=int(size), cases=int(total))
-        )
-    listed = areas.groupby(PATCH)["cases"].agg(["size", "sum"]).to_dict("index")
+    for patch, rows in areas.items():
+        totals: dict[str, CouncilTotals] = {}
+        for row in rows:
+            council = totals.setdefault(
+                row.ltla_name, CouncilTotals(ltla_name=row.ltla_name, area_count=0, cases=0)
+            )
+            council["area_count"] += 1
+            council["cases"] += row.cases or 0
+        councils[patch] = list(totals.values())
 
     def figures(patch: int, counts: dict[str, int]) -> RoundupFigures:
-        count, cases = listed[patch].values() if patch in listed else (0, 0)
+        count = len(areas.get(patch, []))
         return RoundupFigures(
             min_cases=params.min_cases,
-            listed_count=int(count),
-            listed_cases=int(cases),
-            unlisted_reported_count=counts[AreaStatus.REPORTED] - int(count),
+            listed_count=count,
+            listed_cases=sum(council["cases"] for council in councils.get(patch, [])),
+            unlisted_reported_count=counts[AreaStatus.REPORTED] - count,
             suppressed_count=counts[AreaStatus.SUPPRESSED],
             no_data_count=counts[AreaStatus.NO_DATA],
             area_count=counts["total"],
             councils=councils.get(patch, []),
         )
 
-    return Finding(areas, per_patch(table, figures))
+    return Finding(listed(table, areas), per_patch(table, figures))
 
 
 register_story(
