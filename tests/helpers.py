@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pytest
 from matplotlib import image as mpimg
 from matplotlib.path import Path as MplPath
@@ -84,7 +83,7 @@ EXCERPT_WEEK = dt.date(2020, 11, 25)
 
 def week_table(
     geography: Geography, patch: str, rows: list[dict[str, str]] | None = None
-) -> pd.DataFrame:
+) -> rules.WeekTable:
     cases = cases_from(rows if rows is not None else read_rows())
     return rules.patch_week(cases, geography, geography.resolve_patch(patch), EXCERPT_WEEK)
 

@@ -75,7 +75,12 @@ def test_presets_regions_and_counties_read_clean() -> None:
     """The areas newsrooms cover, one vectorised run: each named for headlines."""
     ctx, cases = bundled()
     geography = ctx.geography
-    names = [*PRESETS, *sorted(set(geography.areas["region_name"])), "Lancashire", "Kent"]
+    names = [
+        *PRESETS,
+        *sorted({area.region_name for area in geography.areas}),
+        "Lancashire",
+        "Kent",
+    ]
     patches = [geography.resolve_patch(name) for name in names]
     for week in cases.weeks:
         table = rules.patches_week(cases, geography, patches, week)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from typing import Any
 
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -94,12 +94,12 @@ def test_reader_on_random_bytes(content: bytes) -> None:
 
 
 @st.composite
-def week_tables(draw: st.DrawFn) -> pd.DataFrame:
+def week_tables(draw: st.DrawFn) -> rules.WeekTable:
     """A valid week for York and Ryedale: every area reported, suppressed or without a row."""
     geography = load_geography()
     patch = geography.resolve_patch("York,Ryedale")
     base = [r for r in ROWS if r["LtlaName"] in ("York", "Ryedale") and r["date"] == "2020-11-25"]
-    population = geography.areas.set_index("area_code")["population"]
+    population = geography.population
     rows = []
     for row in base:
         state = draw(st.sampled_from(["reported", "suppressed", "missing"]))
@@ -127,36 +127,41 @@ def week_tables(draw: st.DrawFn) -> pd.DataFrame:
 
 @FUZZ
 @given(table=week_tables(), top=st.integers(1, 12), minimum=st.integers(3, 30))
-def test_rule_invariants(table: pd.DataFrame, top: int, minimum: int) -> None:
-    everyone = set(table["area_code"])
+def test_rule_invariants(table: rules.WeekTable, top: int, minimum: int) -> None:
+    everyone = {row.area_code for row in table.rows}
     listed = weekly_roundup(table, RoundupParams(min_cases=3))
     quiet = no_new_cases(table)
-    missing = set(table.loc[table["status"] == AreaStatus.NO_DATA, "area_code"])
+    missing = {row.area_code for row in table.rows if row.status is AreaStatus.NO_DATA}
+
+    def areas(finding: rules.Finding, field: str) -> list[Any]:
+        return [area[field] for area in finding.areas.get(0, [])]  # type: ignore[literal-required]
+
     # Each area of the patch is exactly one of listed / suppressed / no data.
-    groups = [set(listed.areas["area_code"]), set(quiet.areas["area_code"]), missing]
+    groups = [set(areas(listed, "area_code")), set(areas(quiet, "area_code")), missing]
     assert set().union(*groups) == everyone
     assert sum(len(g) for g in groups) == len(everyone)
     # Totals add up.
     figures = listed.figures[0]
-    assert figures["listed_cases"] == int(listed.areas["cases"].sum())
+    assert figures["listed_cases"] == sum(areas(listed, "cases"))
     assert sum(c["cases"] for c in figures["councils"]) == figures["listed_cases"]
     assert figures["listed_count"] + figures["suppressed_count"] + figures["no_data_count"] == len(
         everyone
     )
     # Ranks are ordered; the top is the top (ties with the last kept, nothing better left out).
     rates = highest_rates(table, HighestRatesParams(top=top))
-    ranked = list(rates.areas["rate"])
+    ranked = areas(rates, "rate")
     assert ranked == sorted(ranked, reverse=True)
+    known = [row.rate for row in table.rows if row.rate is not None]
     if ranked:
-        assert len(ranked) >= min(top, int(table["rate"].notna().sum()))
-        assert all(r <= ranked[-1] for r in table["rate"].dropna() if r not in ranked)
-        assert rates.figures[0]["patch_cases"] == int(table["cases"].sum())
+        assert len(ranked) >= min(top, len(known))
+        assert all(r <= ranked[-1] for r in known if r not in ranked)
+        assert rates.figures[0]["patch_cases"] == sum(row.cases or 0 for row in table.rows)
     for rule, sign in ((largest_rises, 1), (largest_falls, -1)):
         found = rule(table, ChangeParams(top=top, min_previous_cases=minimum))
-        changes = [sign * c for c in found.areas["change"]]
+        changes = [sign * c for c in areas(found, "change")]
         assert changes == sorted(changes, reverse=True)
         assert all(c > 0 for c in changes)
-        assert (found.areas["previous_cases"] >= minimum).all()
+        assert all(before >= minimum for before in areas(found, "previous_cases"))
 
 
 @pytest.mark.parametrize("value", [0, 1, 999_999, -5, float("nan")])

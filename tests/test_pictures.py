@@ -85,7 +85,7 @@ def test_bands_follow_the_phe_map() -> None:
 def test_bundle_is_small_and_covers_every_msoa_in_the_lookup(geography: Geography) -> None:
     bundle = ROOT / "bot" / "data" / pictures.BOUNDARIES_FILE
     assert bundle.stat().st_size < 1_500_000
-    assert set(pictures.boundaries().codes) == set(geography.areas["area_code"])
+    assert set(pictures.boundaries().codes) == {area.area_code for area in geography.areas}
 
 
 def test_bundle_decodes_to_where_ons_puts_the_area() -> None:
@@ -125,13 +125,13 @@ def test_map_colours_each_area_by_its_band(geography: Geography) -> None:
     assert rates[CLAVERING] == "419.1"
     assert rates[NEW_EARSWICK] == ""  # suppressed
     table = week_table(geography, FIVE)
-    picture = pictures.patch_map(table, geography.resolve_patch(FIVE), WEEK)
+    picture = pictures.patch_map(table.rows, geography.resolve_patch(FIVE), WEEK)
     assert png_size(picture.png) == (pictures.MAP_WIDTH, pictures.MAP_HEIGHT)
     assert picture.filename == (
         "2020-11-25_patch_map_darlington-hartlepool-richmondshire-ryedale-and-york.png"
     )
     image = rgb(picture.png)
-    frame = pictures.map_frame(table["area_code"])
+    frame = pictures.map_frame([row.area_code for row in table.rows])
     expected = {
         YORK_CITY_CENTRE: BLUE, MALTON: BLUE, CLIFTON_NORTH: TEAL, CLAVERING: PURPLE,
         NEW_EARSWICK: WHITE,
@@ -154,7 +154,9 @@ def test_map_alt_text_counts_areas_by_band_from_the_csv(geography: Geography) ->
     assert len(rows) == 63
     top = max(rows, key=lambda r: float(r["newCasesBySpecimenDateRollingRate"] or 0))
     assert (top["areaName"], top["newCasesBySpecimenDateRollingRate"]) == ("Clavering", "419.1")
-    picture = pictures.patch_map(week_table(geography, FIVE), geography.resolve_patch(FIVE), WEEK)
+    picture = pictures.patch_map(
+        week_table(geography, FIVE).rows, geography.resolve_patch(FIVE), WEEK
+    )
     assert picture.alt_text == (
         "Map of the 63 neighbourhoods of Darlington, Hartlepool, Richmondshire, Ryedale and "
         "York coloured by case rate in the week to November 25: one at 400 to 799 cases per "
@@ -171,10 +173,10 @@ def test_area_with_no_row_is_grey_and_said_so(geography: Geography) -> None:
         if not (r["areaCode"] == YORK_CITY_CENTRE and r["date"] == "2020-11-25")
     ]
     table = week_table(geography, "York", rows)
-    assert list(table.loc[table["area_code"] == YORK_CITY_CENTRE, "status"]) == ["no_data"]
-    picture = pictures.patch_map(table, geography.resolve_patch("York"), WEEK)
+    assert [row.status for row in table.rows if row.area_code == YORK_CITY_CENTRE] == ["no_data"]
+    picture = pictures.patch_map(table.rows, geography.resolve_patch("York"), WEEK)
     image = rgb(picture.png)
-    frame = pictures.map_frame(table["area_code"])
+    frame = pictures.map_frame([row.area_code for row in table.rows])
     column, row = frame.pixel(*inside_point(YORK_CITY_CENTRE))
     patch = image[int(row) - 4 : int(row) + 5, int(column) - 4 : int(column) + 5].reshape(-1, 3)
     assert (patch.max(axis=1) - patch.min(axis=1) <= 2).all()  # grey: hatching, no band colour
@@ -186,12 +188,14 @@ def test_area_with_no_row_is_grey_and_said_so(geography: Geography) -> None:
 def test_all_suppressed_patch_draws_all_white_with_a_note(geography: Geography) -> None:
     rows = suppress_all(read_rows(), "Ryedale")
     table = week_table(geography, "Ryedale", rows)
-    assert set(table["status"]) == {"suppressed"}
-    picture = pictures.patch_map(table, geography.resolve_patch("Ryedale"), WEEK)
+    assert {row.status for row in table.rows} == {"suppressed"}
+    picture = pictures.patch_map(table.rows, geography.resolve_patch("Ryedale"), WEEK)
     assert png_size(picture.png) == (pictures.MAP_WIDTH, pictures.MAP_HEIGHT)
     image = rgb(picture.png)
-    frame = pictures.map_frame(table["area_code"])
-    for code in table["area_code"]:  # white around each middle (the name may sit on one)
+    frame = pictures.map_frame([row.area_code for row in table.rows])
+    for code in (
+        row.area_code for row in table.rows
+    ):  # white around each middle (the name may sit on one)
         x, y = (int(v) for v in frame.pixel(*inside_point(code)))
         block = image[y - 20 : y + 21, x - 20 : x + 21].reshape(-1, 3)
         assert (block == 255).all(axis=1).mean() > 0.5, code
@@ -202,7 +206,7 @@ def test_all_suppressed_patch_draws_all_white_with_a_note(geography: Geography) 
     top = pictures.SUBTITLE_TOP_PX + pictures.LINE_PX
     assert pictures.INK in colours_in(image[top : top + pictures.LINE_PX])
     plain = pictures.patch_map(
-        week_table(geography, "Ryedale"), geography.resolve_patch("Ryedale"), WEEK
+        week_table(geography, "Ryedale").rows, geography.resolve_patch("Ryedale"), WEEK
     )
     assert pictures.INK not in colours_in(rgb(plain.png)[top : top + pictures.LINE_PX])
     assert picture.alt_text == (
@@ -218,7 +222,7 @@ def test_highest_rates_chart_and_its_alt_text_from_the_csv(geography: Geography)
     rows = csv_rows("York")
     reported = [r for r in rows if r["newCasesBySpecimenDateRollingRate"]]
     top = max(reported, key=lambda r: float(r["newCasesBySpecimenDateRollingRate"]))
-    population = geography.areas.set_index("area_code")["population"]
+    population = geography.population
     total = sum(int(r["newCasesBySpecimenDateRollingSum"] or 0) for r in rows)
     people = sum(int(population[r["areaCode"]]) for r in rows)
     average = (Decimal(total * 100_000) / people).quantize(Decimal("0.1"), ROUND_HALF_UP)

@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, TypedDict
 
-import pandas as pd
 import pyarrow as pa
 import pytest
 
 from bot.cases import CaseData, Level, Measure
 from bot.editors import editors_guide
 from bot.geography import Geography, Patch, load_geography
-from bot.rules import PATCH, Finding, per_patch, top
+from bot.rules import Finding, WeekTable, by_patch, listed, per_patch, top
 from bot.sources import SOURCES, RawData, SourceOptions, register_source
 from bot.stories import STORIES, Story, register_story
 from tests.helpers import DATA, EXCERPT, Run, read_rows
@@ -39,13 +38,18 @@ class MostCasesFigures(TypedDict):
     reported_count: Annotated[int, "how many areas had a published count"]
 
 
-def most_cases(table: pd.DataFrame, params: MostCasesParams) -> Finding:
+def most_cases(table: WeekTable, params: MostCasesParams) -> Finding:
     """The areas with the most cases this week."""
-    ranked = table[table["cases"].notna()].sort_values(
-        [PATCH, "cases", "area_name"], ascending=[True, False, True], kind="stable"
-    )
+    counted = by_patch(row for row in table.rows if row.cases is not None)
+    ranked = {
+        patch: sorted(rows, key=lambda row: (-(row.cases or 0), row.area_name))
+        for patch, rows in counted.items()
+    }
     return Finding(
-        top(ranked, "cases", params.top),
+        listed(
+            table,
+            {patch: top(rows, lambda row: row.cases, params.top) for patch, rows in ranked.items()},
+        ),
         per_patch(
             table,
             lambda _patch, counts: MostCasesFigures(

@@ -31,7 +31,7 @@ def one_decimal(value: Decimal) -> str:
 
 def bumped(source: Path, target: Path, area: str, week: str, by: int) -> Path:
     """A consistent revision: one area's count moved, with its rate and both changes."""
-    population = load_geography().areas.set_index("area_name")["population"]
+    population = {area.area_name: area.population for area in load_geography().areas}
     rows = read_rows(source)
     people = int(population[area])
     later = {"2020-11-11": "2020-11-18", "2020-11-18": "2020-11-25"}[week]

@@ -3,6 +3,7 @@ area with no row."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -21,29 +22,36 @@ from tests.helpers import read_rows, suppress_all, week_table
 WEEK = dt.date(2020, 11, 25)
 
 
+def listed(finding: rules.Finding) -> list[rules.AreaFacts]:
+    """The areas the finding names for the one patch of the table."""
+    return list(finding.areas.get(0, []))
+
+
 def names(finding: rules.Finding) -> list[str]:
-    return list(finding.areas["area_name"])
+    return [area["area_name"] for area in listed(finding)]
 
 
 def test_patch_week_has_every_msoa_of_the_patch_with_a_status(geography: Geography) -> None:
     table = week_table(geography, "York,Richmondshire,Ryedale")
-    expected = geography.areas[
-        geography.areas["ltla_name"].isin(["York", "Richmondshire", "Ryedale"])
+    expected = [
+        area.area_code
+        for area in geography.areas
+        if area.ltla_name in ("York", "Richmondshire", "Ryedale")
     ]
-    assert sorted(table["area_code"]) == sorted(expected["area_code"])
-    suppressed = table[table["status"] == AreaStatus.SUPPRESSED]
-    assert sorted(suppressed["area_name"]) == [
+    assert sorted(row.area_code for row in table.rows) == sorted(expected)
+    suppressed = [row for row in table.rows if row.status is AreaStatus.SUPPRESSED]
+    assert sorted(row.area_name for row in suppressed) == [
         "Bishopthorpe & Copmanthorpe",
         "Catterick & Brompton-on-Swale",
         "Helmsley & Ampleforth",
         "New Earswick",
     ]
-    assert suppressed["cases"].isna().all()  # suppressed stays missing, never zero
+    assert all(row.cases is None for row in suppressed)  # suppressed stays missing, never zero
 
 
 def test_no_new_cases_lists_suppressed_areas_by_council(geography: Geography) -> None:
     finding = no_new_cases(week_table(geography, "York,Richmondshire,Ryedale"))
-    assert list(zip(finding.areas["ltla_name"], finding.areas["area_name"], strict=True)) == [
+    assert [(area["ltla_name"], area["area_name"]) for area in listed(finding)] == [
         ("Richmondshire", "Catterick & Brompton-on-Swale"),
         ("Ryedale", "Helmsley & Ampleforth"),
         ("York", "Bishopthorpe & Copmanthorpe"),
@@ -55,7 +63,7 @@ def test_no_new_cases_lists_suppressed_areas_by_council(geography: Geography) ->
 
 def test_no_new_cases_finds_nothing_when_nothing_is_suppressed(geography: Geography) -> None:
     finding = no_new_cases(week_table(geography, "Darlington"))
-    assert finding.areas.empty
+    assert listed(finding) == []
 
 
 def test_an_area_with_no_row_is_no_data_not_suppressed(geography: Geography) -> None:
@@ -65,7 +73,7 @@ def test_an_area_with_no_row_is_no_data_not_suppressed(geography: Geography) -> 
         if not (r["areaName"] == "New Earswick" and r["date"] == "2020-11-25")
     ]
     table = week_table(geography, "York", rows)
-    status = dict(zip(table["area_name"], table["status"], strict=True))
+    status = {row.area_name: row.status for row in table.rows}
     assert status["New Earswick"] == AreaStatus.NO_DATA
     finding = no_new_cases(table)
     assert names(finding) == ["Bishopthorpe & Copmanthorpe"]
@@ -78,11 +86,11 @@ def test_an_area_with_no_row_is_no_data_not_suppressed(geography: Geography) -> 
 def test_all_suppressed_patch(geography: Geography) -> None:
     rows = suppress_all(read_rows(), "Ryedale")
     table = week_table(geography, "Ryedale", rows)
-    assert len(no_new_cases(table).areas) == 6
-    assert highest_rates(table, HighestRatesParams()).areas.empty
-    assert largest_rises(table, ChangeParams()).areas.empty
-    assert largest_falls(table, ChangeParams()).areas.empty
-    assert weekly_roundup(table, RoundupParams()).areas.empty
+    assert len(listed(no_new_cases(table))) == 6
+    assert listed(highest_rates(table, HighestRatesParams())) == []
+    assert listed(largest_rises(table, ChangeParams())) == []
+    assert listed(largest_falls(table, ChangeParams())) == []
+    assert listed(weekly_roundup(table, RoundupParams())) == []
 
 
 def test_highest_rates_ranks_and_flags_against_patch_average(geography: Geography) -> None:
@@ -91,7 +99,7 @@ def test_highest_rates_ranks_and_flags_against_patch_average(geography: Geograph
     ]
     finding = highest_rates(week_table(geography, "York,Ryedale"), HighestRatesParams(top=3))
     # Independent arithmetic from the CSV and ONS population: suppressed rows count as zero.
-    population = geography.areas.set_index("area_code")["population"]
+    population = geography.population
     total = sum(int(r["newCasesBySpecimenDateRollingSum"] or 0) for r in rows)
     people = sum(int(population[r["areaCode"]]) for r in rows)
     exact = Decimal(total * 100_000) / people  # PHE rounded half up
@@ -99,7 +107,7 @@ def test_highest_rates_ranks_and_flags_against_patch_average(geography: Geograph
         exact.quantize(Decimal("0.1"), ROUND_HALF_UP)
     )
     assert finding.figures[0]["suppressed_count"] == 3
-    rates = list(finding.areas["rate"])
+    rates = [area["rate"] or 0.0 for area in listed(finding)]
     assert rates == sorted(rates, reverse=True)
     best = max(rows, key=lambda r: float(r["newCasesBySpecimenDateRollingRate"] or 0))
     assert names(finding)[0] == best["areaName"] == "Kirkbymoorside & Moors"
@@ -109,7 +117,9 @@ def test_highest_rates_ranks_and_flags_against_patch_average(geography: Geograph
             Decimal("0.1"), ROUND_HALF_UP
         )
     )
-    assert list(finding.areas["above_threshold"]) == [rate > threshold for rate in rates]
+    assert [area["above_threshold"] for area in listed(finding)] == [
+        rate > threshold for rate in rates
+    ]
 
 
 def test_highest_rates_keeps_areas_tied_with_the_last_place(geography: Geography) -> None:
@@ -117,7 +127,10 @@ def test_highest_rates_keeps_areas_tied_with_the_last_place(geography: Geography
     # 344.5, Seaton Carew 328.3. Give Seaton Carew the second place's rate to make a tie (in
     # the week table: a file saying so would fail validation, the rate not matching the cases).
     table = week_table(geography, "Hartlepool")
-    table.loc[table["area_name"] == "Seaton Carew", "rate"] = 344.5
+    table = table.replace_rows([
+        dataclasses.replace(row, rate=344.5) if row.area_name == "Seaton Carew" else row
+        for row in table.rows
+    ])  # fmt: skip
     finding = highest_rates(table, HighestRatesParams(top=2))
     assert names(finding) == ["Clavering", "Headland & West View", "Seaton Carew"]
 
@@ -131,8 +144,8 @@ def test_largest_falls_with_real_ties_and_tiny_bases(geography: Geography) -> No
         "Central Darlington",
         "Cockerton & Hopetown",
     ]
-    assert list(finding.areas["change"]) == [-20, -15, -15, -15]
-    assert list(finding.areas["previous_cases"]) == [47, 33, 26, 33]
+    assert [area["change"] for area in listed(finding)] == [-20, -15, -15, -15]
+    assert [area["previous_cases"] for area in listed(finding)] == [47, 33, 26, 33]
 
 
 def test_largest_rises_skip_tiny_bases_and_unknown_changes(geography: Geography) -> None:
@@ -162,14 +175,7 @@ def test_weekly_roundup_lists_every_area_with_three_or_more(geography: Geography
         for r in rows
         if r["newCasesBySpecimenDateRollingSum"]
     )
-    got = list(
-        zip(
-            finding.areas["ltla_name"],
-            finding.areas["area_name"],
-            finding.areas["cases"],
-            strict=True,
-        )
-    )
+    got = [(area["ltla_name"], area["area_name"], area["cases"]) for area in listed(finding)]
     assert got == expected
     assert finding.figures[0]["suppressed_count"] == 3
     assert finding.figures[0]["councils"] == [

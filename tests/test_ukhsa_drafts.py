@@ -39,7 +39,7 @@ def real_values() -> dict[str, dict[str, int]]:
 def people(*district_codes: str) -> int:
     """ONS mid-2019 population of 2019/20 districts: their neighbourhoods (MSOAs) summed."""
     areas = load_geography().areas
-    return int(areas.loc[areas["ltla_code"].isin(district_codes), "population"].sum())
+    return sum(area.population for area in areas if area.ltla_code in district_codes)
 
 
 def per_100k(deaths: int, population: int) -> float:

@@ -74,14 +74,14 @@ def test_the_council_map_colours_each_council_by_its_band() -> None:
     assert png_size(picture.png) == (pictures.MAP_WIDTH, pictures.MAP_HEIGHT)
     msoas = neighbourhood_councils()
     patch = load_geography("councils").resolve_patch(PATCH)
-    codes = msoas.loc[msoas["ltla_code"].isin(patch.council_codes), "area_code"].tolist()
+    codes = [msoa.area_code for msoa in msoas if msoa.ltla_code in patch.council_codes]
     frame = pictures.map_frame(codes)
     image = rgb(picture.png)
 
     def colour_of(council: str) -> str:
         """The colour most of the council's neighbourhoods show (a name may cover one)."""
         seen: Counter[str] = Counter()
-        for code in msoas.loc[msoas["ltla_name"] == council, "area_code"]:
+        for code in (msoa.area_code for msoa in msoas if msoa.ltla_name == council):
             try:
                 point = inside_point(code)
             except AssertionError:  # an MSOA whose centroid falls outside it: try the next
