@@ -44,7 +44,9 @@ class RunContext:
     ) -> RunContext:
         """``source``, ``patch`` and the patch's short name as given on the command line; None
         falls back to the settings. With ``each_council`` the patch is all of England."""
-        options = SourceOptions(settings.http, settings.phe_api_url, settings.ukhsa)
+        options = SourceOptions(
+            settings.http, settings.phe_api_url, settings.ukhsa, settings.state_dir / "checked"
+        )
         opened = open_source(source or settings.source, options)
         geography = load_geography(opened.geography)
         if each_council:

@@ -40,10 +40,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test reads the developer's .env or PATCHBOT_/SLACK_ environment."""
+    """No test reads the developer's .env or PATCHBOT_/SLACK_ environment, or writes into
+    their state folder (the default PATCHBOT_STATE_DIR is under XDG_STATE_HOME)."""
     for name in list(os.environ):
         if name.startswith(("PATCHBOT_", "SLACK_")):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
     monkeypatch.chdir(tmp_path)
 
 

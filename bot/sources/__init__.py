@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from bot.cases import CaseData
@@ -70,6 +71,8 @@ class SourceOptions:
     http: HttpPolicy = field(default_factory=HttpPolicy)
     phe_api_url: str = "https://api.coronavirus.data.gov.uk/v2/data"
     ukhsa: UkhsaOptions = field(default_factory=UkhsaOptions)
+    # Where tables checked once are kept for later runs on the same release (None: nowhere).
+    checked_dir: Path | None = None
 
 
 @dataclass(frozen=True)

