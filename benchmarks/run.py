@@ -84,10 +84,19 @@ def facts(path: Path) -> list[Any]:
     ]
 
 
+def kept_between_runs(folder: Path, warm: bool) -> dict[str, str]:
+    """Where Patchbot keeps what it reuses from one run to the next (the tables it has checked,
+    ``bot.sources.checked``): one place for every run (warm: a release drafted again, each desk
+    and each look of the service after the first) or a new one for each run (cold: the first
+    run on a release, every row checked)."""
+    home = folder / "warm" if warm else Path(tempfile.mkdtemp(prefix="cold-", dir=folder))
+    return {"PATCHBOT_STATE_DIR": str(home / "state"), "XDG_CACHE_HOME": str(home / "cache")}
+
+
 def check_same_facts(source: Path | None, folder: Path) -> int:
     """Run both once; stop unless their facts are equal. Returns how many stories."""
     extra = ["--source", str(source)] if source else []
-    run_process([*EACH_COUNCIL, *extra], folder / "patchbot.json")
+    run_process([*EACH_COUNCIL, *extra], folder / "patchbot.json", kept_between_runs(folder, False))
     run_process([*FLOOR, *([str(source)] if source else [])], folder / "floor.json")
     ours, floor = facts(folder / "patchbot.json"), facts(folder / "floor.json")
     if ours != floor:
@@ -106,9 +115,12 @@ class Paired:
     ratio: float  # median of the pair-by-pair CPU ratios
 
 
-def paired(pairs: int, folder: Path, source: Path | None = None) -> Paired:
-    """Patchbot and the floor alternately (who goes first alternates too)."""
+def paired(pairs: int, folder: Path, warm: bool, source: Path | None = None) -> Paired:
+    """Patchbot and the floor alternately (who goes first alternates too); ``warm``: Patchbot
+    has drafted from the same file before (one run first, not counted)."""
     extra = ["--source", str(source)] if source else []
+    if warm:
+        run_process([*EACH_COUNCIL, *extra], None, kept_between_runs(folder, True))
     ours, floor, ratios = [], [], []
     for i in range(pairs):
         order = [
@@ -117,7 +129,8 @@ def paired(pairs: int, folder: Path, source: Path | None = None) -> Paired:
         ]
         results = {}
         for name, args in order if i % 2 == 0 else order[::-1]:
-            results[name] = run_process(args, folder / f"{name}.json")
+            env = kept_between_runs(folder, warm) if name == "p" else None
+            results[name] = run_process(args, folder / f"{name}.json", env)
         ours.append(results["p"])
         floor.append(results["f"])
         ratios.append(results["p"].cpu / results["f"].cpu)
@@ -224,11 +237,20 @@ def machine() -> str:
 @dataclass(frozen=True)
 class Figures:
     stories: int
-    each_council: Paired
-    default_draft: Run
+    # Weeks of history -> Patchbot and the floor, every council: on a file seen for the first
+    # time (cold), and seen before (warm).
+    cold: dict[int, Paired]
+    warm: dict[int, Paired]
+    default_draft: dict[bool, Run]  # warm? -> the run
     help: Run
-    history: dict[int, Paired]  # weeks of history -> Patchbot and the floor, every council
     posting: Posting
+
+
+def default_patch(folder: Path, warm: bool) -> Run:
+    runs = [
+        run_process([*PATCHBOT, "draft"], None, kept_between_runs(folder, warm)) for _ in range(6)
+    ]
+    return median_run(runs[1:] if warm else runs)  # warm: the first run checks the file
 
 
 def measure_all(pairs: int) -> Figures:
@@ -236,16 +258,15 @@ def measure_all(pairs: int) -> Figures:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         stories = check_same_facts(None, folder)
-        each_council = paired(pairs, folder)
-        default_draft = median_run([run_process([*PATCHBOT, "draft"]) for _ in range(5)])
+        cold, warm = {7: paired(pairs, folder, False)}, {7: paired(pairs, folder, True)}
+        default_draft = {seen: default_patch(folder, seen) for seen in (False, True)}
         help_ = median_run([run_process([*PATCHBOT, "--help"]) for _ in range(9)])
-        history = {7: each_council}
         for weeks in (104, 208):
             tiled = tiled_history(weeks, folder / f"msoa_synthetic-{weeks}-weeks.csv.gz")
-            result = paired(5, folder, tiled)
-            history[weeks] = result
+            cold[weeks] = paired(5, folder, False, tiled)
+            warm[weeks] = paired(5, folder, True, tiled)
         posting = post_default_patch(folder)
-    return Figures(stories, each_council, default_draft, help_, history, posting)
+    return Figures(stories, cold, warm, default_draft, help_, posting)
 
 
 def verdict(met: bool) -> str:
@@ -254,26 +275,22 @@ def verdict(met: bool) -> str:
 
 def write_report(figures: Figures, where: str) -> str:
     """The Results section of docs/benchmarks.md (the rest of the file is kept)."""
-    pair, runs = figures.each_council, figures.history
-    grow_104 = runs[104].patchbot.cpu / runs[7].patchbot.cpu
-    # The floor reads row by row, linear in weeks by construction: Patchbot is linear when its
-    # paired ratio to the floor does not grow from 104 weeks to 208.
-    grow_208 = runs[208].ratio / runs[104].ratio
     post = figures.posting
-    rows = [
-        ("`draft --each-council --format json`, Patchbot", pair.patchbot, ""),
-        ("the same facts, the floor (`benchmarks/floor.py`)", pair.floor, ""),
-        ("`draft` (the default patch)", figures.default_draft, ""),
+    rows: list[tuple[str, Run, str]] = []
+    for label, runs in (
+        ("first run on the file", figures.cold),
+        ("file seen before", figures.warm),
+    ):
+        for weeks, pair in runs.items():
+            what = "`draft --each-council --format json`" if weeks == 7 else "every council"
+            history = "" if weeks == 7 else f", {weeks} weeks (synthetic)"
+            rows.append((f"{what}{history}, {label}", pair.patchbot,
+                         f"{pair.ratio:.2f}x the floor (paired)"))  # fmt: skip
+    rows += [
+        *((f"the floor, {w} weeks", figures.cold[w].floor, "") for w in figures.cold),
+        *((f"`draft` (the default patch), {'file seen before' if warm else 'first run'}", run, "")
+          for warm, run in figures.default_draft.items()),
         ("`--help`", figures.help, ""),
-        *(
-            (f"every council, {w} weeks (synthetic), Patchbot", runs[w].patchbot,
-             f"{runs[w].ratio:.2f}x the floor (paired)")
-            for w in (104, 208)
-        ),
-        *(
-            (f"every council, {w} weeks (synthetic), the floor", runs[w].floor, "")
-            for w in (104, 208)
-        ),
         (
             "`post` (the default patch, fake Slack)", post.run,
             f"{post.calls} HTTP calls (urllib: a new connection each); drawing "
@@ -288,21 +305,13 @@ def write_report(figures: Figures, where: str) -> str:
             for n, r, note in rows
         ),
     ]
-    help_cpu, draft_cpu = figures.help.cpu, figures.default_draft.cpu
-    peak = runs[104].patchbot.peak_mb
-    checks = [
-        ("every council, CPU <= 2x the floor (paired)", f"{pair.ratio:.2f}x", pair.ratio <= 2),
-        ("default `draft` <= 0.5 s CPU", f"{draft_cpu:.2f} s", draft_cpu <= 0.5),
-        ("`--help` <= 0.1 s CPU", f"{help_cpu:.3f} s", help_cpu <= 0.1),
-        ("104 weeks: peak <= 300 MB", f"{peak:.0f} MB", peak <= 300),
-        ("104 weeks: CPU <= 1.5x the 7-week run", f"{grow_104:.2f}x", grow_104 <= 1.5),
-        ("208 weeks linear: the paired ratio to the floor (linear) at 208 weeks over 104's",
-         f"{grow_208:.2f}x", grow_208 <= 1.2),
-    ]  # fmt: skip
     targets = [
-        "| target | measured | verdict |",
+        "| target | first run on the file | file seen before |",
         "|---|---|---|",
-        *(f"| {name} | {value} | {verdict(met)} |" for name, value, met in checks),
+        *(
+            f"| {name} | {cold[0]} {verdict(cold[1])} | {warm[0]} {verdict(warm[1])} |"
+            for name, cold, warm in _checks(figures)
+        ),
     ]
     report = "\n".join(
         [
@@ -310,7 +319,7 @@ def write_report(figures: Figures, where: str) -> str:
             "",
             f"Measured {dt.date.today().isoformat()} on {where}, with "
             f"`.venv/bin/python benchmarks/run.py`: {figures.stories} stories for 315 councils, "
-            f"the floor's facts checked equal to Patchbot's first; {len(runs)} history lengths.",
+            f"the floor's facts checked equal to Patchbot's first.",
             "",
             *table,
             "",
@@ -325,12 +334,48 @@ def write_report(figures: Figures, where: str) -> str:
     return report
 
 
+Check = tuple[str, bool]
+
+
+def _checks(figures: Figures) -> list[tuple[str, Check, Check]]:
+    """Each target of issue 18, measured on a file seen for the first time and seen before."""
+
+    def each(runs: dict[int, Paired]) -> list[Check]:
+        grow_104 = runs[104].patchbot.cpu / runs[7].patchbot.cpu
+        # The floor reads row by row, linear in weeks by construction: Patchbot is linear when
+        # its paired ratio to the floor does not grow from 104 weeks to 208.
+        grow_208 = runs[208].ratio / runs[104].ratio
+        peak = runs[104].patchbot.peak_mb
+        return [
+            (f"{runs[7].ratio:.2f}x", runs[7].ratio <= 2),
+            (f"{peak:.0f} MB", peak <= 300),
+            (f"{grow_104:.2f}x", grow_104 <= 1.5),
+            (f"{grow_208:.2f}x", grow_208 <= 1.2),
+        ]
+
+    names = [
+        "every council, CPU <= 2x the floor (paired)",
+        "104 weeks: peak <= 300 MB",
+        "104 weeks: CPU <= 1.5x the 7-week run",
+        "208 weeks linear: the paired ratio to the floor at 208 weeks over 104's",
+    ]
+    found = list(zip(names, each(figures.cold), each(figures.warm), strict=True))
+    draft = {warm: run.cpu for warm, run in figures.default_draft.items()}
+    help_cpu = figures.help.cpu
+    found.append(("default `draft` <= 0.5 s CPU", (f"{draft[False]:.2f} s", draft[False] <= 0.5),
+                  (f"{draft[True]:.2f} s", draft[True] <= 0.5)))  # fmt: skip
+    found.append(("`--help` <= 0.1 s CPU", (f"{help_cpu:.3f} s", help_cpu <= 0.1),
+                  (f"{help_cpu:.3f} s", help_cpu <= 0.1)))  # fmt: skip
+    return found
+
+
 def quick() -> None:
-    """The CI guard's measurement: facts checked, three pairs, the ratio as JSON."""
+    """The CI guard's measurement: facts checked, three pairs on a file seen for the first time
+    (every row checked), the ratio as JSON."""
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         check_same_facts(None, folder)
-        result = paired(3, folder)
+        result = paired(3, folder, False)
     print(json.dumps({"ratio": round(result.ratio, 3), "patchbot_cpu": result.patchbot.cpu,
                       "floor_cpu": result.floor.cpu}))  # fmt: skip
 
@@ -346,7 +391,7 @@ def main() -> None:
     figures = measure_all(arguments.pairs)
     report = write_report(figures, machine())
     print(report)
-    RECORDED.write_text(json.dumps({"ratio": round(figures.each_council.ratio, 3)}) + "\n")
+    RECORDED.write_text(json.dumps({"ratio": round(figures.cold[7].ratio, 3)}) + "\n")
 
 
 if __name__ == "__main__":
