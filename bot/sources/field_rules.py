@@ -18,12 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from bot.cases import to_pandas
 from bot.errors import PatchbotError
 
 MAX_NAME_LENGTH = 200  # the longest House of Commons Library MSOA name is 55 characters
@@ -44,20 +41,12 @@ CHANGE, CHANGE_PCT = "newCasesBySpecimenDateChange", "newCasesBySpecimenDateChan
 
 
 @dataclass(frozen=True)
-class Rows:
-    """The table to check: text columns in Arrow (never a Python string per cell: a large file
-    has millions), numbers in pandas."""
-
-    table: pa.Table
-    numbers: pd.DataFrame
-
-
-@dataclass(frozen=True)
 class RowRule:
-    """One rule: the rows that break it (a mask, missing counting as kept), and what is wrong
-    with such a row (given as a dict of its tidy fields)."""
+    """One rule: the rows that break it (a mask over the whole table, computed in Arrow; a null
+    -- a figure missing -- counts as kept), and what is wrong with such a row (given as a dict
+    of its tidy fields)."""
 
-    broken: Callable[[Rows], pd.Series | pa.ChunkedArray]
+    broken: Callable[[pa.Table], pa.ChunkedArray]
     problem: Callable[[dict[str, Any]], str]
 
 
@@ -68,7 +57,7 @@ def _shown(value: object) -> str:
 def _alone(first: str, second: str, column: str, other: str) -> RowRule:
     """``first`` and ``second`` are both given or both blank (suppressed)."""
     return RowRule(
-        lambda rows: rows.numbers[first].isna() != rows.numbers[second].isna(),
+        lambda table: pc.not_equal(pc.is_null(table[first]), pc.is_null(table[second])),
         lambda row: (
             f"{column} is {_shown(row[first])} but {other} is {_shown(row[second])}: both are "
             "published, or both suppressed (blank)"
@@ -76,12 +65,18 @@ def _alone(first: str, second: str, column: str, other: str) -> RowRule:
     )
 
 
-def _percent_disagrees(rows: Rows) -> pd.Series:
-    frame = rows.numbers
-    before = (frame["cases"] - frame["change"]).astype("Float64")
-    expected = frame["change"] * 100 / before.where(before > 0)
-    off = (frame["change_pct"] - expected).abs() > PERCENT_TOLERANCE
-    return off.fillna(False) | (frame["change_pct"].notna() & (before <= 0).fillna(False))
+def _percent_disagrees(table: pa.Table) -> pa.ChunkedArray:
+    change, change_pct = table["change"], table["change_pct"]
+    before = pc.subtract(table["cases"], change)
+    has_week_before = pc.greater(before, 0)
+    # Divided for every row, then kept only where there was a week before (no error, no NaN
+    # counted: a float division by zero is an infinity that ``has_week_before`` discards).
+    expected = pc.divide(
+        pc.cast(pc.multiply(change, 100), pa.float64()), pc.cast(before, pa.float64())
+    )
+    off = pc.greater(pc.abs(pc.subtract(change_pct, expected)), PERCENT_TOLERANCE)
+    no_week_before = pc.and_kleene(pc.is_valid(change_pct), pc.less_equal(before, 0))
+    return pc.or_kleene(pc.and_kleene(has_week_before, off), no_week_before)
 
 
 def _percent_problem(row: dict[str, Any]) -> str:
@@ -99,9 +94,7 @@ def _percent_problem(row: dict[str, Any]) -> str:
 
 def _not_finite(column: str, field: str) -> RowRule:
     return RowRule(
-        lambda rows: (
-            rows.numbers[column].notna() & ~np.isfinite(rows.numbers[column].astype("float64"))
-        ),
+        lambda table: pc.invert(pc.is_finite(table[column])),
         lambda row: f"{field} {row[column]} is not a finite number",
     )
 
@@ -120,8 +113,8 @@ def _each_name(
 
 def _unsafe_name(column: str, field: str) -> RowRule:
     return RowRule(
-        lambda rows: _each_name(
-            rows.table[column],
+        lambda table: _each_name(
+            table[column],
             lambda names: pc.match_substring_regex(names, UNSAFE_CHARACTER.pattern),
         ),
         lambda row: (
@@ -134,8 +127,8 @@ def _unsafe_name(column: str, field: str) -> RowRule:
 
 def _long_name(column: str, field: str) -> RowRule:
     return RowRule(
-        lambda rows: _each_name(
-            rows.table[column], lambda names: pc.greater(pc.utf8_length(names), MAX_NAME_LENGTH)
+        lambda table: _each_name(
+            table[column], lambda names: pc.greater(pc.utf8_length(names), MAX_NAME_LENGTH)
         ),
         lambda row: (
             f"{field} is {len(row[column]):,} characters long (at most {MAX_NAME_LENGTH}): "
@@ -154,7 +147,7 @@ ROW_RULES: tuple[RowRule, ...] = (
     _alone("change", "change_pct", CHANGE, CHANGE_PCT),
     _alone("change_pct", "change", CHANGE_PCT, CHANGE),
     RowRule(
-        lambda rows: rows.numbers["cases"].isna() & rows.numbers["change"].notna(),
+        lambda table: pc.and_(pc.is_null(table["cases"]), pc.is_valid(table["change"])),
         lambda row: (
             f"{CHANGE} is {row['change']} but {CASES} is blank (suppressed): a change needs "
             "this week's count"
@@ -164,20 +157,11 @@ ROW_RULES: tuple[RowRule, ...] = (
 )
 
 
-def _flagged(mask: pd.Series | pa.ChunkedArray) -> np.ndarray:
-    if isinstance(mask, pd.Series):
-        return mask.fillna(False).to_numpy(dtype=bool)
-    return np.asarray(pc.fill_null(mask, False).to_numpy(zero_copy_only=False), dtype=bool)
-
-
 def check_rows(table: pa.Table, origin: str) -> None:
     """Refuse the first row, in ``ROW_RULES`` order, that breaks a rule."""
-    numbers = to_pandas(table.select(["cases", "rate", "change", "change_pct"]))
-    rows = Rows(table, numbers)
     for rule in ROW_RULES:
-        flagged = _flagged(rule.broken(rows))
-        if flagged.any():
-            index = int(np.flatnonzero(flagged)[0])
+        index: int = pc.index(pc.fill_null(rule.broken(table), False), True).as_py()
+        if index >= 0:
             row = table.slice(index, 1).to_pylist()[0]
             where = f"line {index + 2} ({row['area_code']}, {row['week_ending']:%Y-%m-%d})"
             raise PatchbotError(f"{origin}: {where}: {rule.problem(row)}")
