@@ -27,8 +27,14 @@ CLAVERING = "line 2 (E02002483, 2020-11-25)"  # the excerpt's first row: 43 case
 
 def refusal(run_cli: Run, tmp_path: Path, **cells: str) -> str:
     """The one line refusing the excerpt with the first row's ``cells`` changed."""
+    return refusal_of_rows(run_cli, tmp_path, {0: cells})
+
+
+def refusal_of_rows(run_cli: Run, tmp_path: Path, edits: dict[int, dict[str, str]]) -> str:
+    """The one line refusing the excerpt with cells changed (by row index, from 0)."""
     rows = read_rows()
-    rows[0].update(cells)
+    for index, cells in edits.items():
+        rows[index].update(cells)
     source = write_rows(tmp_path / "hostile.csv", rows)
     done = run_cli("draft", "--source", str(source), "--patch", "Hartlepool")
     assert done.exit_code == 1, done.stderr
@@ -84,6 +90,51 @@ def test_a_hostile_field_is_one_line(
     run_cli: Run, tmp_path: Path, cells: dict[str, str], message: str
 ) -> None:
     assert refusal(run_cli, tmp_path, **cells) == f"{CLAVERING}: {message}"
+
+
+# Clavering, the week to 2020-11-11: the excerpt's earliest week, so no change there can be
+# checked against the week before it; 70 cases, a change of 24 (52.2%).
+CLAVERING_EARLIEST = 126
+
+
+@pytest.mark.parametrize(
+    ("edits", "message"),
+    [
+        ({0: {"regionName": "North\x1bEast"}}, f"{CLAVERING}: regionName 'North\\x1bEast' "
+         "contains a control, bidirectional or zero-width character (U+001B): names must be "
+         "plain text"),
+        ({0: {"UtlaName": "Hartle\u2066pool"}}, f"{CLAVERING}: UtlaName 'Hartle\\u2066pool' "
+         "contains a control, bidirectional or zero-width character (U+2066): names must be "
+         "plain text"),
+        ({0: {"regionName": "N" * 201}}, f"{CLAVERING}: regionName is 201 characters long (at "
+         f"most {MAX_NAME_LENGTH}): '{'N' * 40}'..."),
+        ({0: {"UtlaName": "H" * 300}}, f"{CLAVERING}: UtlaName is 300 characters long (at most "
+         f"{MAX_NAME_LENGTH}): '{'H' * 40}'..."),
+        ({0: {"LtlaName": "H" * 1000}}, f"{CLAVERING}: LtlaName is 1,000 characters long (at "
+         f"most {MAX_NAME_LENGTH}): '{'H' * 40}'..."),
+        # A suppressed count has no expected rate, so only this rule sees the rate's overflow.
+        ({0: {CASES: "", RATE: "9" * 400}}, f"{CLAVERING}: {RATE} inf is not a finite number"),
+        ({0: {CHANGE: ""}}, f"{CLAVERING}: {CHANGE} is blank but {CHANGE_PCT} is -27.1: both are "
+         "published, or both suppressed (blank)"),
+        ({0: {CASES: "", RATE: ""}}, f"{CLAVERING}: {CHANGE} is -16 but {CASES} is blank "
+         "(suppressed): a change needs this week's count"),
+        ({CLAVERING_EARLIEST: {CHANGE: "70"}}, "line 128 (E02002483, 2020-11-11): "
+         f"{CHANGE} 70 is not less than the 70 cases it changed to, so there is no week before "
+         f"for {CHANGE_PCT} 52.2"),
+        # The first row that breaks a rule is named, not the longest name or the last row...
+        ({7: {"areaName": "Z" * 201}, 3: {"areaName": "Y" * 202}}, "line 5 (E02002487, "
+         f"2020-11-25): areaName is 202 characters long (at most {MAX_NAME_LENGTH}): "
+         f"'{'Y' * 40}'..."),
+        # ...and the rules run in their order: a name before a percentage, whatever the rows.
+        ({0: {CHANGE_PCT: "-55.5"}, 5: {"regionName": "North\u200eEast"}}, "line 7 "
+         "(E02002489, 2020-11-25): regionName 'North\\u200eEast' contains a control, "
+         "bidirectional or zero-width character (U+200E): names must be plain text"),
+    ],
+)  # fmt: skip
+def test_each_row_rule_refuses_the_first_row_breaking_it(
+    run_cli: Run, tmp_path: Path, edits: dict[int, dict[str, str]], message: str
+) -> None:
+    assert refusal_of_rows(run_cli, tmp_path, edits) == message
 
 
 def test_markup_in_a_name_reaches_slack_as_plain_characters(
