@@ -55,7 +55,8 @@ def _shown(value: object) -> str:
 
 
 def _alone(first: str, second: str, column: str, other: str) -> RowRule:
-    """``first`` and ``second`` are both given or both blank (suppressed)."""
+    """``first`` and ``second`` are both given or both blank (suppressed). One rule per pair:
+    the rows are the same whichever of the two is blank, so the pair swapped would never fire."""
     return RowRule(
         lambda table: pc.not_equal(pc.is_null(table[first]), pc.is_null(table[second])),
         lambda row: (
@@ -69,8 +70,8 @@ def _percent_disagrees(table: pa.Table) -> pa.ChunkedArray:
     change, change_pct = table["change"], table["change_pct"]
     before = pc.subtract(table["cases"], change)
     has_week_before = pc.greater(before, 0)
-    # Divided for every row, then kept only where there was a week before (no error, no NaN
-    # counted: a float division by zero is an infinity that ``has_week_before`` discards).
+    # Divided on every row; where there was no week before (``before`` 0 or less) the quotient
+    # (an infinity or NaN, never an error, in floats) is discarded by ``has_week_before``.
     expected = pc.divide(
         pc.cast(pc.multiply(change, 100), pa.float64()), pc.cast(before, pa.float64())
     )
@@ -143,9 +144,7 @@ ROW_RULES: tuple[RowRule, ...] = (
     _not_finite("rate", RATE),
     _not_finite("change_pct", CHANGE_PCT),
     _alone("cases", "rate", CASES, RATE),
-    _alone("rate", "cases", RATE, CASES),
     _alone("change", "change_pct", CHANGE, CHANGE_PCT),
-    _alone("change_pct", "change", CHANGE_PCT, CHANGE),
     RowRule(
         lambda table: pc.and_(pc.is_null(table["cases"]), pc.is_valid(table["change"])),
         lambda row: (
