@@ -42,11 +42,11 @@ CHANGE, CHANGE_PCT = "newCasesBySpecimenDateChange", "newCasesBySpecimenDateChan
 
 @dataclass(frozen=True)
 class RowRule:
-    """One rule: the rows that break it (a mask over the whole table, computed in Arrow; a null
-    -- a figure missing -- counts as kept), and what is wrong with such a row (given as a dict
-    of its tidy fields)."""
+    """One rule: the rows that break it (a mask over the whole table as ``check_rows`` gives it,
+    computed in Arrow; a null -- a figure missing -- counts as kept), and what is wrong with
+    such a row (given as a dict of its tidy fields)."""
 
-    broken: Callable[[pa.Table], pa.ChunkedArray]
+    broken: Callable[[pa.Table], pa.Array | pa.ChunkedArray]
     problem: Callable[[dict[str, Any]], str]
 
 
@@ -100,16 +100,11 @@ def _not_finite(column: str, field: str) -> RowRule:
     )
 
 
-def _each_name(
-    cells: pa.ChunkedArray, test: Callable[[pa.Array | pa.ChunkedArray], pa.Array]
-) -> pa.ChunkedArray:
-    """``test`` of every row's name; a dictionary-encoded column (names repeat on every row of
-    a neighbourhood) tests each distinct name once."""
-    if not pa.types.is_dictionary(cells.type):
-        return test(cells)
-    return pa.chunked_array(
-        [pc.take(test(chunk.dictionary), chunk.indices) for chunk in cells.chunks], pa.bool_()
-    )
+def _each_name(cells: pa.ChunkedArray, test: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """``test`` of every row's name, each distinct name tested once: ``check_rows`` has every
+    name column dictionary-encoded (a name repeats on every row of its area, week after week)."""
+    names = cells.combine_chunks()  # one dictionary for the whole column, however many chunks
+    return pc.take(test(names.dictionary), names.indices)
 
 
 def _unsafe_name(column: str, field: str) -> RowRule:
@@ -156,8 +151,18 @@ ROW_RULES: tuple[RowRule, ...] = (
 )
 
 
+def _names_encoded(table: pa.Table) -> pa.Table:
+    """The table with every name column dictionary-encoded (the reader keeps most of them so)."""
+    for column in NAME_COLUMNS:
+        if not pa.types.is_dictionary(table.schema.field(column).type):
+            encoded = pc.dictionary_encode(table[column]).combine_chunks()
+            table = table.set_column(table.schema.get_field_index(column), column, encoded)
+    return table
+
+
 def check_rows(table: pa.Table, origin: str) -> None:
     """Refuse the first row, in ``ROW_RULES`` order, that breaks a rule."""
+    table = _names_encoded(table)
     for rule in ROW_RULES:
         index: int = pc.index(pc.fill_null(rule.broken(table), False), True).as_py()
         if index >= 0:
