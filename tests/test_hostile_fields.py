@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -135,6 +137,16 @@ def test_each_row_rule_refuses_the_first_row_breaking_it(
     run_cli: Run, tmp_path: Path, edits: dict[int, dict[str, str]], message: str
 ) -> None:
     assert refusal_of_rows(run_cli, tmp_path, edits) == message
+
+
+@pytest.mark.process
+def test_the_row_rules_load_without_pandas() -> None:
+    # Issue 18: importing pandas alone costs a draft 0.3 s of CPU.
+    probe = "import sys, bot.sources.field_rules; print('pandas' in sys.modules)"
+    command = [sys.executable, "-c", probe]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "False\n"
 
 
 def test_markup_in_a_name_reaches_slack_as_plain_characters(
