@@ -16,13 +16,10 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 class AreaStatus(StrEnum):
@@ -65,15 +62,6 @@ def clean_name(name: str) -> str:
     """A name as copy prints it: single spaces, no space before a comma (one HCL name,
     "Little Shelford , Foxton & Haslingfield", has one)."""
     return " ".join(name.split()).replace(" ,", ",")
-
-
-def to_pandas(table: pa.Table) -> pd.DataFrame:
-    """An Arrow table as pandas with nullable numbers (a missing count stays missing)."""
-    import pandas as pd
-
-    nullable = {pa.int64(): pd.Int64Dtype(), pa.float64(): pd.Float64Dtype()}
-    frame: pd.DataFrame = table.to_pandas(types_mapper=nullable.get, date_as_object=False)
-    return frame
 
 
 @dataclass(frozen=True, slots=True)

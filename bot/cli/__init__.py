@@ -1,6 +1,6 @@
 """The ``patchbot`` command line: the command group here, one module per group of commands.
 
-Heavy libraries (pandas, requests, Jinja2) are imported inside the commands, so that
+Heavy libraries (pyarrow, requests, Jinja2, matplotlib) are imported inside the commands, so that
 ``patchbot --help`` answers at once.
 """
 

@@ -141,7 +141,7 @@ def _check_weeks(rows: list[_Row], raw: RawData) -> None:
 
 
 def _consistent(table: pa.Table, raw: RawData, geography: Geography) -> bool:
-    """Whether every rule below holds, worked out in Arrow on whole columns, without the pandas
+    """Whether every rule below holds, worked out in Arrow on whole columns, without the Python
     list of every row the messages need (+110 MB at two years of history). When one fails,
     the checks above run to name the line."""
     lookup = geography.areas
