@@ -14,8 +14,28 @@ ENDLESS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{
 HUGE = "{% for i in range(100000) %}" + "x" * 100 + "{% endfor %}"
 REPEATED = "{{ 'x' * 10000000 }}"
 RECURSION = "{% macro again(n) %}{{ again(n) }}{% endmacro %}{{ again(1) }}"
+# Time spent without a call or any output, where only the compiled deadline checks can stop it:
+# nested loops over a list, a filtered loop's test, a macro or a recursive loop doubling.
+LIST_LOOPS = (
+    "{% set many = range(100000)|list %}"
+    "{% for a in many %}{% for b in many %}{% endfor %}{% endfor %}"
+)
+SLOW_TEST = "{% for a in range(100000) if range(100000)|sum < 0 %}{% endfor %}"
+DOUBLING_MACRO = (
+    "{% macro twice(n) %}{% if n %}{{ twice(n - 1) }}{{ twice(n - 1) }}{% endif %}{% endmacro %}"
+    "{{ twice(60) }}"
+)
+DOUBLING_LOOP = (
+    "{% for x in [1, 1] recursive %}{% if loop.depth < 60 %}{{ loop([1, 1]) }}{% endif %}"
+    "{% endfor %}"
+)
 LIMITS = {"PATCHBOT_RENDER_SECONDS": "0.5", "PATCHBOT_RENDER_MAX_CHARS": "400000"}
+TOO_LONG = (
+    "largest_falls.j2: rendering took longer than PATCHBOT_RENDER_SECONDS=0.5 seconds (a loop "
+    "without end, or nested too deep?); held"
+)
 CASES = [
+    *((line, TOO_LONG) for line in (LIST_LOOPS, SLOW_TEST, DOUBLING_MACRO, DOUBLING_LOOP)),
     (ENDLESS, "largest_falls.j2: rendering took longer than PATCHBOT_RENDER_SECONDS=0.5 seconds "
               "(a loop without end, or nested too deep?); held"),
     (HUGE, "largest_falls.j2: the story came out longer than PATCHBOT_RENDER_MAX_CHARS=400,000 "
