@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.errors import PatchbotError
 from bot.geography import Geography, Patch, load_geography
-from bot.rendering import Renderer
+from bot.rendering import CompiledTemplates, Renderer
 from bot.settings import Settings, checked_patch_name
 from bot.sources import Source, SourceOptions, open_source, profile_of
 from bot.state import DEFAULT_DESK
@@ -55,7 +55,8 @@ class RunContext:
             name = checked_patch_name(patch_name, "--patch-name") or settings.patch_name
             chosen = geography.resolve_patch(settings.patch if patch is None else patch, name)
         templates = templates_for(opened, settings.templates_dir)
-        renderer = Renderer(templates, template_overrides, settings.render)
+        compiled = CompiledTemplates(settings.state_dir)
+        renderer = Renderer(templates, template_overrides, settings.render, compiled)
         stories = load_story_settings(templates, every_story=templates == settings.templates_dir)
         return cls(opened, geography, chosen, renderer, stories)
 

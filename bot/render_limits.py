@@ -50,6 +50,7 @@ class _OutOfTime(Exception):
     """Raised inside the template's code by the deadline check."""
 
 
+GENERATOR_VERSION = 1  # of the code templates compile to: kept compiled code is by version
 _deadline = threading.local()  # the rendering in progress on this thread: its deadline
 _CHECK = "environment.check_deadline()"  # the compiled look at the clock
 

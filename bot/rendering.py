@@ -9,6 +9,7 @@ line is the headline, the rest is the story text.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import re
@@ -20,14 +21,22 @@ from typing import Any
 
 import jinja2
 
+from bot import __version__
 from bot.errors import PatchbotError
 from bot.housestyle import FILTERS
-from bot.render_limits import DEFAULT_LIMITS, BoundedSandbox, RenderLimits, render_bounded
+from bot.render_limits import (
+    DEFAULT_LIMITS,
+    GENERATOR_VERSION,
+    BoundedSandbox,
+    RenderLimits,
+    render_bounded,
+)
 from bot.template_errors import describe_runtime, describe_syntax
 
 # The templates Patchbot ships: story_templates/ in a clone, bot/story_templates when installed.
 DEFAULT_TEMPLATES_DIR = Path(str(resources.files("bot.story_templates")))
 _BLANK_LINES = re.compile(r"\n{3,}")
+SNIPPET = "stories.toml:"  # the name a headline or intro is compiled under, before its hash
 
 
 def variant_index(key: str, count: int) -> int:
@@ -106,15 +115,41 @@ def in_nested_set(folder: Path, path: Path) -> bool:
     return any((folder / parent / "stories.toml").is_file() for parent in parents if parent.parts)
 
 
+class CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Templates compiled once and kept (``PATCHBOT_STATE_DIR/compiled/``), so a run does not
+    compile the same templates again: each is found by its name and checked against its
+    source's checksum (Jinja's bytecode cache), in a folder of its own for each Patchbot
+    version and code generator (the compiled deadline checks, ``bot.render_limits``). A
+    folder that cannot be written, or a damaged file, only means compiling again."""
+
+    def __init__(self, state_dir: Path) -> None:
+        folder = state_dir / "compiled" / f"{__version__}-{GENERATOR_VERSION}"
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+        super().__init__(str(folder), "%s.jinja")
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # damaged or from elsewhere: whatever it is, compile again
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):  # read-only or full: compiled again next run
+            super().dump_bytecode(bucket)
+
+
 class Renderer:
     def __init__(
         self,
         templates_dir: Path = DEFAULT_TEMPLATES_DIR,
         overrides: dict[str, Path] | None = None,
         limits: RenderLimits = DEFAULT_LIMITS,
+        compiled: CompiledTemplates | None = None,
     ) -> None:
         """``overrides`` maps a story to an edited template file to use instead (preview);
-        ``limits`` bound each rendering's time and output (``bot.render_limits``)."""
+        ``limits`` bound each rendering's time and output (``bot.render_limits``);
+        ``compiled`` keeps compiled templates for the next run."""
         if not templates_dir.is_dir():
             raise PatchbotError(no_templates_folder(templates_dir))
         self.templates_dir = templates_dir
@@ -123,10 +158,16 @@ class Renderer:
             for story, path in (overrides or {}).items()
         }
         self.limits = limits
+        self._snippets: dict[str, str] = {}  # headlines and intros by name
         self.env = BoundedSandbox(
             loader=jinja2.ChoiceLoader(
-                [jinja2.DictLoader(edited), jinja2.FileSystemLoader(templates_dir)]
+                [
+                    jinja2.DictLoader(edited),
+                    jinja2.DictLoader(self._snippets),  # the same dictionary, filled as needed
+                    jinja2.FileSystemLoader(templates_dir),
+                ]
             ),
+            bytecode_cache=compiled,
             undefined=jinja2.StrictUndefined,
             autoescape=False,  # plain text copy; Slack escaping happens at delivery
             trim_blocks=True,
@@ -136,7 +177,6 @@ class Renderer:
         )
         self.env.max_chars = limits.max_chars
         self.env.filters.update({name: _refusing_undefined(f) for name, f in FILTERS.items()})
-        self._snippets: dict[str, jinja2.Template] = {}
 
     def sources(self) -> list[str]:
         """The text of every template of this folder (an edited override in place of its
@@ -148,10 +188,11 @@ class Renderer:
         ]
 
     def snippet(self, source: str) -> jinja2.Template:
-        """A headline or intro from stories.toml, compiled once."""
-        if source not in self._snippets:
-            self._snippets[source] = self.env.from_string(source)
-        return self._snippets[source]
+        """A headline or intro from stories.toml, compiled once (named by its text's hash, so
+        the compiled code is kept for the next run as a template file's is)."""
+        name = SNIPPET + hashlib.sha256(source.encode()).hexdigest()
+        self._snippets[name] = source
+        return self.env.get_template(name)
 
     def intro(self, source: str, context: dict[str, Any]) -> str:
         """An intro from stories.toml, rendered within the limits."""
