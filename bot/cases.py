@@ -108,7 +108,7 @@ class CaseData:
         self.measure = measure
         self.dataset = dataset
         self._population = population  # people by area code
-        self._weeks: dict[dt.date, list[CaseRow]] = {}
+        self._weeks: dict[tuple[dt.date, frozenset[str]], list[CaseRow]] = {}
 
     @property
     def rows(self) -> int:
@@ -126,18 +126,19 @@ class CaseData:
     def people(self, area_code: str) -> int | None:
         return self._population.get(area_code)
 
-    def week_rows(self, week: dt.date) -> list[CaseRow]:
-        """The week's rows, in the source's order, with names cleaned."""
-        if week not in self._weeks:
+    def week_rows(self, week: dt.date, councils: frozenset[str]) -> list[CaseRow]:
+        """The week's rows of these councils, in the source's order, with names cleaned."""
+        if (week, councils) not in self._weeks:
             rows = self.arrow.filter(pc.equal(self.arrow["week_ending"], week))
+            rows = rows.filter(pc.is_in(rows["ltla_code"], pa.array(list(councils), pa.string())))
             present = [name for name in ROW_FIELDS if name in rows.column_names]
             columns: list[list[Any]] = [rows[name].to_pylist() for name in present]
             for name in NAME_FIELDS:
                 at = present.index(name)
                 tidy = {text: clean_name(text) for text in set(columns[at])}
                 columns[at] = [tidy[text] for text in columns[at]]
-            self._weeks[week] = [
+            self._weeks[week, councils] = [
                 CaseRow(**dict(zip(present, values, strict=True)))
                 for values in zip(*columns, strict=True)
             ]
-        return self._weeks[week]
+        return self._weeks[week, councils]

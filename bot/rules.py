@@ -132,7 +132,8 @@ def patches_week(
             printed[official] = names.name(official)
         return printed[official]
 
-    data = _by_council(cases.week_rows(week))
+    councils = frozenset(code for patch in patches for code in patch.council_codes)
+    data = _by_council(cases.week_rows(week, councils))
     areas = _by_council(geography.areas)
     rows: list[AreaWeek] = []
     for number, patch in enumerate(patches):

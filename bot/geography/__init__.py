@@ -10,8 +10,10 @@ same way against either.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
+import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,7 +44,16 @@ class Area:
 
     def code_and_name(self, level: str) -> tuple[str, str]:
         """(code, name) of the area's ``level``: "region", "utla" or "ltla"."""
-        return getattr(self, f"{level}_code"), getattr(self, f"{level}_name")
+        code_and_name: tuple[str, str] = LEVELS[level](self)
+        return code_and_name
+
+
+AREA_FIELDS = tuple(field.name for field in dataclasses.fields(Area))
+# Each level's (code, name) of an area, read in one call.
+LEVELS = {
+    level: operator.attrgetter(f"{level}_code", f"{level}_name")
+    for level in ("region", "utla", "ltla")
+}
 
 
 @dataclass(frozen=True)
@@ -264,8 +275,9 @@ class Geography:
 def _members(areas: tuple[Area, ...], level: str) -> list[tuple[tuple[str, str], tuple[str, ...]]]:
     """Each (code, name) of a level (region, utla, ltla), in order, with its councils' codes."""
     found: dict[tuple[str, str], set[str]] = {}
+    code_and_name = LEVELS[level]
     for area in areas:
-        found.setdefault(area.code_and_name(level), set()).add(area.ltla_code)
+        found.setdefault(code_and_name(area), set()).add(area.ltla_code)
     return [(key, tuple(sorted(codes))) for key, codes in sorted(found.items())]
 
 

@@ -11,7 +11,8 @@ import io
 from importlib import resources
 
 from bot.cases import Level, clean_name
-from bot.geography import Area, Geography, register_geography
+from bot.errors import PatchbotError
+from bot.geography import AREA_FIELDS, Area, Geography, register_geography
 
 NAME = "msoa-2011"
 # Councils PHE published as one, by the code it used: the councils' own names. Each own name
@@ -25,16 +26,15 @@ OWN_CODES = {"Isles of Scilly": "E06000053", "City of London": "E09000001"}
 
 @functools.cache
 def lookup() -> tuple[Area, ...]:
-    """The bundled MSOA lookup, read once per process."""
+    """The bundled MSOA lookup, read once per process (its columns are ``Area``'s fields)."""
     packed = (resources.files("bot") / "data" / "msoa_lookup.csv.gz").read_bytes()
-    rows = csv.DictReader(io.StringIO(gzip.decompress(packed).decode("utf-8")))
+    rows = csv.reader(io.StringIO(gzip.decompress(packed).decode("utf-8")))
+    if tuple(next(rows)) != AREA_FIELDS:
+        raise PatchbotError("bot/data/msoa_lookup.csv.gz: not the columns of an Area")
     return tuple(
-        Area(
-            row["area_code"], clean_name(row["area_name"]), row["ltla_code"], row["ltla_name"],
-            row["utla_code"], row["utla_name"], row["region_code"], row["region_name"],
-            int(row["population"]),
-        )
-        for row in rows
+        Area(code, clean_name(name), ltla, ltla_name, utla, utla_name, region, region_name,
+             int(people))
+        for code, name, ltla, ltla_name, utla, utla_name, region, region_name, people in rows
     )  # fmt: skip
 
 
