@@ -195,11 +195,15 @@ def _occurrences(text: str, name: str) -> Iterator[int]:
 
 
 def _blank_out(copy: str, spans: list[tuple[int, int, str]]) -> str:
-    """The copy with the spans blanked, keeping every other character where it was."""
-    chars = list(copy)
+    """The copy with the spans (in order, apart) blanked, keeping every other character where
+    it was."""
+    pieces: list[str] = []
+    kept = 0
     for start, end, _name in spans:
-        chars[start:end] = " " * (end - start)
-    return "".join(chars)
+        pieces += (copy[kept:start], " " * (end - start))
+        kept = end
+    pieces.append(copy[kept:])
+    return "".join(pieces)
 
 
 def _check_councils(
@@ -214,8 +218,9 @@ def _check_councils(
     homes: dict[str, set[str]] = {}  # a name can belong to two areas ("Grangetown")
     for area in areas:
         homes.setdefault(area["area_name"], set()).add(area["ltla_name"])
-    headings = [(m.start(), m.group(1)) for m in re.finditer(r"^(.+)$", copy, re.MULTILINE)
-                if m.group(1) in councils]  # fmt: skip
+    headings = sorted(
+        (start, council) for council in councils for start in _whole_lines(copy, council)
+    )
     heading_starts = [at for at, _name in headings]
     by_length = sorted(councils, key=len, reverse=True)  # "Redcar and Cleveland" before "Redcar"
     problems = [f"{name} is in the facts but not in the copy" for name in homes
@@ -233,13 +238,14 @@ def _check_councils(
     return problems
 
 
-def _names(after: str, council: str) -> bool:
-    """Does the copy after an area's name place it in ``council`` ("..., York" / "... in York")?"""
-    for lead in (", ", " in "):
-        end = len(lead) + len(council)
-        if after.startswith(lead + council) and (end == len(after) or not after[end].isalnum()):
-            return True
-    return False
+def _whole_lines(text: str, line: str) -> Iterator[int]:
+    """Where ``line`` stands as a whole line of ``text`` (a round-up's council heading)."""
+    start = text.find(line)
+    while start >= 0:
+        end = start + len(line)
+        if (start == 0 or text[start - 1] == "\n") and (end == len(text) or text[end] == "\n"):
+            yield start
+        start = text.find(line, start + 1)
 
 
 def _one(councils: set[str]) -> str:
