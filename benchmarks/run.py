@@ -185,6 +185,20 @@ class Posting:
     imports: float  # seconds importing modules (-X importtime, one run)
 
 
+# ``patchbot ARGS`` under cProfile, the profile written to the first argument: in process, as
+# ``patchbot`` itself ends the process at once when done (``bot.cli.main``), before cProfile
+# could write anything.
+PROFILED = """
+import cProfile, sys
+from bot.cli import cli
+profile = cProfile.Profile()
+try:
+    profile.runcall(cli, sys.argv[2:], standalone_mode=False)
+finally:
+    profile.dump_stats(sys.argv[1])
+"""
+
+
 def post_default_patch(folder: Path) -> Posting:
     """``patchbot post`` of the default patch against the fake Slack of the tests (real HTTP
     on 127.0.0.1), a fresh ledger each run; then one run under cProfile and one under
@@ -203,8 +217,7 @@ def post_default_patch(folder: Path) -> Posting:
                 runs.append(run_process([*PATCHBOT, "post"], env=env))
                 calls = len(slack.calls())
             elif attempt == 3:
-                profiled = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "bot"]
-                run_process([*profiled, "post"], env=env)
+                run_process([sys.executable, "-c", PROFILED, str(profile), "post"], env=env)
             else:
                 timed = [sys.executable, "-X", "importtime", "-m", "bot", "post"]
                 stderr = subprocess.run(timed, env=env, capture_output=True, text=True).stderr
