@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import pstats
+import shutil
 import statistics
 import subprocess
 import sys
@@ -84,13 +85,20 @@ def facts(path: Path) -> list[Any]:
     ]
 
 
-def kept_between_runs(folder: Path, warm: bool) -> dict[str, str]:
-    """Where Patchbot keeps what it reuses from one run to the next (the tables it has checked,
-    ``bot.sources.checked``): one place for every run (warm: a release drafted again, each desk
-    and each look of the service after the first) or a new one for each run (cold: the first
-    run on a release, every row checked)."""
-    home = folder / "warm" if warm else Path(tempfile.mkdtemp(prefix="cold-", dir=folder))
-    return {"PATCHBOT_STATE_DIR": str(home / "state"), "XDG_CACHE_HOME": str(home / "cache")}
+def kept_between_runs(folder: Path, warm: bool, templates: bool = True) -> dict[str, str]:
+    """Where Patchbot keeps what it reuses from one run to the next: one place for every run
+    (warm: a file seen before, as each desk and each look of the service after the first sees
+    it; its checked table kept, ``bot.sources.checked``) or a new one for each run (cold: the
+    first run on a file, every row checked). A cold run still finds the templates compiled by
+    earlier runs, as a new week's file does (``bot.rendering.CompiledTemplates``), unless
+    ``templates`` is False: nothing kept at all, as on a new install."""
+    if warm:
+        return {"PATCHBOT_STATE_DIR": str(folder / "warm" / "state")}
+    state = Path(tempfile.mkdtemp(prefix="cold-", dir=folder)) / "state"
+    compiled = folder / "warm" / "state" / "compiled"
+    if templates and compiled.is_dir():
+        shutil.copytree(compiled, state / "compiled")
+    return {"PATCHBOT_STATE_DIR": str(state)}
 
 
 def check_same_facts(source: Path | None, folder: Path) -> int:
@@ -255,13 +263,15 @@ class Figures:
     cold: dict[int, Paired]
     warm: dict[int, Paired]
     default_draft: dict[bool, Run]  # warm? -> the run
+    new_install: Run  # the default draft with nothing kept at all, templates not compiled
     help: Run
     posting: Posting
 
 
-def default_patch(folder: Path, warm: bool) -> Run:
+def default_patch(folder: Path, warm: bool, templates: bool = True) -> Run:
     runs = [
-        run_process([*PATCHBOT, "draft"], None, kept_between_runs(folder, warm)) for _ in range(6)
+        run_process([*PATCHBOT, "draft"], None, kept_between_runs(folder, warm, templates))
+        for _ in range(6)
     ]
     return median_run(runs[1:] if warm else runs)  # warm: the first run checks the file
 
@@ -279,15 +289,18 @@ def measure_all(pairs: int) -> Figures:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         stories = check_same_facts(None, folder)
+        # Earlier runs have compiled the templates (and checked the bundled file).
+        run_process(EACH_COUNCIL, None, kept_between_runs(folder, True))
         cold, warm = {7: paired(pairs, folder, False)}, {7: paired(pairs, folder, True)}
         default_draft = {seen: default_patch(folder, seen) for seen in (False, True)}
+        new_install = default_patch(folder, False, templates=False)
         help_ = median_run([run_process([*PATCHBOT, "--help"]) for _ in range(9)])
         for weeks in (104, 208):
             tiled = tiled_history(weeks, folder / f"msoa_synthetic-{weeks}-weeks.csv.gz")
             cold[weeks] = paired(5, folder, False, tiled)
             warm[weeks] = paired(5, folder, True, tiled)
         posting = post_default_patch(folder)
-    return Figures(stories, cold, warm, default_draft, help_, posting)
+    return Figures(stories, cold, warm, default_draft, new_install, help_, posting)
 
 
 def verdict(met: bool) -> str:
@@ -311,6 +324,8 @@ def write_report(figures: Figures, where: str) -> str:
         *((f"the floor, {w} weeks", figures.cold[w].floor, "") for w in figures.cold),
         *((f"`draft` (the default patch), {'file seen before' if warm else 'first run'}", run, "")
           for warm, run in figures.default_draft.items()),
+        ("`draft` (the default patch), nothing kept (a new install)", figures.new_install,
+         "templates compiled too"),
         ("`--help`", figures.help, ""),
         (
             "`post` (the default patch, fake Slack)", post.run,
