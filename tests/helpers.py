@@ -299,3 +299,24 @@ def serving(settings: Settings, caplog: pytest.LogCaptureFixture) -> Iterator[st
         stop.set()
         thread.join(10)
     assert not thread.is_alive()
+
+
+# Templates that run too long (tests/test_hostile_templates.py, test_compiled_templates.py).
+ENDLESS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+LIST_LOOPS = (
+    "{% set many = range(100000)|list %}"
+    "{% for a in many %}{% for b in many %}{% endfor %}{% endfor %}"
+)
+TOO_LONG = (
+    "largest_falls.j2: rendering took longer than PATCHBOT_RENDER_SECONDS=0.5 seconds (a loop "
+    "without end, or nested too deep?); held"
+)
+
+
+def with_line(templates: Path, line: str) -> Path:
+    """The templates, largest_falls.j2 with ``line`` after its headline."""
+    story = templates / "largest_falls.j2"
+    headline, _, rest = story.read_text().partition("\n")
+    story.write_text(f"{headline}\n{line}\n{rest}")
+    (templates / "loop.jinja").write_text(ENDLESS)  # a partial not named .j2
+    return templates

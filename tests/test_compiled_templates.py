@@ -13,8 +13,7 @@ import pytest
 
 from bot.render_limits import RenderLimits
 from bot.rendering import CompiledTemplates, Renderer
-from tests.helpers import Run
-from tests.test_hostile_templates import LIST_LOOPS, TOO_LONG, with_line
+from tests.helpers import LIST_LOOPS, TOO_LONG, Run, with_line
 
 
 @pytest.fixture

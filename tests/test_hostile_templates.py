@@ -8,18 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Run
+from tests.helpers import ENDLESS, LIST_LOOPS, TOO_LONG, Run, with_line
 
-ENDLESS = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
 HUGE = "{% for i in range(100000) %}" + "x" * 100 + "{% endfor %}"
 REPEATED = "{{ 'x' * 10000000 }}"
 RECURSION = "{% macro again(n) %}{{ again(n) }}{% endmacro %}{{ again(1) }}"
 # Time spent without a call or any output, where only the compiled deadline checks can stop it:
 # nested loops over a list, a filtered loop's test, a macro or a recursive loop doubling.
-LIST_LOOPS = (
-    "{% set many = range(100000)|list %}"
-    "{% for a in many %}{% for b in many %}{% endfor %}{% endfor %}"
-)
 SLOW_TEST = "{% for a in range(100000) if range(100000)|sum < 0 %}{% endfor %}"
 DOUBLING_MACRO = (
     "{% macro twice(n) %}{% if n %}{{ twice(n - 1) }}{{ twice(n - 1) }}{% endif %}{% endmacro %}"
@@ -30,10 +25,6 @@ DOUBLING_LOOP = (
     "{% endfor %}"
 )
 LIMITS = {"PATCHBOT_RENDER_SECONDS": "0.5", "PATCHBOT_RENDER_MAX_CHARS": "400000"}
-TOO_LONG = (
-    "largest_falls.j2: rendering took longer than PATCHBOT_RENDER_SECONDS=0.5 seconds (a loop "
-    "without end, or nested too deep?); held"
-)
 CASES = [
     *((line, TOO_LONG) for line in (LIST_LOOPS, SLOW_TEST, DOUBLING_MACRO, DOUBLING_LOOP)),
     (ENDLESS, "largest_falls.j2: rendering took longer than PATCHBOT_RENDER_SECONDS=0.5 seconds "
@@ -57,15 +48,6 @@ CASES = [
     ("{% include 'loop.jinja' %}", "largest_falls.j2: rendering took longer than "
      "PATCHBOT_RENDER_SECONDS=0.5 seconds (a loop without end, or nested too deep?); held"),
 ]  # fmt: skip
-
-
-def with_line(templates: Path, line: str) -> Path:
-    """The templates, largest_falls.j2 with ``line`` after its headline."""
-    story = templates / "largest_falls.j2"
-    headline, _, rest = story.read_text().partition("\n")
-    story.write_text(f"{headline}\n{line}\n{rest}")
-    (templates / "loop.jinja").write_text(ENDLESS)  # a partial not named .j2
-    return templates
 
 
 @pytest.mark.parametrize(("line", "message"), CASES)
