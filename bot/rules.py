@@ -101,7 +101,6 @@ class WeekTable:
 
     week: dt.date
     rows: list[AreaWeek]
-    patches: int  # how many patches the table was built for
     with_county: bool = False  # the data says what a round-up groups each area by
 
     def of_patch(self, number: int) -> list[AreaWeek]:
@@ -148,7 +147,7 @@ def patches_week(
                     shown(area.ltla_name), area.ltla_name, None, None, None, None, None,
                     AreaStatus.NO_DATA, area.population,
                 ))  # fmt: skip
-    return WeekTable(week, rows, len(patches), cases.has_county_or_region)
+    return WeekTable(week, rows, cases.has_county_or_region)
 
 
 Row = TypeVar("Row", CaseRow, Area)
