@@ -16,10 +16,10 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-import pyarrow as pa
-import pyarrow.compute as pc
+if TYPE_CHECKING:  # pyarrow is imported only where a table is read (not for a kept one)
+    import pyarrow as pa
 
 
 class AreaStatus(StrEnum):
@@ -82,18 +82,68 @@ class CaseRow:
 
 ROW_FIELDS = tuple(field.name for field in dataclasses.fields(CaseRow))
 NAME_FIELDS = ("area_name", "ltla_name")
+_OPTIONAL = {field.name: field.default for field in dataclasses.fields(CaseRow)
+             if field.default is not dataclasses.MISSING}  # fmt: skip
+
+
+@runtime_checkable
+class CaseTable(Protocol):
+    """Where a ``CaseData``'s rows are kept: an Arrow table in memory (``ArrowCases``), or a
+    table checked by an earlier run and read back a week at a time (``bot.sources.checked``)."""
+
+    @property
+    def num_rows(self) -> int: ...
+
+    @property
+    def column_names(self) -> list[str]: ...
+
+    def weeks(self) -> list[dt.date]: ...
+
+    def week_columns(self, week: dt.date) -> dict[str, list[Any]]:
+        """The week's rows, every area, as columns (``ROW_FIELDS`` the table has)."""
+        ...
+
+    def arrow(self) -> pa.Table: ...
+
+
+class ArrowCases:
+    """A ``CaseTable`` over an Arrow table: compact, even for years of history."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+
+    @property
+    def num_rows(self) -> int:
+        return int(self.table.num_rows)
+
+    @property
+    def column_names(self) -> list[str]:
+        return list(self.table.column_names)
+
+    def weeks(self) -> list[dt.date]:
+        import pyarrow.compute as pc
+
+        return sorted(pc.unique(self.table["week_ending"]).to_pylist())
+
+    def week_columns(self, week: dt.date) -> dict[str, list[Any]]:
+        import pyarrow.compute as pc
+
+        rows = self.table.filter(pc.equal(self.table["week_ending"], week))
+        return {name: rows[name].to_pylist() for name in ROW_FIELDS if name in rows.column_names}
+
+    def arrow(self) -> pa.Table:
+        return self.table
 
 
 class CaseData:
     """The validated table: one row per area per week, where it came from, and what it is.
 
-    Kept as an Arrow table (compact, even for years of history); a week is turned into the
-    rows the rules read only when it is asked for.
+    A week is turned into the rows the rules read only when it is asked for.
     """
 
     def __init__(
         self,
-        arrow: pa.Table,
+        table: pa.Table | CaseTable,
         origin: str,
         release: dt.date | None,
         population: dict[str, int],
@@ -101,7 +151,8 @@ class CaseData:
         measure: Measure = Measure.CASES,
         dataset: Dataset | None = None,
     ) -> None:
-        self.arrow = arrow
+        """``table``: a source's Arrow table with the columns above, or a ``CaseTable``."""
+        self.table = table if isinstance(table, CaseTable) else ArrowCases(table)
         self.origin = origin
         self.release = release
         self.level = level
@@ -109,19 +160,24 @@ class CaseData:
         self.dataset = dataset
         self._population = population  # people by area code
         self._weeks: dict[tuple[dt.date, frozenset[str]], list[CaseRow]] = {}
+        self._columns: dict[dt.date, dict[str, list[Any]]] = {}  # every council's, by week
+
+    @property
+    def arrow(self) -> pa.Table:
+        return self.table.arrow()
 
     @property
     def rows(self) -> int:
-        return int(self.arrow.num_rows)
+        return self.table.num_rows
 
     @functools.cached_property
     def weeks(self) -> list[dt.date]:
-        return sorted(pc.unique(self.arrow["week_ending"]).to_pylist())
+        return self.table.weeks()
 
     @property
     def has_county_or_region(self) -> bool:
         """Whether the source says what a round-up groups each area by (council-level data)."""
-        return "county_or_region" in self.arrow.column_names
+        return "county_or_region" in self.table.column_names
 
     def people(self, area_code: str) -> int | None:
         return self._population.get(area_code)
@@ -129,16 +185,20 @@ class CaseData:
     def week_rows(self, week: dt.date, councils: frozenset[str]) -> list[CaseRow]:
         """The week's rows of these councils, in the source's order, with names cleaned."""
         if (week, councils) not in self._weeks:
-            rows = self.arrow.filter(pc.equal(self.arrow["week_ending"], week))
-            rows = rows.filter(pc.is_in(rows["ltla_code"], pa.array(list(councils), pa.string())))
-            present = [name for name in ROW_FIELDS if name in rows.column_names]
-            columns: list[list[Any]] = [rows[name].to_pylist() for name in present]
-            for name in NAME_FIELDS:
-                at = present.index(name)
-                tidy = {text: clean_name(text) for text in set(columns[at])}
-                columns[at] = [tidy[text] for text in columns[at]]
-            self._weeks[week, councils] = [
-                CaseRow(**dict(zip(present, values, strict=True)))
-                for values in zip(*columns, strict=True)
-            ]
+            if week not in self._columns:
+                self._columns[week] = self._week_columns(week)
+            columns = self._columns[week]
+            ours = [at for at, code in enumerate(columns["ltla_code"]) if code in councils]
+            picked = [[column[at] for at in ours] for column in columns.values()]
+            self._weeks[week, councils] = [CaseRow(*values) for values in zip(*picked, strict=True)]
         return self._weeks[week, councils]
+
+    def _week_columns(self, week: dt.date) -> dict[str, list[Any]]:
+        """Every ``ROW_FIELDS`` column of the week, in order, names cleaned, a default filling
+        a column the source does not have."""
+        columns = self.table.week_columns(week)
+        count = len(columns["area_code"])
+        for name in NAME_FIELDS:
+            tidy = {text: clean_name(text) for text in set(columns[name])}
+            columns[name] = [tidy[text] for text in columns[name]]
+        return {name: columns.get(name) or [_OPTIONAL[name]] * count for name in ROW_FIELDS}

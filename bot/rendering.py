@@ -12,7 +12,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import logging
+import os
 import re
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 from pathlib import Path
@@ -24,6 +27,7 @@ import jinja2
 from bot import __version__
 from bot.errors import PatchbotError
 from bot.housestyle import FILTERS
+from bot.logs import step
 from bot.render_limits import (
     DEFAULT_LIMITS,
     GENERATOR_VERSION,
@@ -120,23 +124,55 @@ class CompiledTemplates(jinja2.FileSystemBytecodeCache):
     compile the same templates again: each is found by its name and checked against its
     source's checksum (Jinja's bytecode cache), in a folder of its own for each Patchbot
     version and code generator (the compiled deadline checks, ``bot.render_limits``). A
-    folder that cannot be written, or a damaged file, only means compiling again."""
+    folder that cannot be written, or a damaged file, only means compiling again.
+
+    Compiled code is code Patchbot runs, so its folders are private (0700): one of ours that
+    others could write to is made private and emptied (what is in it may not be ours), and one
+    owned by another user is not used at all (every run compiles afresh, and says why).
+    """
 
     def __init__(self, state_dir: Path) -> None:
         folder = state_dir / "compiled" / f"{__version__}-{GENERATOR_VERSION}"
         with contextlib.suppress(OSError):
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700, exist_ok=True)
         super().__init__(str(folder), "%s.jinja")
+        opened = [_opened(path) for path in (folder.parent, folder)]
+        self.usable = folder.is_dir() and None not in opened
+        if self.usable and any(opened):
+            self.clear()  # others could write here: what is kept may not be ours
+        if folder.is_dir() and not self.usable:
+            step("compiled_templates_not_used", level=logging.WARNING, folder=folder,
+                 reason="owned by another user: compiling afresh each run")  # fmt: skip
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if not self.usable:
+            return
         try:
             super().load_bytecode(bucket)
         except Exception:  # damaged or from elsewhere: whatever it is, compile again
             bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if not self.usable:
+            return
         with contextlib.suppress(OSError):  # read-only or full: compiled again next run
             super().dump_bytecode(bucket)
+
+
+def _opened(folder: Path) -> bool | None:
+    """Whether others could write to ``folder`` (it is private from now on); None when it is
+    not this user's to use."""
+    try:
+        info = folder.stat()
+        if info.st_uid != os.getuid():
+            return None
+        if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            folder.chmod(0o700)
+            return True
+    except OSError:
+        return None
+    return False
 
 
 class Renderer:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 from bot.sources import SourceOptions, checked
@@ -20,7 +22,7 @@ def state(tmp_path: Path) -> dict[str, str]:
 
 
 def kept(tmp_path: Path) -> list[Path]:
-    return sorted((tmp_path / "state" / "checked").glob(f"*{checked.SUFFIX}"))
+    return sorted((tmp_path / "state" / "checked").glob(f"*/{checked.TABLE}"))
 
 
 def draft(run_cli: Run, source: Path, env: dict[str, str]) -> tuple[int, str, str]:
@@ -60,12 +62,58 @@ def test_a_changed_file_is_checked_again_and_a_bad_one_refused(
 def test_a_damaged_checked_table_is_checked_again(run_cli: Run, tmp_path: Path) -> None:
     first = draft(run_cli, EXCERPT, state(tmp_path))
     (table,) = kept(tmp_path)
-    table.write_bytes(table.read_bytes()[: table.stat().st_size // 2])  # a torn write
+    index = table.with_name(checked.INDEX)
+    index.write_bytes(index.read_bytes()[: index.stat().st_size // 2])  # a torn write
     again = draft(run_cli, EXCERPT, state(tmp_path))
     assert again[0] == 0, again[2]
     assert "step=checked_table_unreadable" in again[2]
     assert again[1] == first[1]
     assert draft(run_cli, EXCERPT, state(tmp_path))[2].count("checked_table_reused") == 1
+
+
+def test_a_damaged_week_is_taken_from_the_checked_table_again(run_cli: Run, tmp_path: Path) -> None:
+    first = draft(run_cli, EXCERPT, state(tmp_path))
+    (table,) = kept(tmp_path)
+    week = table.with_name(f"week-{WEEK}.json")
+    week.write_text('{"area_code": ["E02002183"]}')  # JSON, but not the week
+    again = draft(run_cli, EXCERPT, state(tmp_path))
+    assert again[0] == 0, again[2]
+    assert "step=checked_week_unreadable" in again[2]
+    assert again[1] == first[1]
+    assert '"area_code":["E02' in week.read_text()  # kept whole again
+
+
+def test_a_damaged_table_with_a_week_not_kept_is_read_from_the_file_again(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    first = draft(run_cli, EXCERPT, state(tmp_path))
+    (table,) = kept(tmp_path)
+    table.write_bytes(table.read_bytes()[: table.stat().st_size // 2])  # a torn write
+    table.with_name(f"week-{WEEK}.json").unlink()
+    again = draft(run_cli, EXCERPT, state(tmp_path))
+    assert again[0] == 0, again[2]
+    assert "step=checked_table_unreadable" in again[2]
+    assert again[1] == first[1]
+
+
+def test_a_run_on_a_file_checked_before_needs_neither_pyarrow_nor_numpy(tmp_path: Path) -> None:
+    """The point of keeping a week: importing pyarrow and numpy is most of a short run."""
+    script = (
+        "import sys; from bot.cli import cli; "
+        "cli(['draft', '--source', sys.argv[1], '--patch', 'York'], standalone_mode=False); "
+        "print('loaded:', sorted({'pyarrow', 'numpy'} & set(sys.modules)))"
+    )
+    env = {**os.environ, **state(tmp_path)}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script, str(EXCERPT)], env=env, capture_output=True, text=True,
+            timeout=60, check=True,
+        ).stdout
+        for _ in range(2)
+    ]  # fmt: skip
+    assert "loaded: ['numpy', 'pyarrow']" in runs[0]  # the first run reads and checks the file
+    assert "loaded: []" in runs[1]
+    assert runs[1].replace("loaded: []", "") == runs[0].replace("loaded: ['numpy', 'pyarrow']", "")
 
 
 def test_a_state_folder_that_cannot_be_written_only_means_checking_again(

@@ -5,6 +5,9 @@ compiling again."""
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +96,41 @@ def test_a_cache_that_cannot_be_written_only_means_compiling_again(tmp_path: Pat
     (tmp_path / "compiled").write_text("a file where the folder should be")
     renderer = Renderer(compiled=CompiledTemplates(tmp_path), limits=RenderLimits())
     assert render_all(renderer).endswith("York: 2 areas")
+
+
+def test_compiled_code_is_kept_where_only_this_user_can_write(tmp_path: Path) -> None:
+    render_all(Renderer(compiled=CompiledTemplates(tmp_path)))
+    for folder in (tmp_path / "compiled", *(tmp_path / "compiled").iterdir()):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+def test_kept_code_others_could_have_written_is_not_run(
+    tmp_path: Path, compiles: list[str]
+) -> None:
+    first = render_all(Renderer(compiled=CompiledTemplates(tmp_path)))
+    (folder,) = (tmp_path / "compiled").iterdir()
+    folder.chmod(0o777)  # a careless state folder: anyone could have swapped the code
+    compiles.clear()
+    assert render_all(Renderer(compiled=CompiledTemplates(tmp_path))) == first
+    assert "weekly_roundup.j2" in compiles  # compiled from source, not read back
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    compiles.clear()
+    render_all(Renderer(compiled=CompiledTemplates(tmp_path)))
+    assert compiles == []  # private again: kept from now on
+
+
+def test_a_compiled_folder_owned_by_another_user_is_not_used(
+    tmp_path: Path, compiles: list[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    first = render_all(Renderer(compiled=CompiledTemplates(tmp_path)))
+    (folder,) = (tmp_path / "compiled").iterdir()
+    try:
+        os.chown(folder, os.getuid() + 4242, -1)
+    except PermissionError:
+        pytest.skip("giving a folder to another user needs root")
+    compiles.clear()
+    with caplog.at_level(logging.WARNING):
+        assert render_all(Renderer(compiled=CompiledTemplates(tmp_path))) == first
+    assert "weekly_roundup.j2" in compiles
+    assert "step=compiled_templates_not_used" in caplog.text
+    assert "owned by another user" in caplog.text

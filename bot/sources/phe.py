@@ -10,15 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from bot.cases import CaseData, Dataset, Level, Measure
+from bot.cases import CaseData, CaseTable, Dataset, Level, Measure
 from bot.geography import Geography, Patch
 from bot.geography import msoa as msoa_geography
 from bot.sources import LOCATION, BuiltinSource, RawData, checked, register_source
-from bot.sources.field_rules import check_rows
-from bot.sources.phe_checks import check_consistency
-from bot.sources.phe_csv import read_rows
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 BUNDLED = "bundled"
 PHE_API = "phe-api"
@@ -48,14 +49,30 @@ def load_cases(
 ) -> CaseData:
     """PHE's CSV, every field and every cross-row rule checked, as the tidy table; checked once
     per release when ``checked_dir`` keeps the tables checked before (``bot.sources.checked``)."""
-    name = checked.key(raw, "phe-csv") if checked_dir else ""
-    table = checked.load(checked_dir, name) if checked_dir else None
-    if table is None:
+
+    def read_and_check() -> pa.Table:
+        # Imported here: a run on a file checked before needs neither pyarrow nor numpy.
+        from bot.sources.field_rules import check_rows
+        from bot.sources.phe_checks import check_consistency
+        from bot.sources.phe_csv import read_rows
+
         table = read_rows(raw, today)
         check_consistency(table, raw, geography)
         check_rows(table, raw.origin)
-        if checked_dir:
-            checked.store(checked_dir, name, table)
+        return table
+
+    table: pa.Table | CaseTable
+    if not checked_dir:
+        table = read_and_check()
+    else:
+        name = checked.key(raw, "phe-csv")
+        kept = checked.load(checked_dir, name, read_and_check)
+        if kept is None:
+            fresh = read_and_check()
+            kept = checked.store(checked_dir, name, fresh, read_and_check)
+            table = kept or fresh  # not kept (a full disk): drafted all the same
+        else:
+            table = kept
     dataset = Dataset(source, "Public Health England", "COVID-19", PHE_METRICS[0], "MSOA")
     return CaseData(
         table, raw.origin, raw.release, geography.population, Level.NEIGHBOURHOOD,

@@ -25,9 +25,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from bot.cases import CaseData, Dataset, Level, Measure
 from bot.errors import PatchbotError
@@ -35,6 +33,9 @@ from bot.geography import Geography
 from bot.geography.councils import predecessors
 from bot.rules import one_decimal
 from bot.sources import RawData
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 PUBLISHER = "UK Health Security Agency"
 MAX_WEEKLY_DEATHS = 10_000  # more in one council in a week is not a real figure
@@ -45,12 +46,7 @@ TEXT_FIELDS = (
     "theme", "sub_theme", "topic", "geography_type", "geography", "geography_code", "metric",
     "metric_group", "stratum", "sex", "age", "date",
 )  # fmt: skip
-SCHEMA = pa.schema([
-    ("area_code", pa.string()), ("area_name", pa.string()), ("ltla_code", pa.string()),
-    ("ltla_name", pa.string()), ("county_or_region", pa.string()), ("week_ending", pa.date32()),
-    ("cases", pa.int64()), ("rate", pa.float64()), ("change", pa.int64()),
-    ("change_pct", pa.float64()), ("provisional", pa.bool_()),
-])  # fmt: skip
+TEXT_COLUMNS = ("area_code", "area_name", "ltla_code", "ltla_name", "county_or_region")
 
 
 @dataclass(frozen=True)
@@ -190,6 +186,19 @@ def load_deaths(raw: RawData, geography: Geography, today: dt.date, source: str)
             "change": change, "change_pct": pct,
             "provisional": figure.provisional or (before is not None and before.provisional),
         })  # fmt: skip
-    table = pa.Table.from_pylist(rows, schema=SCHEMA)
+    import pyarrow as pa  # here: a run on the PHE data never needs it
+
+    table = pa.Table.from_pylist(rows, schema=_schema())
     dataset = Dataset(source, PUBLISHER, route["topic"], metric, route["geography_type"])
     return CaseData(table, raw.origin, raw.release, people, Level.COUNCIL, Measure.DEATHS, dataset)
+
+
+def _schema() -> pa.Schema:
+    """The tidy table's columns; pyarrow is imported only when a UKHSA file is read."""
+    import pyarrow as pa
+
+    return pa.schema([
+        *((name, pa.string()) for name in TEXT_COLUMNS), ("week_ending", pa.date32()),
+        ("cases", pa.int64()), ("rate", pa.float64()), ("change", pa.int64()),
+        ("change_pct", pa.float64()), ("provisional", pa.bool_()),
+    ])  # fmt: skip
