@@ -195,6 +195,7 @@ class Renderer:
         }
         self.limits = limits
         self._snippets: dict[str, str] = {}  # headlines and intros by name
+        self._compiled: dict[str, jinja2.Template] = {}  # and by their text
         self.env = BoundedSandbox(
             loader=jinja2.ChoiceLoader(
                 [
@@ -226,9 +227,11 @@ class Renderer:
     def snippet(self, source: str) -> jinja2.Template:
         """A headline or intro from stories.toml, compiled once (named by its text's hash, so
         the compiled code is kept for the next run as a template file's is)."""
-        name = SNIPPET + hashlib.sha256(source.encode()).hexdigest()
-        self._snippets[name] = source
-        return self.env.get_template(name)
+        if source not in self._compiled:  # looked up for every story of every patch
+            name = SNIPPET + hashlib.sha256(source.encode()).hexdigest()
+            self._snippets[name] = source
+            self._compiled[source] = self.env.get_template(name)
+        return self._compiled[source]
 
     def intro(self, source: str, context: dict[str, Any]) -> str:
         """An intro from stories.toml, rendered within the limits."""
