@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from bot.sources import SourceOptions, checked
@@ -133,12 +134,29 @@ def test_a_full_disk_only_means_checking_again(run_cli: Run, tmp_path: Path) -> 
     folder = tmp_path / "state" / "checked"
     folder.mkdir(parents=True)
     # What the run writes goes to a device that is always full (this process: CliRunner).
-    os.symlink("/dev/full", folder / f".{name}.{os.getpid()}.partial")
+    partial = folder / f".{name}.{os.getpid()}.{threading.get_ident()}.partial"
+    partial.mkdir()
+    os.symlink("/dev/full", partial / checked.TABLE)
     code, out, err = draft(run_cli, source, state(tmp_path))
     assert code == 0, err
     assert "step=checked_table_not_kept" in err
     assert kept(tmp_path) == []
     assert HEWORTH in out
+
+
+def test_a_week_that_cannot_be_kept_is_drafted_all_the_same(run_cli: Run, tmp_path: Path) -> None:
+    first = draft(run_cli, EXCERPT, state(tmp_path))
+    (table,) = kept(tmp_path)
+    week = table.with_name(f"week-{WEEK}.json")
+    week.unlink()
+    os.symlink(
+        "/dev/full", week.with_name(f".{week.name}.{os.getpid()}.{threading.get_ident()}.partial")
+    )
+    again = draft(run_cli, EXCERPT, state(tmp_path))
+    assert again[0] == 0, again[2]
+    assert "step=checked_week_not_kept" in again[2]
+    assert again[1] == first[1]
+    assert not week.exists()
 
 
 def test_only_the_newest_few_checked_tables_are_kept(run_cli: Run, tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,10 +147,10 @@ def store(
     cases = ArrowCases(table)
     index = {"rows": cases.num_rows, "columns": cases.column_names,
              "weeks": [week.isoformat() for week in cases.weeks()]}  # fmt: skip
-    partial = folder / f".{name}.{os.getpid()}.partial"
+    partial = folder / f".{name}.{_writer()}.partial"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        partial.mkdir()
+        partial.mkdir(exist_ok=True)  # left by a killed run of ours: ours to write
         with (
             pa.OSFile(str(partial / TABLE), "wb") as sink,
             pa.ipc.new_file(sink, table.schema) as writer,
@@ -168,7 +169,7 @@ def store(
 
 def _write_whole(path: Path, content: bytes) -> None:
     """``content`` in ``path``, whole or not at all (a week is only ever kept to save time)."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial = path.with_name(f".{path.name}.{_writer()}.partial")
     try:
         partial.write_bytes(content)
         partial.replace(path)
@@ -176,6 +177,11 @@ def _write_whole(path: Path, content: bytes) -> None:
         step("checked_week_not_kept", path=path, error=type(error).__name__)
         with contextlib.suppress(OSError):
             partial.unlink()
+
+
+def _writer() -> str:
+    """This process and thread: desks drafted side by side never share a temporary file."""
+    return f"{os.getpid()}.{threading.get_ident()}"
 
 
 def _forget_oldest(folder: Path) -> None:
