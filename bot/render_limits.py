@@ -57,7 +57,15 @@ class _OutOfTime(Exception):
 
 
 GENERATOR_VERSION = 1  # of the code templates compile to: kept compiled code is by version
-_deadline = threading.local()  # the rendering in progress on this thread: its deadline
+
+
+class _Deadline(threading.local):
+    """The rendering in progress on this thread: its deadline (none: never)."""
+
+    at = math.inf
+
+
+_deadline = _Deadline()
 _CHECK = "environment.check_deadline()"  # the compiled look at the clock
 
 
@@ -83,7 +91,7 @@ def render_bounded(
     """``template`` rendered within ``limits``; a PatchbotError naming ``name`` otherwise."""
     pieces: list[str] = []
     size = 0
-    outer = getattr(_deadline, "at", math.inf)  # a rendering inside another keeps its bound
+    outer = _deadline.at  # a rendering inside another keeps its bound
     _deadline.at = min(outer, time.monotonic() + limits.seconds)
     # Template.generate without its extra generator layer, taken PIECES at a time: a story
     # is 40-200 small pieces, and looking at each one alone was a tenth of rendering.
@@ -125,7 +133,7 @@ class BoundedSandbox(SandboxedEnvironment):
     @staticmethod
     def check_deadline() -> None:
         """Stop the template once this thread's rendering has run out of time."""
-        if time.monotonic() > getattr(_deadline, "at", math.inf):
+        if time.monotonic() > _deadline.at:
             raise _OutOfTime
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

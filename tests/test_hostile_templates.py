@@ -4,10 +4,16 @@ the others drafted), ``preview`` and ``templates check``; the settings bound the
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
+import jinja2
 import pytest
 
+from bot.errors import PatchbotError
+from bot.render_limits import RenderLimits, render_bounded
+from bot.rendering import Renderer
 from tests.helpers import ENDLESS, LIST_LOOPS, TOO_LONG, Run, with_line
 
 HUGE = "{% for i in range(100000) %}" + "x" * 100 + "{% endfor %}"
@@ -82,3 +88,36 @@ def test_the_shipped_templates_fit_the_default_limits(run_cli: Run) -> None:
     # characters: the default output limit leaves it room.
     done = run_cli("templates", "check")
     assert done.exit_code == 0, done.stdout + done.stderr
+
+
+def test_each_thread_keeps_its_own_deadline() -> None:
+    """The service renders on worker threads: one thread's rendering ending (and putting back
+    its deadline) must not lift another's, or an endless template would run for ever."""
+    env = Renderer().env
+    endless_started, results = threading.Event(), {}
+    endless = env.from_string("{{ started() }}" + ENDLESS)
+    quick = env.from_string("{{ wait() }}done")
+
+    def started() -> str:
+        endless_started.set()
+        return ""
+
+    def render(name: str, template: jinja2.Template, seconds: float, **context: Any) -> None:
+        try:
+            results[name] = render_bounded(template, context, RenderLimits(seconds), name)
+        except PatchbotError as error:
+            results[name] = str(error)
+
+    threads = [
+        threading.Thread(target=render, args=("quick", quick, 60.0),
+                         kwargs={"wait": lambda: endless_started.wait(10) and ""}),
+        threading.Thread(target=render, args=("endless", endless, 0.5),
+                         kwargs={"started": started}),
+    ]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "an endless template ran on"
+    assert results["quick"] == "done"
+    assert "rendering took longer than PATCHBOT_RENDER_SECONDS=0.5 seconds" in results["endless"]
