@@ -86,16 +86,24 @@ class _DeadlineCodeGenerator(CodeGenerator):
 
 
 def render_bounded(
-    template: jinja2.Template, context: dict[str, Any], limits: RenderLimits, name: str
+    template: jinja2.Template,
+    context: dict[str, Any],
+    limits: RenderLimits,
+    name: str,
+    shared: bool = False,
 ) -> str:
-    """``template`` rendered within ``limits``; a PatchbotError naming ``name`` otherwise."""
+    """``template`` rendered within ``limits``; a PatchbotError naming ``name`` otherwise.
+
+    ``shared``: ``context`` already holds the environment's globals (``range``...) and is used
+    as it is, not copied with them (as Jinja does for every rendering); Jinja never changes it.
+    """
     pieces: list[str] = []
     size = 0
     outer = _deadline.at  # a rendering inside another keeps its bound
     _deadline.at = min(outer, time.monotonic() + limits.seconds)
     # Template.generate without its extra generator layer, taken PIECES at a time: a story
     # is 40-200 small pieces, and looking at each one alone was a tenth of rendering.
-    rendering = template.root_render_func(template.new_context(context))
+    rendering = template.root_render_func(template.new_context(context, shared))
     try:
         while batch := list(itertools.islice(rendering, PIECES)):
             size += sum(map(len, batch))

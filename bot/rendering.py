@@ -238,12 +238,19 @@ class Renderer:
         return render_bounded(self.snippet(source), context, self.limits, "stories.toml intro")
 
     def _choose(
-        self, story: str, slot: str, options: Sequence[str], key: str, context: dict[str, Any]
+        self,
+        story: str,
+        slot: str,
+        options: Sequence[str],
+        key: str,
+        scope: dict[str, Any],
+        context: dict[str, Any],
     ) -> str:
         index = variant_index(f"{key}|{slot}", len(options))
         where = f"stories.toml [{story}] {slot}[{index + 1}]"
+        template = self.snippet(options[index])
         try:
-            rendered = render_bounded(self.snippet(options[index]), context, self.limits, where)
+            rendered = render_bounded(template, scope, self.limits, where, shared=True)
         except jinja2.TemplateError as error:
             names = context_names(context)
             raise PatchbotError(describe(error, where, self.templates_dir, names)) from None
@@ -260,19 +267,21 @@ class Renderer:
         """(headline, text) for ``story``; a broken template is a PatchbotError naming the
         file and line."""
         name = f"{story}.j2"
+        scope = {**self.env.globals, **context}  # shared by the three renderings, not copied
         full = {
-            **context,
-            "headline": self._choose(story, "headlines", headlines, variant_key, context),
-            "intro": self._choose(story, "intros", intros, variant_key, context),
+            **scope,
+            "headline": self._choose(story, "headlines", headlines, variant_key, scope, context),
+            "intro": self._choose(story, "intros", intros, variant_key, scope, context),
         }
         if not full["headline"]:
             raise PatchbotError(f"stories.toml [{story}]: the headline came out empty this week")
         try:
-            rendered = render_bounded(self.env.get_template(name), full, self.limits, name)
+            template = self.env.get_template(name)
+            rendered = render_bounded(template, full, self.limits, name, shared=True)
         except jinja2.TemplateNotFound as error:
             raise PatchbotError(f"{self.templates_dir}: no template {error.name}") from None
         except jinja2.TemplateError as error:
-            names = context_names(full)
+            names = context_names({**context, "headline": "", "intro": ""})
             raise PatchbotError(describe(error, name, self.templates_dir, names)) from None
         lines = [line.rstrip() for line in rendered.strip().splitlines()]
         if not lines or not lines[0]:
