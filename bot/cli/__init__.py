@@ -77,6 +77,10 @@ def main() -> None:
     # the interpreter's default threshold (700) the cycle collector walked them again and
     # again, 4-5% of drafting every council. Cycles are rare here; the collector still runs.
     gc.set_threshold(GC_THRESHOLD, 20, 20)
+    # Nothing here does linear algebra, but numpy (imported by pyarrow and matplotlib) starts
+    # OpenBLAS, whose pool of one thread per core cost 50 ms of CPU in every run that reads a
+    # file or draws. An operator's own setting wins.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         cli(prog_name="patchbot")
         status: object = 0
