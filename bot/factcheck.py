@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import itertools
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -219,7 +220,7 @@ def _scan(copy: str, lowered: str) -> tuple[Any, ...]:
     for match in _NUMBER_WORD.finditer(lowered):
         start, end = match.span()
         found.append((start, f'"{copy[start:end]}"', float(values[match.group()])))
-    return tuple(part for number in found for part in number)
+    return tuple(itertools.chain.from_iterable(found))
 
 
 def _outermost(lowered: str, names: Iterable[str]) -> list[tuple[int, int, str]]:
