@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import itertools
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -20,7 +21,8 @@ from bot.housestyle import spelled
 
 # A quick scan (not after a letter, digit, "_", "." or ",": part of a code or word such as
 # "E02004314", not a figure); _FIGURE says what is a figure. ``\w`` is exactly isalnum() or "_".
-_DIGITS = re.compile(r"(?<![\w.,])[0-9][0-9.,]*")
+# The look back sits after the first digit, so the regex engine can skip ahead to digits.
+_DIGITS = re.compile(r"[0-9](?<![\w.,].)[0-9.,]*")
 _FIGURE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 
@@ -32,8 +34,11 @@ def _word_values() -> dict[str, int]:
 
 
 def _trie(words: Iterable[str]) -> str:
-    """A regex matching exactly these words, factored by shared prefixes so that a word which
-    is not a number fails at its first letter (a plain alternation of 99 words is slow)."""
+    """A regex matching exactly these words, not within a longer word, factored by shared
+    prefixes so that a word which is not a number fails at its first letter (a plain
+    alternation of 99 words is slow). That no letter comes before the word is checked after
+    its first letter: a regex that opens with a choice of letters lets the engine skip ahead
+    to the letters that start a number word."""
     tree: dict[str, Any] = {}
     for word in words:
         node = tree
@@ -41,17 +46,19 @@ def _trie(words: Iterable[str]) -> str:
             node = node.setdefault(char, {})
         node[""] = {}
 
-    def pattern(node: dict[str, Any]) -> str:
-        branches = [re.escape(c) + pattern(child) for c, child in sorted(node.items()) if c]
+    def pattern(node: dict[str, Any], after_first: str = "") -> str:
+        branches = [
+            re.escape(c) + after_first + pattern(child) for c, child in sorted(node.items()) if c
+        ]
         if not branches:
             return ""
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
         return f"(?:{body})?" if "" in node else body
 
-    return pattern(tree)
+    return pattern(tree, after_first=r"(?<!\w.)")
 
 
-_NUMBER_WORD = re.compile(rf"\b{_trie(_word_values())}\b(?!-)")  # on lower-cased copy
+_NUMBER_WORD = re.compile(rf"{_trie(_word_values())}\b(?!-)")  # on lower-cased copy
 
 
 _NUMBER = (int, float)  # a tuple: ``int | float`` would be built anew for every value
@@ -75,7 +82,7 @@ def _story_values(facts: dict[str, Any]) -> set[float]:
 
 
 def _area_values(area: dict[str, Any]) -> frozenset[float]:
-    return _values_once(tuple(area.get(field) for field in AREA_NUMBERS))
+    return _values_once(tuple(map(area.get, AREA_NUMBERS)))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -100,7 +107,7 @@ def literal_numbers(sources: Iterable[str]) -> set[float]:
     found: set[float] = set()
     for source in sources:
         text = _JINJA.sub(" ", source)
-        found |= {value for _at, _shown, value in _numbers(text)}
+        found.update(*(numbers[2::3] for _at, numbers in _numbers(text)))
     return found
 
 
@@ -121,77 +128,123 @@ def check(
     any other number must be one of the story's figures.
     """
     copy = f"{headline}\n{text}"
-    lowered = copy.lower()
     councils = set(councils)
-    places = _outermost(lowered, {area["area_name"] for area in facts["areas"]} | councils)
+    by_name: dict[str, list[dict[str, Any]]] = {}  # a name can belong to two areas ("Grangetown")
+    for area in facts["areas"]:
+        by_name.setdefault(area["area_name"], []).append(area)
+    places = _outermost(copy.lower(), by_name.keys() | councils)
     areas = [place for place in places if place[2] not in councils]
     unnamed = _blank_out(copy, places)  # "Forty Hill" or "Ward 12" are not figures
     base = literals | _story_values(facts)
     base |= {float(part) for day in dates if day is not None for part in (day.day, day.year)}
-    own: dict[str, frozenset[float]] = {}
-    for area in facts["areas"]:
-        name = area["area_name"]
-        own[name] = own[name] | _area_values(area) if name in own else _area_values(area)
-    everyone = base.union(*own.values())
-    # Each area's stretch of copy: from its name to the next area's or the paragraph's end.
-    stretches = []
-    for index, (_start, end, name) in enumerate(areas):
-        following = areas[index + 1][0] if index + 1 < len(areas) else len(copy)
-        paragraph = unnamed.find("\n\n", end)
-        stretches.append((end, min(following, paragraph if paragraph >= 0 else len(copy)), name))
-    starts = [stretch[0] for stretch in stretches]
-    problems = []
-    for at, shown, value in _numbers(unnamed):
-        index = bisect.bisect_right(starts, at) - 1
-        if index >= 0 and at < stretches[index][1]:
-            name = stretches[index][2]
-            if value not in base and value not in own[name]:
-                problems.append(f"the number {shown} is not in the facts for {name}")
-        elif value not in everyone:
-            problems.append(f"the number {shown} is not in the facts")
+    problems = _check_numbers(unnamed, areas, base, by_name)
     named = {name for _start, _end, name in places}  # council-level areas are councils
-    problems += _check_councils(copy, areas, named, facts["areas"], councils)
+    problems += _check_councils(copy, areas, named, by_name, councils)
     return sorted(set(problems))
 
 
-def _numbers(copy: str) -> Iterator[tuple[int, str, float]]:
-    """(position, as printed, value) of every number in the copy, in figures or in words."""
-    for match in _DIGITS.finditer(copy):
-        yield (match.start(), *_figure(match.group(0)))
-    lowered = copy.lower()
-    if len(lowered) != len(copy):  # a rare letter whose lower case is longer: keep positions
-        lowered = re.sub(r"[A-Za-z]+", lambda m: m.group(0).lower(), copy)
+def _check_numbers(
+    copy: str,
+    places: list[tuple[int, int, str]],
+    base: set[float],
+    by_name: dict[str, list[dict[str, Any]]],
+) -> list[str]:
+    """Each number is a figure of the area whose stretch of copy it is in (from the area's
+    name to the next area's or the paragraph's end), or a story-level one (``base``). Most
+    are story-level, so an area's own figures are worked out only when a number needs them."""
+    stretches = []
+    for index, (_start, end, name) in enumerate(places):
+        following = places[index + 1][0] if index + 1 < len(places) else len(copy)
+        paragraph = copy.find("\n\n", end)
+        stretches.append((end, min(following, paragraph if paragraph >= 0 else len(copy)), name))
+    starts = [stretch[0] for stretch in stretches]
+    own: dict[str, frozenset[float]] = {}
+    everyone: set[float] | None = None
+    problems = []
+    for line_start, numbers in _numbers(copy):
+        values = numbers[2::3]
+        if base.issuperset(values):
+            continue
+        for offset, shown, value in zip(numbers[::3], numbers[1::3], values, strict=True):
+            if value in base:
+                continue
+            at = line_start + offset
+            index = bisect.bisect_right(starts, at) - 1
+            if index >= 0 and at < stretches[index][1]:
+                name = stretches[index][2]
+                if name not in own:
+                    own[name] = _name_values(by_name[name])
+                if value not in own[name]:
+                    problems.append(f"the number {shown} is not in the facts for {name}")
+            else:
+                if everyone is None:  # rarely needed: most numbers outside a stretch are in base
+                    everyone = base.union(*map(_name_values, by_name.values()))
+                if value not in everyone:
+                    problems.append(f"the number {shown} is not in the facts")
+    return problems
+
+
+def _name_values(areas: list[dict[str, Any]]) -> frozenset[float]:
+    """The figures of the areas of one name."""
+    return frozenset().union(*map(_area_values, areas))
+
+
+def _numbers(copy: str) -> list[tuple[int, tuple[Any, ...]]]:
+    """The numbers in the copy, in figures or in words, line by line: where the line starts,
+    and the line's numbers as position in the line, as printed, value, position, ... (Most
+    lines are the templates' set paragraphs, so a line's numbers are worked out once a run.)"""
+    if len(copy.lower()) != len(copy):  # a rare letter whose lower case is longer
+        return [(0, _scan(copy, re.sub(r"[A-Za-z]+", lambda m: m.group(0).lower(), copy)))]
+    found = []
+    at = 0
+    for line in copy.split("\n"):  # no number runs over a line's end
+        if numbers := _line_numbers(line):
+            found.append((at, numbers))
+        at += len(line) + 1
+    return found
+
+
+@functools.lru_cache(maxsize=65536)
+def _line_numbers(line: str) -> tuple[Any, ...]:
+    """A line's numbers. (The line lower-cases as it does within the copy: a line break ends
+    the context of a final sigma, the one letter whose lower case depends on its neighbours.)"""
+    return _scan(line, line.lower())
+
+
+def _scan(copy: str, lowered: str) -> tuple[Any, ...]:
+    """The numbers in the copy, flat: one tuple, not one a number, as what stays in the cache
+    for the run brings the garbage collector's costly full passes nearer. ``lowered`` is the
+    copy in lower case, letter for letter."""
+    found = [(match.start(), *_figure(match.group())) for match in _DIGITS.finditer(copy)]
     values = _word_values()
     for match in _NUMBER_WORD.finditer(lowered):
-        shown = copy[match.start() : match.end()]
-        yield match.start(), f'"{shown}"', float(values[match.group(0)])
+        start, end = match.span()
+        found.append((start, f'"{copy[start:end]}"', float(values[match.group()])))
+    return tuple(itertools.chain.from_iterable(found))
 
 
 def _outermost(lowered: str, names: Iterable[str]) -> list[tuple[int, int, str]]:
-    """Where the names stand in the copy, leaving out a name inside a longer one ("Acomb" in
-    "Hexham East & Acomb", "Hythe" in "Folkestone and Hythe")."""
-    found = sorted(
-        ((start, start + len(name), name) for name in names
-         for start in _occurrences(lowered, name.lower())),
-        key=lambda span: (span[0], -span[1]),
-    )  # fmt: skip
+    """Where the names stand in the copy as whole words, leaving out a name inside a longer
+    one ("Acomb" in "Hexham East & Acomb", "Hythe" in "Folkestone and Hythe")."""
+    found = []
+    length = len(lowered)
+    for name in names:
+        word = name.lower()
+        size = len(word)
+        start = lowered.find(word)
+        while start >= 0:
+            end = start + size
+            if (start == 0 or not lowered[start - 1].isalnum()) and (
+                end == length or not lowered[end].isalnum()
+            ):
+                found.append((start, start + len(name), name))
+            start = lowered.find(word, start + 1)
+    found.sort(key=lambda span: (span[0], -span[1]))
     outer: list[tuple[int, int, str]] = []
     for span in found:
         if not outer or span[0] >= outer[-1][1]:
             outer.append(span)
     return outer
-
-
-def _occurrences(text: str, name: str) -> Iterator[int]:
-    """Where ``name`` stands as whole words in ``text``."""
-    start = text.find(name)
-    while start >= 0:
-        end = start + len(name)
-        if (start == 0 or not text[start - 1].isalnum()) and (
-            end == len(text) or not text[end].isalnum()
-        ):
-            yield start
-        start = text.find(name, start + 1)
 
 
 def _blank_out(copy: str, spans: list[tuple[int, int, str]]) -> str:
@@ -210,31 +263,33 @@ def _check_councils(
     copy: str,
     places: list[tuple[int, int, str]],
     named: set[str],
-    areas: list[dict[str, Any]],
+    by_name: dict[str, list[dict[str, Any]]],
     councils: set[str],
 ) -> list[str]:
     """Each area of the facts is in the copy, under its own council: "Park East, Darlington",
     "PARK EAST in Darlington", or below a round-up's council heading."""
-    homes: dict[str, set[str]] = {}  # a name can belong to two areas ("Grangetown")
-    for area in areas:
-        homes.setdefault(area["area_name"], set()).add(area["ltla_name"])
+    homes = {name: {area["ltla_name"] for area in areas} for name, areas in by_name.items()}
     headings = sorted(
         (start, council) for council in councils for start in _whole_lines(copy, council)
     )
     heading_starts = [at for at, _name in headings]
     by_length = sorted(councils, key=len, reverse=True)  # "Redcar and Cleveland" before "Redcar"
+    placings = [(council, (f", {council}", f" in {council}")) for council in by_length]
     problems = [f"{name} is in the facts but not in the copy" for name in homes
                 if name not in named]  # fmt: skip
     for start, end, name in places:
         home = homes[name]
-        after = copy[end : end + 80]
-        stated = next((c for c in by_length if after.startswith((f", {c}", f" in {c}"))), None)
-        index = bisect.bisect_left(heading_starts, start) - 1
-        heading = headings[index][1] if index >= 0 else ""
+        before = end + 80  # the council is stated right after the name
+        stated = None
+        if copy.startswith((", ", " in "), end, before):
+            stated = next((c for c, after in placings if copy.startswith(after, end, before)), None)
         if stated and stated not in home:
             problems.append(f"{name} is placed in {stated}, but is in {_one(home)}")
-        elif after.startswith(" - ") and heading and heading not in home:
-            problems.append(f"{name} is listed under {heading}, but is in {_one(home)}")
+        elif copy.startswith(" - ", end, before):
+            index = bisect.bisect_left(heading_starts, start) - 1
+            heading = headings[index][1] if index >= 0 else ""
+            if heading and heading not in home:
+                problems.append(f"{name} is listed under {heading}, but is in {_one(home)}")
     return problems
 
 

@@ -40,6 +40,8 @@ def _refuse_none(value: Any, filter_name: str) -> None:
 
 def _whole(value: Any, filter_name: str) -> int:
     """The integer a count filter may print, or a clear template error."""
+    if type(value) is int:  # nearly every count, so first; not a bool (a subclass of int)
+        return value
     _refuse_none(value, filter_name)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TemplateRuntimeError(f"{filter_name}: expected a number, got {value!r}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot import factcheck
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import EXCERPT, CliResult, Run, edit, top_level
 
@@ -81,3 +82,19 @@ def test_held_story_is_not_posted_and_ops_hears(
     assert len(top_level(slack)) == 4
     (alert,) = top_level(slack, "ops")
     assert "not drafted (template error): highest_rates: held by the fact check" in alert.text
+
+
+def test_numbers_found_at_every_line_break_and_odd_lower_case() -> None:
+    """Numbers are traced wherever the copy's lines break (a figure or number word at either
+    end of a line), also when a letter's lower case is longer than the letter ("İ")."""
+    area = {"area_name": "Park East", "ltla_name": "Darlington", "cases": 11, "rate": 140.9,
+            "change": 1}  # fmt: skip
+    for odd in ("", "İ"):
+        text = "PARK EAST had 11 new cases, a rate of\n140.9, not 3.\n\nTwelve\n12 areas 1,2 eleven"
+        problems = factcheck.check(f"Park East {odd}", text, {"areas": [area]}, [], set(), [])
+        assert problems == [
+            'the number "Twelve" is not in the facts',
+            "the number 1,2 is not in the facts",
+            "the number 12 is not in the facts",
+            "the number 3 is not in the facts for Park East",
+        ]
