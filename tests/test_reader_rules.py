@@ -10,13 +10,23 @@ import datetime as dt
 import io
 import re
 
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import PatchbotError
 from bot.sources import RawData
-from bot.sources.phe_csv import FIELDS, MAX_DIGITS, PATTERNS, Field, Kind, read_rows
+from bot.sources.phe_csv import (
+    DICTIONARY,
+    FIELDS,
+    MAX_DIGITS,
+    PATTERNS,
+    Field,
+    Kind,
+    _distinct_pairs,
+    read_rows,
+)
 from tests.helpers import read_rows as excerpt_rows
 
 ROWS = excerpt_rows()
@@ -71,3 +81,15 @@ def test_the_reader_agrees_with_the_declared_rules(row: int, field: Field, cell:
         assert f"rules.csv: line {row + 2} (" in str(refused.value)
     else:
         assert read_rows(raw, TODAY)[field.name][row].as_py() == want
+
+
+@settings(max_examples=100, deadline=None)
+@given(pairs=st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=60))
+def test_distinct_areas_and_weeks_are_counted_dense_or_sparse(pairs: list[tuple[int, int]]) -> None:
+    """A few areas over a few weeks are marked in a table of every pair; many areas and weeks
+    over few rows (more possible pairs than ``PAIRS_MARKED`` per row) are sorted: both count
+    every distinct (area, week) once, which is what the duplicate check relies on."""
+    areas = pa.array([f"E{area:08d}" for area, _ in pairs], pa.string())
+    weeks = pa.array([f"2020-{week // 28 + 1:02d}-{week % 28 + 1:02d}" for _, week in pairs])
+    table = pa.table({"areaCode": areas, "date": weeks.cast(DICTIONARY)})
+    assert _distinct_pairs(table) == len(set(pairs))
