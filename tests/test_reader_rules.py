@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from bot.errors import PatchbotError
 from bot.sources import RawData
+from bot.sources.phe_checks import _week_before
 from bot.sources.phe_csv import (
     DICTIONARY,
     FIELDS,
@@ -93,3 +94,28 @@ def test_distinct_areas_and_weeks_are_counted_dense_or_sparse(pairs: list[tuple[
     weeks = pa.array([f"2020-{week // 28 + 1:02d}-{week % 28 + 1:02d}" for _, week in pairs])
     table = pa.table({"areaCode": areas, "date": weeks.cast(DICTIONARY)})
     assert _distinct_pairs(table) == len(set(pairs))
+
+
+@pytest.mark.parametrize(("areas", "span"), [(3, 16), (30, 40)])  # a grid; a sorted search
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_the_week_before_is_found_in_a_grid_or_by_a_sorted_search(
+    areas: int, span: int, data: st.DataObject
+) -> None:
+    """Each (area, day) row's row of the same area seven days before: a few areas over a few
+    days placed in a grid, many areas and days over few rows searched in sorted order."""
+    pair = st.tuples(st.integers(0, areas - 1), st.integers(0, span - 1))
+    cells = data.draw(st.sets(pair, max_size=60))
+    rows = sorted(cells, key=lambda cell: (cell[1] * 7919 + cell[0]) % 101)  # any order
+    days = [dt.date(2020, 1, 1) + dt.timedelta(days=day) for _, day in rows]
+    at = {(area, day): row for row, ((area, _), day) in enumerate(zip(rows, days, strict=True))}
+    expected = [
+        (row, at[area, day - dt.timedelta(days=7)])
+        for row, ((area, _), day) in enumerate(zip(rows, days, strict=True))
+        if (area, day - dt.timedelta(days=7)) in at
+    ]
+    now, before = _week_before(
+        pa.chunked_array([pa.array([area for area, _ in rows], pa.int32())]),
+        pa.chunked_array([pa.array(days, pa.date32())]),
+    )
+    assert list(zip(now.tolist(), before.tolist(), strict=True)) == expected
