@@ -25,7 +25,7 @@ from bot import __version__
 from bot.logs import step
 from bot.sources import RawData
 
-FORMAT = 1  # bump when the tidy table's columns change without a new version
+FORMAT = 2  # bump when the tidy table's columns change without a new version
 KEEP = 4  # the newest checked tables kept: this release and the last few
 SUFFIX = ".arrow"
 

@@ -91,7 +91,6 @@ MANY_TEXTS = (
     "areaCode", "areaName", "newCasesBySpecimenDateRollingRate",
     "newCasesBySpecimenDateChangePercentage",
 )  # fmt: skip
-PLAIN_TEXT = ("area_code", "ltla_code")  # joined and compared row by row: kept as plain text
 PAIRS_MARKED = 8  # the most possible (area, week) pairs per row marked one by one, not sorted
 SNIFF_BYTES = 65536  # enough of the start to tell a CSV from a page or a binary file
 # Arrow's default allocator keeps what a large read has freed; the system's gives it back: 60 MB
@@ -396,8 +395,6 @@ def read_rows(raw: RawData, today: dt.date) -> pa.Table:
     for f in FIELDS:
         if f.kind is Kind.DATE:
             columns.append(_per_value(_dates, table[f.column]))
-        elif f.kind is Kind.TEXT and f.name in PLAIN_TEXT:
-            columns.append(pc.cast(table[f.column], pa.string()))
         elif f.kind is Kind.TEXT:
             columns.append(table[f.column])
         else:
