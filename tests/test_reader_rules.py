@@ -92,7 +92,7 @@ def test_distinct_areas_and_weeks_are_counted_dense_or_sparse(pairs: list[tuple[
     every distinct (area, week) once, which is what the duplicate check relies on."""
     areas = pa.array([f"E{area:08d}" for area, _ in pairs], pa.string())
     weeks = pa.array([f"2020-{week // 28 + 1:02d}-{week % 28 + 1:02d}" for _, week in pairs])
-    table = pa.table({"areaCode": areas, "date": weeks.cast(DICTIONARY)})
+    table = pa.table({"areaCode": areas.cast(DICTIONARY), "date": weeks.cast(DICTIONARY)})
     assert _distinct_pairs(table) == len(set(pairs))
 
 
