@@ -85,7 +85,8 @@ COLUMNS = {field.column: field.name for field in FIELDS}
 AREA_TYPE = "msoa"
 # A column of few distinct texts (names, codes, dates, counts) is read as a dictionary: each
 # text stored once and checked once, which keeps years of history small and quick (``bot.cases``
-# decodes a week's rows). A column of many (areas, rates) is read as plain text, quicker to read.
+# decodes a week's rows). A column of many (areas, rates) is read as plain text, quicker to read,
+# and encoded once after (``_encoded``).
 DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 MANY_TEXTS = (
     "areaCode", "areaName", "newCasesBySpecimenDateRollingRate",
