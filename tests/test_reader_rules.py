@@ -10,13 +10,24 @@ import datetime as dt
 import io
 import re
 
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import PatchbotError
 from bot.sources import RawData
-from bot.sources.phe_csv import FIELDS, MAX_DIGITS, PATTERNS, Field, Kind, read_rows
+from bot.sources.phe_checks import _week_before
+from bot.sources.phe_csv import (
+    DICTIONARY,
+    FIELDS,
+    MAX_DIGITS,
+    PATTERNS,
+    Field,
+    Kind,
+    _distinct_pairs,
+    read_rows,
+)
 from tests.helpers import read_rows as excerpt_rows
 
 ROWS = excerpt_rows()
@@ -71,3 +82,40 @@ def test_the_reader_agrees_with_the_declared_rules(row: int, field: Field, cell:
         assert f"rules.csv: line {row + 2} (" in str(refused.value)
     else:
         assert read_rows(raw, TODAY)[field.name][row].as_py() == want
+
+
+@settings(max_examples=100, deadline=None)
+@given(pairs=st.lists(st.tuples(st.integers(0, 40), st.integers(0, 40)), max_size=60))
+def test_distinct_areas_and_weeks_are_counted_dense_or_sparse(pairs: list[tuple[int, int]]) -> None:
+    """A few areas over a few weeks are marked in a table of every pair; many areas and weeks
+    over few rows (more possible pairs than ``PAIRS_MARKED`` per row) are sorted: both count
+    every distinct (area, week) once, which is what the duplicate check relies on."""
+    areas = pa.array([f"E{area:08d}" for area, _ in pairs], pa.string())
+    weeks = pa.array([f"2020-{week // 28 + 1:02d}-{week % 28 + 1:02d}" for _, week in pairs])
+    table = pa.table({"areaCode": areas.cast(DICTIONARY), "date": weeks.cast(DICTIONARY)})
+    assert _distinct_pairs(table) == len(set(pairs))
+
+
+@pytest.mark.parametrize(("areas", "span"), [(3, 16), (30, 40)])  # a grid; a sorted search
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_the_week_before_is_found_in_a_grid_or_by_a_sorted_search(
+    areas: int, span: int, data: st.DataObject
+) -> None:
+    """Each (area, day) row's row of the same area seven days before: a few areas over a few
+    days placed in a grid, many areas and days over few rows searched in sorted order."""
+    pair = st.tuples(st.integers(0, areas - 1), st.integers(0, span - 1))
+    cells = data.draw(st.sets(pair, max_size=60))
+    rows = sorted(cells, key=lambda cell: (cell[1] * 7919 + cell[0]) % 101)  # any order
+    days = [dt.date(2020, 1, 1) + dt.timedelta(days=day) for _, day in rows]
+    at = {(area, day): row for row, ((area, _), day) in enumerate(zip(rows, days, strict=True))}
+    expected = [
+        (row, at[area, day - dt.timedelta(days=7)])
+        for row, ((area, _), day) in enumerate(zip(rows, days, strict=True))
+        if (area, day - dt.timedelta(days=7)) in at
+    ]
+    now, before = _week_before(
+        pa.chunked_array([pa.array([area for area, _ in rows], pa.int32())]),
+        pa.chunked_array([pa.array(days, pa.date32())]),
+    )
+    assert list(zip(now.tolist(), before.tolist(), strict=True)) == expected

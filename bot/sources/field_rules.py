@@ -154,11 +154,15 @@ ROW_RULES: tuple[RowRule, ...] = (
 
 
 def _names_encoded(table: pa.Table) -> pa.Table:
-    """The table with every name column dictionary-encoded (the reader keeps most of them so)."""
+    """The table with every name column dictionary-encoded (the reader keeps most of them so)
+    in one chunk: combined once here, not by each of the rules that read it."""
     for column in NAME_COLUMNS:
-        if not pa.types.is_dictionary(table.schema.field(column).type):
-            encoded = pc.dictionary_encode(table[column]).combine_chunks()
-            table = table.set_column(table.schema.get_field_index(column), column, encoded)
+        cells = table[column]
+        if not pa.types.is_dictionary(cells.type):
+            cells = pc.dictionary_encode(cells)
+        table = table.set_column(
+            table.schema.get_field_index(column), column, cells.combine_chunks()
+        )
     return table
 
 

@@ -14,13 +14,18 @@ import io
 import os
 import re
 import stat
-import zlib
 from pathlib import Path
+
+from isal import isal_zlib
 
 from bot.errors import PatchbotError
 from bot.sources import MEGABYTE, HttpPolicy, RawData
 
 CHUNK = 256 * 1024
+# Inflated bytes handed to the CSV reader at a time: a quarter of a megabyte took twice the
+# calls (0.03 s more CPU for two years of history); a whole megabyte, Arrow's block, raised the
+# peak by 20 MB.
+INFLATED = 512 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 _RELEASE_IN_NAME = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
@@ -81,13 +86,14 @@ class GunzipStream(io.RawIOBase):
     """A gzip file's inflated bytes, a piece at a time as a reader asks for them (members one
     after another, as gzip allows), stopping with one line once they pass ``limit``. The
     compressed bytes are fed in pieces too: handing zlib the whole remainder each time would
-    copy it again on every read."""
+    copy it again on every read. Inflated by ISA-L (``isal``, zlib's format and interface):
+    a third of zlib's time, a tenth of a second of every first read of two years' history."""
 
     def __init__(self, content: bytes, origin: str, limit: int) -> None:
         self._origin = origin
         self._limit = limit
         self._inflated = 0
-        self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._inflater = isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
         self._content = memoryview(content)
         self._offset = 0  # where the compressed bytes not yet given to zlib start
         self._carried = b""  # read past one member's end: the start of the next
@@ -96,19 +102,21 @@ class GunzipStream(io.RawIOBase):
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        """``INFLATED`` bytes (or ``buffer`` full) unless the file ends first."""
+        filled, wanted = 0, min(len(buffer), INFLATED)
         try:
-            while True:
+            while filled < wanted:
                 if self._inflater.eof and not self._next_member():
-                    return 0  # the end (what follows the last member is not gzip)
-                piece = self._inflater.decompress(self._input(), min(len(buffer), CHUNK))
-                if piece:
-                    self._inflated += len(piece)
-                    if self._inflated > self._limit:
-                        raise too_large(self._origin, self._limit)
-                    buffer[: len(piece)] = piece
-                    return len(piece)
-        except zlib.error:
+                    break  # the end (what follows the last member is not gzip)
+                piece = self._inflater.decompress(self._input(), wanted - filled)
+                self._inflated += len(piece)
+                if self._inflated > self._limit:
+                    raise too_large(self._origin, self._limit)
+                buffer[filled : filled + len(piece)] = piece
+                filled += len(piece)
+        except isal_zlib.error:  # type: ignore[misc]  # a class; isal's stub calls it an instance
             raise PatchbotError(f"{self._origin}: damaged gzip file") from None
+        return filled
 
     def _input(self) -> bytes:
         """What zlib held back, else the bytes carried over to a new member, else the next
@@ -134,6 +142,6 @@ class GunzipStream(io.RawIOBase):
             rest = (rest + self._next_piece()).lstrip(b"\x00")
         if rest[:2] != GZIP_MAGIC:
             return False
-        self._inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._inflater = isal_zlib.decompressobj(16 + isal_zlib.MAX_WBITS)
         self._carried = rest
         return True

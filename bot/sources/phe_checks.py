@@ -24,6 +24,7 @@ from bot.sources import RawData
 RATE_TOLERANCE = 0.06  # PHE rounded rates to one decimal place
 SHORT_WEEK = 0.9  # a week with fewer rows than this share of the fullest week is truncated
 STALE_AFTER = dt.timedelta(days=14)  # PHE's newest week ended about five days before release
+GRID_PER_ROW = 8  # the largest grid of areas by weeks, in cells per row, placed rows in
 COLUMNS = ("area_code", "ltla_code", "week_ending", "cases", "rate", "change")
 
 
@@ -193,11 +194,33 @@ def _any(mask: pa.ChunkedArray) -> bool:
 
 
 def _week_before(areas: pa.ChunkedArray, weeks: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """(row, row of the same area the week before) for every row that has one: a sorted
-    search on one number per area and week, quicker than a join (each array freed, or
-    reused in place, as soon as it is done with)."""
+    """(row, row of the same area the week before) for every row that has one, the rows in
+    order. Each row's place in a grid of every area by every week in the file, when the grid
+    is not much larger than the rows (any number of weeks of every area): a quarter of the
+    time of the sorted search below, which takes any other file."""
+    days = pc.cast(weeks, pa.int32()).to_numpy()
+    distinct = np.sort(pc.unique(weeks).cast(pa.int32()).to_numpy())
+    area_count = (pc.max(areas).as_py() or 0) + 1
+    if area_count * len(distinct) > GRID_PER_ROW * len(days):
+        return _week_before_sorted(areas, days)
+    week = np.searchsorted(distinct, days)  # each row's week among the file's
+    earlier = np.searchsorted(distinct, distinct - 7)  # each week's week before, if present
+    present = distinct[np.minimum(earlier, len(distinct) - 1)] == distinct - 7
+    cells = areas.to_numpy().astype(np.int64) * len(distinct)
+    grid = np.full(area_count * len(distinct), -1, np.int64)
+    grid[cells + week] = np.arange(len(days))
+    has = present[week]
+    before = grid[cells[has] + earlier[week[has]]]
+    rows = np.flatnonzero(has)
+    found = before >= 0
+    return rows[found], before[found]
+
+
+def _week_before_sorted(areas: pa.ChunkedArray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``_week_before`` by a sorted search on one number per area and week (each array freed,
+    or reused in place, as soon as it is done with)."""
     keys = areas.to_numpy().astype(np.int64) * 1_000_000
-    keys += pc.cast(weeks, pa.int32()).to_numpy()
+    keys += days
     order = np.argsort(keys, kind="stable")
     ordered = keys[order]
     keys -= 7  # now each row's key for the week before
