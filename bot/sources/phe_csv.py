@@ -16,6 +16,7 @@ import csv
 import datetime as dt
 import difflib
 import functools
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -148,6 +149,9 @@ def read_strings(origin: str, content: bytes | GunzipStream, head: bytes) -> pa.
         ).read_all()
     except pa.ArrowInvalid as error:
         message = str(error).removeprefix("CSV parse error: ")
+        # Read on one thread, Arrow knows the line (its "Row #", the header counted): say it
+        # as every other refusal of a line does.
+        message = re.sub(r"^Row #(\d+): ", r"line \1: ", message)
         if "straddl" in message:  # Arrow's words for a line longer than the block it reads
             message = "a line longer than 1 MB (PHE's lines are under 300 characters)"
         printable = "".join(c if c.isprintable() else "?" for c in message)
