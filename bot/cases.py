@@ -16,7 +16,7 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # pyarrow is imported only where a table is read (not for a kept one)
     import pyarrow as pa
@@ -64,9 +64,10 @@ def clean_name(name: str) -> str:
     return " ".join(name.split()).replace(" ,", ",")
 
 
-@dataclass(frozen=True, slots=True)
-class CaseRow:
-    """One row of the table for one week: an area's figures (None where withheld)."""
+class CaseRow(NamedTuple):
+    """One row of the table for one week: an area's figures (None where withheld). A named
+    tuple, not a frozen dataclass: as immutable, and a fifth of the time to make (every
+    area of England each run)."""
 
     area_code: str
     area_name: str
@@ -80,10 +81,9 @@ class CaseRow:
     provisional: bool = False  # the publisher expects the figure to change
 
 
-ROW_FIELDS = tuple(field.name for field in dataclasses.fields(CaseRow))
+ROW_FIELDS = CaseRow._fields
 NAME_FIELDS = ("area_name", "ltla_name")
-_OPTIONAL = {field.name: field.default for field in dataclasses.fields(CaseRow)
-             if field.default is not dataclasses.MISSING}  # fmt: skip
+_OPTIONAL = CaseRow._field_defaults
 
 
 @runtime_checkable

@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, NotRequired, TypedDict, TypeVar
+from typing import Any, NamedTuple, NotRequired, TypedDict, TypeVar
 
 from bot.cases import AreaStatus, CaseData, CaseRow
 from bot.errors import PatchbotError
@@ -49,9 +49,9 @@ class AreaFacts(TypedDict):
     value: int | None  # the week's figure, whatever it counts (the dataset says): ``cases``
 
 
-@dataclass(frozen=True, slots=True)
-class AreaWeek:
-    """One area of one patch in the week: its figures (None where withheld or unknown)."""
+class AreaWeek(NamedTuple):
+    """One area of one patch in the week: its figures (None where withheld or unknown). A
+    named tuple, not a frozen dataclass: as immutable, and a sixth of the time to make."""
 
     patch: int  # the patch's position in the list of patches
     area_code: str
@@ -71,8 +71,8 @@ class AreaWeek:
 
     def without_figures(self, status: AreaStatus) -> AreaWeek:
         """The area with its figures withheld (suppressed) or unknown (no data)."""
-        return dataclasses.replace(
-            self, cases=None, rate=None, change=None, change_pct=None, previous_cases=None,
+        return self._replace(
+            cases=None, rate=None, change=None, change_pct=None, previous_cases=None,
             status=status,
         )  # fmt: skip
 

@@ -3,7 +3,6 @@ area with no row."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -128,7 +127,7 @@ def test_highest_rates_keeps_areas_tied_with_the_last_place(geography: Geography
     # the week table: a file saying so would fail validation, the rate not matching the cases).
     table = week_table(geography, "Hartlepool")
     table = table.replace_rows([
-        dataclasses.replace(row, rate=344.5) if row.area_name == "Seaton Carew" else row
+        row._replace(rate=344.5) if row.area_name == "Seaton Carew" else row
         for row in table.rows
     ])  # fmt: skip
     finding = highest_rates(table, HighestRatesParams(top=2))

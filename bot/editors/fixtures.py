@@ -7,7 +7,6 @@ validated once per process and each check run builds its fixtures once.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Sequence
@@ -89,9 +88,9 @@ def _one_area(base: rules.WeekTable) -> rules.WeekTable:
     first = next(i for i, row in enumerate(base.rows) if row.status is AreaStatus.REPORTED)
     second = next(i for i in range(len(base.rows)) if i != first)
     rows = [row.without_figures(AreaStatus.NO_DATA) for row in base.rows]
-    rows[second] = dataclasses.replace(rows[second], status=AreaStatus.SUPPRESSED)
-    rows[first] = dataclasses.replace(
-        base.rows[first], cases=12, rate=150.0, change=6, change_pct=100.0, previous_cases=6
+    rows[second] = rows[second]._replace(status=AreaStatus.SUPPRESSED)
+    rows[first] = base.rows[first]._replace(
+        cases=12, rate=150.0, change=6, change_pct=100.0, previous_cases=6
     )
     return base.replace_rows(rows)
 
@@ -104,8 +103,8 @@ def _ties(base: rules.WeekTable) -> rules.WeekTable:
         if row.status is AreaStatus.REPORTED:
             sign = 1 if reported % 2 else -1
             reported += 1
-            row = dataclasses.replace(
-                row, cases=10, rate=100.0, change=sign * 5, previous_cases=10 - sign * 5,
+            row = row._replace(
+                cases=10, rate=100.0, change=sign * 5, previous_cases=10 - sign * 5,
                 change_pct=sign * 100.0,
             )  # fmt: skip
         rows.append(row)

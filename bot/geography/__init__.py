@@ -10,13 +10,13 @@ same way against either.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import functools
 import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.cases import Level
 from bot.errors import PatchbotError
@@ -28,9 +28,9 @@ from bot.registry import Registry
 PATCH_NAME_LIMIT = 40
 
 
-@dataclass(frozen=True, slots=True)
-class Area:
-    """One area of a geography (a neighbourhood, or a council), with where it belongs."""
+class Area(NamedTuple):
+    """One area of a geography (a neighbourhood, or a council), with where it belongs. A
+    named tuple: immutable, and quick to make (6,791 each run)."""
 
     area_code: str
     area_name: str
@@ -48,7 +48,7 @@ class Area:
         return code_and_name
 
 
-AREA_FIELDS = tuple(field.name for field in dataclasses.fields(Area))
+AREA_FIELDS = Area._fields
 # Each level's (code, name) of an area, read in one call.
 LEVELS = {
     level: operator.attrgetter(f"{level}_code", f"{level}_name")

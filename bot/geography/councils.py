@@ -8,7 +8,6 @@ Yorkshire); the two pairs PHE published together are split again by their neighb
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Iterable
 
@@ -51,7 +50,7 @@ def predecessors() -> dict[str, dict[str, str]]:
 
 def _moved(area: Area, code: str, name: str) -> Area:
     """The area under another council (and that council as its county too)."""
-    return dataclasses.replace(area, ltla_code=code, ltla_name=name, utla_code=code, utla_name=name)
+    return area._replace(ltla_code=code, ltla_name=name, utla_code=code, utla_name=name)
 
 
 def _split(msoas: Iterable[Area]) -> tuple[list[Area], dict[str, tuple[str, ...]]]:
@@ -63,7 +62,7 @@ def _split(msoas: Iterable[Area]) -> tuple[list[Area], dict[str, tuple[str, ...]
         aliases[combined] = (code, own_code)
         split = [
             _moved(area, own_code, own_name) if area.area_code in own_areas
-            else dataclasses.replace(area, ltla_name=name, utla_name=name)
+            else area._replace(ltla_name=name, utla_name=name)
             if area.ltla_code == code else area
             for area in split
         ]  # fmt: skip
