@@ -14,7 +14,7 @@ import difflib
 import functools
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -54,6 +54,8 @@ LEVELS = {
     level: operator.attrgetter(f"{level}_code", f"{level}_name")
     for level in ("region", "utla", "ltla")
 }
+# Where an area is: its council, county and region, codes and names.
+_PLACE = operator.attrgetter(*(f"{level}_{part}" for level in LEVELS for part in ("code", "name")))
 
 
 @dataclass(frozen=True)
@@ -153,8 +155,10 @@ class Geography:
         self._groups: dict[str, Group] = {}
         for alias, codes in (aliases or {}).items():
             self._add(alias, self._named(codes))
+        # One area of each council in each county and region: all _members needs to see.
+        placed = {_PLACE(area): area for area in areas}
         for level_name in ("region", "utla", "ltla"):  # narrower names win a clash
-            for (code, official), members in _members(areas, level_name):
+            for (code, official), members in _members(placed.values(), level_name):
                 named = Group(self.names.name(official), self.names.place(official), members)
                 self._add(str(code), named)
                 for spelling in (official, *self.names.spellings(official)):
@@ -272,7 +276,7 @@ class Geography:
         return Patch("England", "England", councils, self._note(councils))
 
 
-def _members(areas: tuple[Area, ...], level: str) -> list[tuple[tuple[str, str], tuple[str, ...]]]:
+def _members(areas: Iterable[Area], level: str) -> list[tuple[tuple[str, str], tuple[str, ...]]]:
     """Each (code, name) of a level (region, utla, ltla), in order, with its councils' codes."""
     found: dict[tuple[str, str], set[str]] = {}
     code_and_name = LEVELS[level]
