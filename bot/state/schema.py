@@ -11,8 +11,7 @@ from __future__ import annotations
 import sqlite3
 
 from bot.errors import PatchbotError
-
-DEFAULT_DESK = "default"  # the one desk there is without a desks file; older rows belong to it
+from bot.state import DEFAULT_DESK
 
 # Version 0: the delivery ledger and the service's journal as they were first written.
 VERSION_0 = [

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +18,7 @@ from types import TracebackType
 from typing import Self
 
 from bot.errors import PatchbotError
-from bot.state import schema
+from bot.state import DEFAULT_DESK, schema
 
 FILE_NAME = "ledger.sqlite3"
 
@@ -27,11 +26,6 @@ FILE_NAME = "ledger.sqlite3"
 def now() -> str:
     """The current time as stored: UTC, ISO 8601, to the second."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def default_state_dir() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "patchbot"
 
 
 # What an error from the file system or SQLite means, in words saying what to do about it.
@@ -69,7 +63,7 @@ class Store:
     """A connection to the state file for one desk, for the calling thread; use as a context
     manager."""
 
-    def __init__(self, state_dir: Path, desk: str = schema.DEFAULT_DESK) -> None:
+    def __init__(self, state_dir: Path, desk: str = DEFAULT_DESK) -> None:
         self.desk = desk  # the desk whose rows this connection reads and writes
         self.path = state_dir / FILE_NAME
         try:
