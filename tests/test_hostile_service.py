@@ -58,7 +58,8 @@ def test_a_crashing_file_then_good_data_posts_the_good_data_with_one_alert(
         outcome = Service(Settings.load(environ=env)).daily_job()
     later.join(timeout=10)
     assert outcome == "posted"
-    assert checks(api) >= 4  # polled on after the bad file
+    # The good file goes up once the third check has arrived; that check may already see it.
+    assert checks(api) >= 3  # polled on after the bad file
     assert_each_story_once(slack)
     (alert,) = top_level(slack, "ops")
     assert alert.text.startswith(":warning: Patchbot could not use the data: ")
