@@ -24,6 +24,8 @@ import itertools
 import math
 import threading
 import time
+from collections import ChainMap
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,6 +133,19 @@ def render_bounded(
     return "".join(pieces)
 
 
+class _Globals(ChainMap[str, Any]):
+    """A template's globals: its own (nearly always none) over the environment's. Jinja lists
+    their names for every context it makes, at each rendering and include (8,600 in a run of
+    every council); a ChainMap builds a dictionary of each map's names to list them, a third of
+    the time making a context took."""
+
+    def __iter__(self) -> Iterator[str]:
+        own, *rest = self.maps
+        if not own and len(rest) == 1:
+            return iter(rest[0])
+        return super().__iter__()
+
+
 class BoundedSandbox(SandboxedEnvironment):
     """The sandbox, refusing a repeated string or list, or a power, too large to be copy."""
 
@@ -162,6 +177,10 @@ class BoundedSandbox(SandboxedEnvironment):
             return shipped_center(value, width)
 
         self.filters.update(replace=replace, center=center)
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """As Jinja makes them (a ChainMap), listed faster (``_Globals``)."""
+        return _Globals({} if d is None else d, self.globals)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         # A story's facts are plain dictionaries, so ``area.rate`` is an item: Jinja asks for
