@@ -69,10 +69,13 @@ def figure(value: Any) -> str:
 
 def num(value: Any) -> str:
     """House style for numbers in copy: one to nine in words, 10 and above in figures."""
-    number = _whole(value, "num")
-    if 1 <= number <= 9:
-        return _UNITS[number]
-    return f"{number:,}"
+    return _in_words(_whole(value, "num"))
+
+
+def _in_words(number: int) -> str:
+    """``num`` of a whole number (``counted`` has checked it already, and calls this for one in
+    three filters of a story)."""
+    return _UNITS[number] if 1 <= number <= 9 else f"{number:,}"
 
 
 def _spell_below_thousand(number: int) -> str:
@@ -112,7 +115,11 @@ def spelled(value: Any) -> str:
 def plural(value: Any, singular: str, plural_form: str | None = None) -> str:
     """The word that agrees with the count: 1|plural("area") -> "area", 2 -> "areas";
     irregular forms as a second argument: n|plural("has", "have")."""
-    number = _whole(value, "plural")
+    return _agreeing(_whole(value, "plural"), singular, plural_form)
+
+
+def _agreeing(number: int, singular: str, plural_form: str | None) -> str:
+    """``plural`` of a whole number, checked already."""
     if abs(number) == 1:
         return singular
     return plural_form if plural_form is not None else singular + "s"
@@ -122,15 +129,15 @@ def counted(value: Any, noun: str, plural_form: str | None = None, digits: bool 
     """A count with its noun in house style: 3|counted("area") -> "three areas",
     1|counted("new case", digits=True) -> "1 new case"."""
     number = _whole(value, "counted")
-    shown = figure(number) if digits else num(number)
-    return f"{shown} {plural(number, noun, plural_form)}"
+    shown = f"{number:,}" if digits else _in_words(number)
+    return f"{shown} {_agreeing(number, noun, plural_form)}"
 
 
 def lead_count(value: Any, noun: str, plural_form: str | None = None) -> str:
     """A count that opens a story's intro, first word in capitals as the house style has it:
     13 -> "THIRTEEN areas"; large numbers read better as "A TOTAL of 148 areas"."""
     number = _whole(value, "lead_count")
-    noun_form = plural(number, noun, plural_form)
+    noun_form = _agreeing(number, noun, plural_form)
     if 0 < number < 100:
         return f"{spelled(number).upper()} {noun_form}"
     return f"A TOTAL of {figure(number)} {noun_form}"
