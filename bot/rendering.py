@@ -199,6 +199,10 @@ class Renderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,  # partials end in a newline, keeping paragraphs apart
             auto_reload=False,  # templates are read once per run, not stat()ed per include
+            # and kept in a plain dictionary: a run's templates are few, looked up at each of
+            # its 4,800 includes, and Jinja's default (the 400 most recently used) locks and
+            # reorders its list at every lookup
+            cache_size=-1,
         )
         self.env.max_chars = limits.max_chars
         self.env.filters.update(FILTERS)  # each refuses a misspelt variable itself
