@@ -107,7 +107,8 @@ def render_bounded(
     # is 40-200 small pieces, and looking at each one alone was a tenth of rendering.
     rendering = template.root_render_func(template.new_context(context, shared))
     try:
-        while batch := list(itertools.islice(rendering, PIECES)):
+        while True:
+            batch = list(itertools.islice(rendering, PIECES))
             size += sum(map(len, batch))
             if size > limits.max_chars:
                 raise PatchbotError(
@@ -115,6 +116,8 @@ def render_bounded(
                     f"{limits.max_chars:,} characters (a loop printing too much?); held"
                 )
             pieces += batch
+            if len(batch) < PIECES:  # it has ended: not asked again (a headline is one batch)
+                break
     except _OutOfTime:
         raise PatchbotError(
             f"{name}: rendering took longer than PATCHBOT_RENDER_SECONDS={limits.seconds:g} "
