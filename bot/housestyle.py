@@ -2,7 +2,10 @@
 
 Every filter the story templates can use lives here, registered in ``FILTERS``. They refuse
 ``None`` (a suppressed or unknown figure) rather than print "None" or "0": a template must
-check ``area.suppressed`` before it prints a count.
+check ``area.suppressed`` before it prints a count. A misspelt variable reaches a filter as
+``Undefined``, which every filter refuses with Jinja's own "is undefined" error (an editor then
+reads "unknown variable", not "expected a rate, got Undefined"): looked for in ``_expected``,
+once a value has already failed, so the good path pays nothing for it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from jinja2 import TemplateRuntimeError, pass_context
+from jinja2 import TemplateRuntimeError, Undefined, pass_context
 from jinja2.runtime import Context
 
 from bot.geography.names import display_names
@@ -38,16 +41,23 @@ def _refuse_none(value: Any, filter_name: str) -> None:
         )
 
 
+def _expected(filter_name: str, what: str, value: Any) -> TemplateRuntimeError:
+    """The error for a value ``filter_name`` cannot use; a misspelt variable raises its own."""
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
+    return TemplateRuntimeError(f"{filter_name}: expected {what}, got {value!r}")
+
+
 def _whole(value: Any, filter_name: str) -> int:
     """The integer a count filter may print, or a clear template error."""
     if type(value) is int:  # nearly every count, so first; not a bool (a subclass of int)
         return value
     _refuse_none(value, filter_name)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TemplateRuntimeError(f"{filter_name}: expected a number, got {value!r}")
+        raise _expected(filter_name, "a number", value)
     if isinstance(value, float):
         if not math.isfinite(value) or not value.is_integer():
-            raise TemplateRuntimeError(f"{filter_name}: expected a whole number, got {value!r}")
+            raise _expected(filter_name, "a whole number", value)
         value = int(value)
     return int(value)
 
@@ -59,10 +69,13 @@ def figure(value: Any) -> str:
 
 def num(value: Any) -> str:
     """House style for numbers in copy: one to nine in words, 10 and above in figures."""
-    number = _whole(value, "num")
-    if 1 <= number <= 9:
-        return _UNITS[number]
-    return f"{number:,}"
+    return _in_words(_whole(value, "num"))
+
+
+def _in_words(number: int) -> str:
+    """``num`` of a whole number (``counted`` has checked it already, and calls this for one in
+    three filters of a story)."""
+    return _UNITS[number] if 1 <= number <= 9 else f"{number:,}"
 
 
 def _spell_below_thousand(number: int) -> str:
@@ -102,7 +115,11 @@ def spelled(value: Any) -> str:
 def plural(value: Any, singular: str, plural_form: str | None = None) -> str:
     """The word that agrees with the count: 1|plural("area") -> "area", 2 -> "areas";
     irregular forms as a second argument: n|plural("has", "have")."""
-    number = _whole(value, "plural")
+    return _agreeing(_whole(value, "plural"), singular, plural_form)
+
+
+def _agreeing(number: int, singular: str, plural_form: str | None) -> str:
+    """``plural`` of a whole number, checked already."""
     if abs(number) == 1:
         return singular
     return plural_form if plural_form is not None else singular + "s"
@@ -112,15 +129,15 @@ def counted(value: Any, noun: str, plural_form: str | None = None, digits: bool 
     """A count with its noun in house style: 3|counted("area") -> "three areas",
     1|counted("new case", digits=True) -> "1 new case"."""
     number = _whole(value, "counted")
-    shown = figure(number) if digits else num(number)
-    return f"{shown} {plural(number, noun, plural_form)}"
+    shown = f"{number:,}" if digits else _in_words(number)
+    return f"{shown} {_agreeing(number, noun, plural_form)}"
 
 
 def lead_count(value: Any, noun: str, plural_form: str | None = None) -> str:
     """A count that opens a story's intro, first word in capitals as the house style has it:
     13 -> "THIRTEEN areas"; large numbers read better as "A TOTAL of 148 areas"."""
     number = _whole(value, "lead_count")
-    noun_form = plural(number, noun, plural_form)
+    noun_form = _agreeing(number, noun, plural_form)
     if 0 < number < 100:
         return f"{spelled(number).upper()} {noun_form}"
     return f"A TOTAL of {figure(number)} {noun_form}"
@@ -129,9 +146,9 @@ def lead_count(value: Any, noun: str, plural_form: str | None = None) -> str:
 def _finite(value: Any, filter_name: str) -> int | float:
     _refuse_none(value, filter_name)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TemplateRuntimeError(f"{filter_name}: expected a rate, got {value!r}")
+        raise _expected(filter_name, "a rate", value)
     if not math.isfinite(value):
-        raise TemplateRuntimeError(f"{filter_name}: expected a finite rate, got {value!r}")
+        raise _expected(filter_name, "a finite rate", value)
     return value
 
 
@@ -155,7 +172,7 @@ def times(value: Any) -> str:
         return "twice" if value == 2 else f"{num(value)} times"
     if isinstance(value, float) and math.isfinite(value):
         return f"{value:g} times"
-    raise TemplateRuntimeError(f"times: expected a number, got {value!r}")
+    raise _expected("times", "a number", value)
 
 
 def _as_date(value: Any, filter_name: str) -> dt.date:
@@ -168,7 +185,7 @@ def _as_date(value: Any, filter_name: str) -> dt.date:
             return dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise TemplateRuntimeError(f"{filter_name}: expected a date, got {value!r}")
+    raise _expected(filter_name, "a date", value)
 
 
 def uk_date(value: Any, year: bool = False) -> str:
@@ -181,7 +198,7 @@ def uk_date(value: Any, year: bool = False) -> str:
 def listing(items: Iterable[Any], conjunction: str = "and") -> str:
     """Join a list the way copy does: "Darlington, Hartlepool and York"."""
     if items is None or isinstance(items, str):
-        raise TemplateRuntimeError(f"listing: expected a list of names, got {items!r}")
+        raise _expected("listing", "a list of names", items)
     names = list(items)
     if any(item is None for item in names):
         raise TemplateRuntimeError(f"listing: a name is missing (None) in {names!r}")
@@ -195,13 +212,13 @@ def place(name: Any) -> str:
     """A council or place as running copy names it, with "the" where English needs it
     (bot/geography/names.toml): "Isle of Wight" -> "the Isle of Wight"."""
     if not isinstance(name, str):
-        raise TemplateRuntimeError(f"place: expected a name, got {name!r}")
+        raise _expected("place", "a name", name)
     return display_names().place(name)
 
 
 def _area(area: Any, filter_name: str) -> dict[str, Any]:
     if not isinstance(area, dict) or "area_name" not in area or "ltla_name" not in area:
-        raise TemplateRuntimeError(f"{filter_name}: expected an area, got {area!r}")
+        raise _expected(filter_name, "an area", area)
     return area
 
 

@@ -24,13 +24,15 @@ import itertools
 import math
 import threading
 import time
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
 import jinja2
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.exceptions import SecurityError
-from jinja2.nodes import Node
+from jinja2.nodes import EvalContext, Node
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.errors import PatchbotError
@@ -105,7 +107,8 @@ def render_bounded(
     # is 40-200 small pieces, and looking at each one alone was a tenth of rendering.
     rendering = template.root_render_func(template.new_context(context, shared))
     try:
-        while batch := list(itertools.islice(rendering, PIECES)):
+        while True:
+            batch = list(itertools.islice(rendering, PIECES))
             size += sum(map(len, batch))
             if size > limits.max_chars:
                 raise PatchbotError(
@@ -113,6 +116,8 @@ def render_bounded(
                     f"{limits.max_chars:,} characters (a loop printing too much?); held"
                 )
             pieces += batch
+            if len(batch) < PIECES:  # it has ended: not asked again (a headline is one batch)
+                break
     except _OutOfTime:
         raise PatchbotError(
             f"{name}: rendering took longer than PATCHBOT_RENDER_SECONDS={limits.seconds:g} "
@@ -131,12 +136,41 @@ def render_bounded(
     return "".join(pieces)
 
 
+class _Context(Context):
+    """Jinja's context, made for each rendering and include (8,600 in a run of every council)
+    without listing the names of the template's globals into a set each time: only
+    ``{% import %}`` reads them, and gets them listed when it does. Otherwise as Jinja makes it
+    (tests/test_render_context.py compares the two)."""
+
+    def __init__(
+        self,
+        environment: jinja2.Environment,
+        parent: dict[str, Any],
+        name: str | None,
+        blocks: dict[str, Callable[[Context], Iterator[str]]],
+        globals: MutableMapping[str, Any] | None = None,
+    ) -> None:
+        self.parent = parent
+        self.vars = {}
+        self.environment = environment
+        self.eval_ctx = EvalContext(environment, name)
+        self.exported_vars = set()
+        self.name = name
+        self._globals = globals
+        self.blocks = {key: [block] for key, block in blocks.items()} if blocks else {}
+
+    @property  # read, never written, once the context is made
+    def globals_keys(self) -> set[str]:  # type: ignore[override]
+        return set() if self._globals is None else set(self._globals)
+
+
 class BoundedSandbox(SandboxedEnvironment):
     """The sandbox, refusing a repeated string or list, or a power, too large to be copy."""
 
     intercepted_binops = frozenset({"*", "**"})
     max_chars = RenderLimits.max_chars
     code_generator_class = _DeadlineCodeGenerator
+    context_class = _Context
 
     @staticmethod
     def check_deadline() -> None:

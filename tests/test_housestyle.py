@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from jinja2 import StrictUndefined, TemplateRuntimeError
+from jinja2 import StrictUndefined, TemplateRuntimeError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
 from bot.housestyle import (
@@ -741,6 +741,14 @@ def test_templates_refuse_a_none_figure(name: str) -> None:
 def test_templates_refuse_an_undefined_name(name: str) -> None:
     """A misspelt variable reaches the filter as StrictUndefined: an error, not a blank."""
     with pytest.raises(TemplateRuntimeError):  # UndefinedError is a TemplateRuntimeError
+        _environment().from_string(FILTER_CALLS[name]).render()
+
+
+@pytest.mark.parametrize("name", list(FILTER_CALLS))
+def test_every_filter_names_a_misspelt_variable_as_undefined(name: str) -> None:
+    """Jinja's own error ("'x' is undefined", which editors read as "unknown variable 'x'"),
+    from the areas' filters too, not "expected an area, got Undefined"."""
+    with pytest.raises(UndefinedError, match=r"^'x' is undefined$"):
         _environment().from_string(FILTER_CALLS[name]).render()
 
 
