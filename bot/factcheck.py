@@ -66,7 +66,6 @@ _NUMBER_OR_WORD = re.compile(rf"({_DIGITS})|{_trie(_word_values())}\b(?!-)")
 
 
 _NUMBER = (int, float)  # a tuple: ``int | float`` would be built anew for every value
-AREA_NUMBERS = ("cases", "rate", "change", "change_pct", "previous_cases")
 
 
 def _values(*numbers: Any) -> set[float]:
@@ -86,7 +85,10 @@ def _story_values(facts: dict[str, Any]) -> set[float]:
 
 
 def _area_values(area: dict[str, Any]) -> frozenset[float]:
-    return _values_once(*map(area.get, AREA_NUMBERS))
+    """The figures an area's own copy may print. (Five lookups: quicker than a map over names.)"""
+    get = area.get
+    return _values_once(get("cases"), get("rate"), get("change"), get("change_pct"),
+                        get("previous_cases"))  # fmt: skip
 
 
 @functools.lru_cache(maxsize=65536)
@@ -226,7 +228,8 @@ def _scan(copy: str, lowered: str) -> tuple[Any, ...]:
     for match in _NUMBER_OR_WORD.finditer(lowered):
         start = match.start()
         if match.lastindex:  # a figure
-            found += (start, *_figure(match.group()))
+            found.append(start)
+            found += _figure(match.group())
         else:
             found += (start, f'"{copy[start : match.end()]}"', float(values[match.group()]))
     return tuple(found)
