@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import itertools
 import math
+import operator
 import re
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -22,7 +23,7 @@ from bot.housestyle import spelled
 # A quick scan (not after a letter, digit, "_", "." or ",": part of a code or word such as
 # "E02004314", not a figure); _FIGURE says what is a figure. ``\w`` is exactly isalnum() or "_".
 # The look back sits after the first digit, so the regex engine can skip ahead to digits.
-_DIGITS = re.compile(r"[0-9](?<![\w.,].)[0-9.,]*")
+_DIGITS = r"[0-9](?<![\w.,].)[0-9.,]*"
 _FIGURE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 
@@ -58,11 +59,13 @@ def _trie(words: Iterable[str]) -> str:
     return pattern(tree, after_first=r"(?<!\w.)")
 
 
-_NUMBER_WORD = re.compile(rf"{_trie(_word_values())}\b(?!-)")  # on lower-cased copy
+# Figures (group 1) and number words in one pass over the lower-cased copy: lower case keeps
+# every digit, "." and "," where it was, and whether each character is \w
+# (tests/test_factcheck.py checks this for every character).
+_NUMBER_OR_WORD = re.compile(rf"({_DIGITS})|{_trie(_word_values())}\b(?!-)")
 
 
 _NUMBER = (int, float)  # a tuple: ``int | float`` would be built anew for every value
-AREA_NUMBERS = ("cases", "rate", "change", "change_pct", "previous_cases")
 
 
 def _values(*numbers: Any) -> set[float]:
@@ -71,22 +74,25 @@ def _values(*numbers: Any) -> set[float]:
 
 
 def _story_values(facts: dict[str, Any]) -> set[float]:
-    """The story-level figures (averages, totals, counts), not any one area's."""
+    """The story-level figures (averages, totals, counts), not any one area's. (The list of
+    areas is among the facts' values, but is no number.)"""
     areas = facts["areas"]
-    values = _values(len(areas), *(v for k, v in facts.items() if k != "areas"))
-    for key in ("rate", "change"):  # how many share first place ("THREE areas shared ...")
-        values |= _values(sum(1 for a in areas if areas and a[key] == areas[0][key]))
-    for council in facts.get("councils", []):
-        values |= _values(council["area_count"], council["cases"])
-    return values
+    firsts = [  # how many share first place ("THREE areas shared ...")
+        len([a for a in areas if a[key] == areas[0][key]]) for key in ("rate", "change") if areas
+    ]
+    councils = [n for c in facts.get("councils", []) for n in (c["area_count"], c["cases"])]
+    return _values(len(areas), *facts.values(), *firsts, *councils)
 
 
 def _area_values(area: dict[str, Any]) -> frozenset[float]:
-    return _values_once(tuple(map(area.get, AREA_NUMBERS)))
+    """The figures an area's own copy may print. (Five lookups: quicker than a map over names.)"""
+    get = area.get
+    return _values_once(get("cases"), get("rate"), get("change"), get("change_pct"),
+                        get("previous_cases"))  # fmt: skip
 
 
 @functools.lru_cache(maxsize=65536)
-def _values_once(numbers: tuple[Any, ...]) -> frozenset[float]:
+def _values_once(*numbers: Any) -> frozenset[float]:
     """An area's number set, worked out once per run however many stories name the area."""
     return frozenset(_values(*numbers))
 
@@ -151,27 +157,26 @@ def _check_numbers(
 ) -> list[str]:
     """Each number is a figure of the area whose stretch of copy it is in (from the area's
     name to the next area's or the paragraph's end), or a story-level one (``base``). Most
-    are story-level, so an area's own figures are worked out only when a number needs them."""
-    stretches = []
-    for index, (_start, end, name) in enumerate(places):
-        following = places[index + 1][0] if index + 1 < len(places) else len(copy)
-        paragraph = copy.find("\n\n", end)
-        stretches.append((end, min(following, paragraph if paragraph >= 0 else len(copy)), name))
-    starts = [stretch[0] for stretch in stretches]
+    are story-level, so an area's own figures are worked out only when a number needs them.
+
+    A number is in the stretch of the last name ending before it unless a paragraph ends in
+    between: it cannot be past the next name's start, as it cannot start inside that name (the
+    names are blanked out)."""
+    ends = [end for _start, end, _name in places]
     own: dict[str, frozenset[float]] = {}
     everyone: set[float] | None = None
     problems = []
     for line_start, numbers in _numbers(copy):
-        values = numbers[2::3]
-        if base.issuperset(values):
+        if base.issuperset(numbers[2::3]):
             continue
-        for offset, shown, value in zip(numbers[::3], numbers[1::3], values, strict=True):
+        each = iter(numbers)  # (position in the line, as printed, value), ...
+        for offset, shown, value in zip(each, each, each, strict=True):
             if value in base:
                 continue
             at = line_start + offset
-            index = bisect.bisect_right(starts, at) - 1
-            if index >= 0 and at < stretches[index][1]:
-                name = stretches[index][2]
+            index = bisect.bisect_right(ends, at) - 1
+            if index >= 0 and copy.find("\n\n", ends[index], at) < 0:
+                name = places[index][2]
                 if name not in own:
                     own[name] = _name_values(by_name[name])
                 if value not in own[name]:
@@ -185,7 +190,9 @@ def _check_numbers(
 
 
 def _name_values(areas: list[dict[str, Any]]) -> frozenset[float]:
-    """The figures of the areas of one name."""
+    """The figures of the areas of one name (nearly always one area)."""
+    if len(areas) == 1:
+        return _area_values(areas[0])
     return frozenset().union(*map(_area_values, areas))
 
 
@@ -193,15 +200,16 @@ def _numbers(copy: str) -> list[tuple[int, tuple[Any, ...]]]:
     """The numbers in the copy, in figures or in words, line by line: where the line starts,
     and the line's numbers as position in the line, as printed, value, position, ... (Most
     lines are the templates' set paragraphs, so a line's numbers are worked out once a run.)"""
-    if len(copy.lower()) != len(copy):  # a rare letter whose lower case is longer
+    if not copy.isascii() and len(copy.lower()) != len(copy):  # a letter whose lower case is longer
         return [(0, _scan(copy, re.sub(r"[A-Za-z]+", lambda m: m.group(0).lower(), copy)))]
-    found = []
-    at = 0
-    for line in copy.split("\n"):  # no number runs over a line's end
-        if numbers := _line_numbers(line):
-            found.append((at, numbers))
-        at += len(line) + 1
-    return found
+    lines = copy.split("\n")  # no number runs over a line's end
+    # Where each line starts: the lengths of the lines before it, and a "\n" after each.
+    starts = map(operator.add, itertools.accumulate(map(len, lines), initial=0), itertools.count())
+    return [
+        (at, numbers)
+        for at, numbers in zip(starts, map(_line_numbers, lines), strict=False)
+        if numbers
+    ]
 
 
 @functools.lru_cache(maxsize=65536)
@@ -215,12 +223,19 @@ def _scan(copy: str, lowered: str) -> tuple[Any, ...]:
     """The numbers in the copy, flat: one tuple, not one a number, as what stays in the cache
     for the run brings the garbage collector's costly full passes nearer. ``lowered`` is the
     copy in lower case, letter for letter."""
-    found = [(match.start(), *_figure(match.group())) for match in _DIGITS.finditer(copy)]
+    found: list[Any] = []
     values = _word_values()
-    for match in _NUMBER_WORD.finditer(lowered):
-        start, end = match.span()
-        found.append((start, f'"{copy[start:end]}"', float(values[match.group()])))
-    return tuple(itertools.chain.from_iterable(found))
+    for match in _NUMBER_OR_WORD.finditer(lowered):
+        start = match.start()
+        if match.lastindex:  # a figure
+            found.append(start)
+            found += _figure(match.group())
+        else:
+            found += (start, f'"{copy[start : match.end()]}"', float(values[match.group()]))
+    return tuple(found)
+
+
+_FIRST_TWO = operator.itemgetter(0, 1)
 
 
 def _outermost(lowered: str, names: Iterable[str]) -> list[tuple[int, int, str]]:
@@ -237,13 +252,13 @@ def _outermost(lowered: str, names: Iterable[str]) -> list[tuple[int, int, str]]
             if (start == 0 or not lowered[start - 1].isalnum()) and (
                 end == length or not lowered[end].isalnum()
             ):
-                found.append((start, start + len(name), name))
+                found.append((start, -start - len(name), name))
             start = lowered.find(word, start + 1)
-    found.sort(key=lambda span: (span[0], -span[1]))
+    found.sort(key=_FIRST_TWO)  # by where each starts, the longest first (a stable sort)
     outer: list[tuple[int, int, str]] = []
-    for span in found:
-        if not outer or span[0] >= outer[-1][1]:
-            outer.append(span)
+    for start, minus_end, name in found:
+        if not outer or start >= outer[-1][1]:
+            outer.append((start, -minus_end, name))
     return outer
 
 
@@ -268,29 +283,39 @@ def _check_councils(
 ) -> list[str]:
     """Each area of the facts is in the copy, under its own council: "Park East, Darlington",
     "PARK EAST in Darlington", or below a round-up's council heading."""
-    homes = {name: {area["ltla_name"] for area in areas} for name, areas in by_name.items()}
-    headings = sorted(
-        (start, council) for council in councils for start in _whole_lines(copy, council)
-    )
-    heading_starts = [at for at, _name in headings]
-    by_length = sorted(councils, key=len, reverse=True)  # "Redcar and Cleveland" before "Redcar"
-    placings = [(council, (f", {council}", f" in {council}")) for council in by_length]
+    homes: dict[str, set[str]] = {name: set() for name in by_name}
+    for name, areas in by_name.items():
+        for area in areas:
+            homes[name].add(area["ltla_name"])
     problems = [f"{name} is in the facts but not in the copy" for name in homes
                 if name not in named]  # fmt: skip
+    headings: list[tuple[int, str]] | None = None
     for start, end, name in places:
-        home = homes[name]
         before = end + 80  # the council is stated right after the name
-        stated = None
+        if not copy.startswith((", ", " in ", " - "), end, before):  # most names: nothing to check
+            continue
+        home = homes[name]
         if copy.startswith((", ", " in "), end, before):
-            stated = next((c for c, after in placings if copy.startswith(after, end, before)), None)
-        if stated and stated not in home:
-            problems.append(f"{name} is placed in {stated}, but is in {_one(home)}")
-        elif copy.startswith(" - ", end, before):
-            index = bisect.bisect_left(heading_starts, start) - 1
-            heading = headings[index][1] if index >= 0 else ""
-            if heading and heading not in home:
-                problems.append(f"{name} is listed under {heading}, but is in {_one(home)}")
+            stated = _stated(copy, end, before, councils)
+            if stated and stated not in home:
+                problems.append(f"{name} is placed in {stated}, but is in {_one(home)}")
+            continue
+        if headings is None:
+            headings = sorted((at, c) for c in councils for at in _whole_lines(copy, c))
+        index = bisect.bisect_left(headings, (start,)) - 1
+        heading = headings[index][1] if index >= 0 else ""
+        if heading and heading not in home:
+            problems.append(f"{name} is listed under {heading}, but is in {_one(home)}")
     return problems
+
+
+def _stated(copy: str, end: int, before: int, councils: set[str]) -> str | None:
+    """The council named right after an area ("Park East, Darlington", "PARK EAST in Darlington"),
+    the longest first ("Redcar and Cleveland" before "Redcar")."""
+    for council in sorted(councils, key=len, reverse=True):
+        if copy.startswith((f", {council}", f" in {council}"), end, before):
+            return council
+    return None
 
 
 def _whole_lines(text: str, line: str) -> Iterator[int]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 
 from bot import factcheck
@@ -98,3 +100,16 @@ def test_numbers_found_at_every_line_break_and_odd_lower_case() -> None:
             "the number 12 is not in the facts",
             "the number 3 is not in the facts for Park East",
         ]
+
+
+def test_lower_case_keeps_figures_in_place() -> None:
+    """Figures are scanned for in the lower-cased copy, with number words: that finds the same
+    figures only while lower case keeps every digit, "." and "," and whether each character is
+    a word character (a figure must not follow one), for every character it keeps one long."""
+    word = re.compile(r"\w")
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        lower = char.lower()
+        if lower != char and len(lower) == 1:
+            assert bool(word.match(lower)) == bool(word.match(char)), hex(code)
+            assert lower not in "0123456789.,", hex(code)
