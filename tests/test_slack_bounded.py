@@ -131,7 +131,8 @@ def test_slack_unreachable_names_the_url_and_the_setting(run_cli: Run, env: dict
     result = run_cli("post", *ONE, env={**env, "SLACK_API_URL": url, "SLACK_RETRIES": "0"})
     assert result.exit_code == 3
     assert (
-        f"Slack auth.test: cannot connect to {url} (URLError); check SLACK_API_URL and the network"
+        f"Slack auth.test: cannot connect to {url} (ConnectionRefusedError); "
+        "check SLACK_API_URL and the network"
     ) in result.stderr
     assert "Failed to send a request" not in result.stderr  # slack-sdk's own line is not shown
     assert "logger=slack_sdk" not in result.stderr

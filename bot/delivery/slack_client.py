@@ -5,18 +5,22 @@
 - Reads (``auth.test``, ``conversations.*``) are retried on server errors and dropped
   connections: repeating them is harmless. Posting calls are not retried here: the courier
   retries one only after the idempotency-key look-up says it did not land.
-- A redirect is refused, never followed: urllib would send the ``Authorization`` header, and so
-  the token, on to wherever it points.
+- Calls share kept-alive connections (``keepalive``: one per host, not one per call), through
+  urllib only behind a proxy.
+- A redirect is refused, never followed: it would take the ``Authorization`` header, and so the
+  token, on to wherever it points.
 - Errors name the method, the URL (without the token) and the setting to check.
 """
 
 from __future__ import annotations
 
+import http.client
 import logging
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from ssl import SSLContext
 from typing import Any
 from urllib.request import Request
 
@@ -26,8 +30,10 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
+from slack_sdk.web.file_upload_v2_result import FileUploadV2Result
 
 from bot.backoff import Backoff
+from bot.delivery.keepalive import Answer, KeptConnections
 from bot.delivery.target import DeliveryFailure
 
 RATE_LIMIT_RETRIES = 3  # a 429 means Slack did nothing: safe to retry inside slack-sdk
@@ -92,16 +98,50 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
 
 
 class _WebClient(WebClient):
-    """slack-sdk's client, except that a redirect is refused rather than followed."""
+    """slack-sdk's client over kept-alive connections (``keepalive``), through urllib only
+    behind a proxy; a redirect is refused either way, never followed."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.connections = KeptConnections(self.timeout, self.ssl)
 
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
         if not url.lower().startswith(("http://", "https://")):
             raise SlackRequestError(f"Invalid URL detected: {url}")
+        answer = self.connections.send(req)
+        if answer is None:
+            return self._through_urllib(req)
+        return {"status": answer.status, "headers": answer.headers, "body": _text(answer)}
+
+    def _through_urllib(self, req: Request) -> dict[str, Any]:
         handlers = [urllib.request.HTTPSHandler(context=self.ssl), _RefuseRedirects()]
         with urllib.request.build_opener(*handlers).open(req, timeout=self.timeout) as response:
             charset = response.headers.get_content_charset() or "utf-8"
             body = response.read().decode(charset)
             return {"status": response.code, "headers": response.headers, "body": body}
+
+    def _upload_file(
+        self,
+        *,
+        url: str,
+        data: bytes,
+        logger: logging.Logger,
+        timeout: int,
+        proxy: str | None,
+        ssl: SSLContext | None,
+    ) -> FileUploadV2Result:
+        """A file's bytes to the upload URL Slack gave (no token goes there)."""
+        if not url.lower().startswith(("http://", "https://")):
+            raise SlackRequestError(f"Invalid upload URL: {url}")
+        answer = self.connections.send(Request(url, data=data, method="POST"))
+        if answer is None:
+            response = self._through_urllib(Request(url, data=data, method="POST"))
+            return FileUploadV2Result(status=response["status"], body=response["body"])
+        return FileUploadV2Result(status=answer.status, body=_text(answer))
+
+
+def _text(answer: Answer) -> str:
+    return answer.body.decode(answer.headers.get_content_charset() or "utf-8")
 
 
 class _BoundedRateLimit(RateLimitErrorRetryHandler):
@@ -180,7 +220,7 @@ class SlackClient:
             response = function(**kwargs)
         except SlackApiError as error:
             raise self._api_failure(method, error.response.status_code, error.response) from None
-        except (SlackRequestError, OSError) as error:
+        except (SlackRequestError, OSError, http.client.HTTPException) as error:
             raise SlackFailure(
                 f"Slack {method}: cannot connect to {self.base_url} "
                 f"({type(error).__name__}); check SLACK_API_URL and the network",

@@ -7,8 +7,10 @@ files.getUploadURLExternal point back here; requests to them are recorded as met
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -105,6 +107,8 @@ class FakeSlack:
         self._always: dict[str, str] = {}
         self._serial = itertools.count(1)
         self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()  # connections now open
+        self.connections = 0  # connections accepted so far
         self._stopping = threading.Event()  # releases "hang_after" connections
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -192,6 +196,26 @@ class FakeSlack:
             message.user, message.bot_id = user, bot_id
             self._messages[channel_id].append(message)
             return message
+
+    def hang_up_idle(self) -> None:
+        """Close every open connection, as Slack does to one left idle a while."""
+        with self._lock:
+            for connection in self._open:
+                with contextlib.suppress(OSError):  # already gone
+                    connection.shutdown(socket.SHUT_RDWR)
+
+    @property
+    def open_connections(self) -> int:
+        with self._lock:
+            return len(self._open)
+
+    def _connected(self, connection: socket.socket, is_open: bool) -> None:
+        with self._lock:
+            if is_open:
+                self.connections += 1
+                self._open.add(connection)
+            else:
+                self._open.discard(connection)
 
     @property
     def files(self) -> dict[str, FakeFile]:
@@ -467,7 +491,16 @@ class _Server(ThreadingHTTPServer):
 
 
 class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as Slack's servers
     server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.fake._connected(self.connection, is_open=True)
+
+    def finish(self) -> None:
+        self.server.fake._connected(self.connection, is_open=False)
+        super().finish()
 
     def do_POST(self) -> None:
         url = urlsplit(self.path)
