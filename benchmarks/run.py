@@ -189,6 +189,7 @@ def tiled_history(weeks: int, path: Path) -> Path:
 class Posting:
     run: Run
     calls: int  # HTTP requests the fake Slack answered
+    connections: int  # TCP connections they came on
     drawing_share: float  # of the CPU of one run under cProfile, drawing the pictures
     imports: float  # seconds importing modules (-X importtime, one run)
 
@@ -214,7 +215,7 @@ def post_default_patch(folder: Path) -> Posting:
     sys.path.insert(0, str(ROOT))
     from tests.fakes.slack_api import FakeSlack
 
-    runs, calls, profile = [], 0, folder / "post.prof"
+    runs, calls, connections, profile = [], 0, 0, folder / "post.prof"
     for attempt in range(5):
         with FakeSlack(token="xoxb-bench", channels={"newsroom": "C0NEWSROOM1"}) as slack:
             env = {
@@ -223,7 +224,7 @@ def post_default_patch(folder: Path) -> Posting:
             }  # fmt: skip
             if attempt < 3:
                 runs.append(run_process([*PATCHBOT, "post"], env=env))
-                calls = len(slack.calls())
+                calls, connections = len(slack.calls()), slack.connections
             elif attempt == 3:
                 run_process([sys.executable, "-c", PROFILED, str(profile), "post"], env=env)
             else:
@@ -237,7 +238,7 @@ def post_default_patch(folder: Path) -> Posting:
     )  # fmt: skip
     top_level = [line.split("|") for line in stderr.splitlines() if line.startswith("import time:")]
     imports = sum(int(cells[1]) for cells in top_level[1:] if not cells[2].startswith("  ")) / 1e6
-    return Posting(median_run(runs), calls, drawing / stats.total_tt, imports)  # type: ignore[attr-defined]
+    return Posting(median_run(runs), calls, connections, drawing / stats.total_tt, imports)  # type: ignore[attr-defined]
 
 
 def machine() -> str:
@@ -329,7 +330,8 @@ def write_report(figures: Figures, where: str) -> str:
         ("`--help`", figures.help, ""),
         (
             "`post` (the default patch, fake Slack)", post.run,
-            f"{post.calls} HTTP calls (urllib: a new connection each); drawing "
+            f"{post.calls} HTTP calls on {post.connections} connection"
+            f"{'' if post.connections == 1 else 's'}; drawing "
             f"{post.drawing_share:.0%} of a profiled run; imports {post.imports:.2f} s",
         ),
     ]  # fmt: skip

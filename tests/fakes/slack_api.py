@@ -492,6 +492,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as Slack's servers
+    disable_nagle_algorithm = True  # headers and body go in two writes: no 40 ms delayed ACKs
     server: _Server
 
     def setup(self) -> None:
