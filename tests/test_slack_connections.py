@@ -45,3 +45,18 @@ def test_calls_go_through_a_proxy_set_in_the_environment(
     client = SlackClient(TOKEN, "http://slack.invalid/api/", retries=0)
     assert client.identity().bot_id == "B0PATCHBOT"
     assert [c.method for c in slack.calls()] == ["auth.test"]
+
+
+def test_an_answer_cut_off_is_one_line_and_the_post_is_not_sent_twice(
+    run_cli: Run, slack: FakeSlack, env: dict[str, str]
+) -> None:
+    slack.script("cut_after", method="chat.postMessage")  # posted, but half the answer lost
+    args = ("--source", str(EXCERPT), "--patch", "York", "--story", "no_new_cases")
+    result = run_cli("post", *args, env=env)
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    # The courier's warning, then it looked the post up and found it.
+    assert "chat.postMessage: a broken answer from" in result.stderr
+    assert "(IncompleteRead)" in result.stderr
+    assert [c.outcome for c in slack.calls("chat.postMessage")] == ["cut_after"]
+    assert "Slack: 1 posted, 0 corrected, 0 already posted, 0 kept" in result.stderr

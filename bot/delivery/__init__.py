@@ -3,7 +3,7 @@
 ``target`` says what a delivery target must do and finds one by name (``target_for``);
 ``courier`` sends a desk's posts to a target, resumably, by idempotency keys; ``alerts`` tells
 the ops channel, once a day per problem; ``slack`` is the first target (its Web API calls in
-``slack_client``).
+``slack_client``, over kept-alive connections from ``keepalive``).
 """
 
 from bot.delivery.alerts import OpsAlerts, alert

@@ -80,7 +80,8 @@ class FakeSlack:
     without handling the call); ``"hang_after"`` (handle it, then hold the connection without
     replying until the fake stops, so a test can kill the client mid-call);
     ``"drop_after"`` (handle it, then close without replying, as
-    when Slack posted the message but the response was lost); ``"302"`` (a redirect to
+    when Slack posted the message but the response was lost); ``"cut_after"`` (handle it, then
+    send half the answer and close); ``"302"`` (a redirect to
     ``redirect_to``); or any Slack error code, which is returned as
     ``{"ok": false, "error": code}``.
     """
@@ -232,7 +233,7 @@ class FakeSlack:
                 status, body = 429, {"ok": False, "error": "ratelimited"}
             elif outcome.isdigit():
                 status, body = int(outcome), {"ok": False, "error": "internal_error"}
-            elif outcome not in ("ok", "drop", "drop_after", "hang_after"):
+            elif outcome not in ("ok", "drop", "drop_after", "hang_after", "cut_after"):
                 body = {"ok": False, "error": outcome}
             elif outcome != "drop":
                 try:
@@ -246,7 +247,8 @@ class FakeSlack:
                     body = {"ok": True, **self._handlers[method](params)}
                 except _ApiError as err:
                     status, body = err.status, {"ok": False, "error": err.code, **err.extra}
-                    outcome = outcome if outcome in ("drop_after", "hang_after") else err.code
+                    kept = ("drop_after", "hang_after", "cut_after")
+                    outcome = outcome if outcome in kept else err.code
                 except (ValueError, TypeError, KeyError):  # e.g. limit="many"
                     body, outcome = {"ok": False, "error": "invalid_arguments"}, "invalid_arguments"
                 body = None if outcome in ("drop_after", "hang_after") else body
@@ -528,11 +530,13 @@ class _Handler(BaseHTTPRequestHandler):
         elif method == UPLOAD and payload["ok"]:  # the real upload host answers in plain text
             self._reply(status, f"OK - {payload['size']}".encode(), "text/plain")
         else:
-            self._reply(status, json.dumps(payload).encode(), "application/json; charset=utf-8")
+            data = json.dumps(payload).encode()
+            self._reply(status, data, "application/json; charset=utf-8", outcome == "cut_after")
 
     do_GET = do_POST
 
-    def _reply(self, status: int, data: bytes, content_type: str) -> None:
+    def _reply(self, status: int, data: bytes, content_type: str, cut: bool = False) -> None:
+        """``cut``: promise the whole answer, send half of it and hang up."""
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -541,7 +545,8 @@ class _Handler(BaseHTTPRequestHandler):
         if 300 <= status < 400:
             self.send_header("Location", self.server.fake.redirect_to)
         self.end_headers()
-        self.wfile.write(data)
+        self.wfile.write(data[: len(data) // 2] if cut else data)
+        self.close_connection = self.close_connection or cut
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""
