@@ -7,7 +7,6 @@ files.getUploadURLExternal point back here; requests to them are recorded as met
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import socket
@@ -15,9 +14,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.fakes.local_server import QuietHandler, Server, hang_up
 
 JSON = dict[str, Any]
 UPLOAD = "upload"
@@ -202,8 +202,7 @@ class FakeSlack:
         """Close every open connection, as Slack does to one left idle a while."""
         with self._lock:
             for connection in self._open:
-                with contextlib.suppress(OSError):  # already gone
-                    connection.shutdown(socket.SHUT_RDWR)
+                hang_up(connection)
 
     @property
     def open_connections(self) -> int:
@@ -484,26 +483,19 @@ def _file_json(f: FakeFile) -> JSON:
     return {"id": f.id, "name": f.filename, "title": f.title, "size": len(f.content or b"")}
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(Server):
+    daemon_threads = True  # a "hang_after" connection is let go only when the fake stops
+    api: FakeSlack
 
     def __init__(self, fake: FakeSlack) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
+        self.api = fake
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as Slack's servers
-    disable_nagle_algorithm = True  # headers and body go in two writes: no 40 ms delayed ACKs
+class _Handler(QuietHandler):
+    """Keep-alive, as Slack's servers."""
+
     server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.fake._connected(self.connection, is_open=True)
-
-    def finish(self) -> None:
-        self.server.fake._connected(self.connection, is_open=False)
-        super().finish()
 
     def do_POST(self) -> None:
         url = urlsplit(self.path)
@@ -522,10 +514,10 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.send_error(404)
             return
-        status, payload, outcome = self.server.fake._serve(method, params, token)
+        status, payload, outcome = self.server.api._serve(method, params, token)
         if payload is None:
             if outcome == "hang_after":
-                self.server.fake._stopping.wait(60)
+                self.server.api._stopping.wait(60)
             self.close_connection = True  # nothing written: the client sees the socket close
         elif method == UPLOAD and payload["ok"]:  # the real upload host answers in plain text
             self._reply(status, f"OK - {payload['size']}".encode(), "text/plain")
@@ -541,12 +533,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         if status == 429:
-            self.send_header("Retry-After", str(self.server.fake.retry_after))
+            self.send_header("Retry-After", str(self.server.api.retry_after))
         if 300 <= status < 400:
-            self.send_header("Location", self.server.fake.redirect_to)
+            self.send_header("Location", self.server.api.redirect_to)
         self.end_headers()
         self.wfile.write(data[: len(data) // 2] if cut else data)
         self.close_connection = self.close_connection or cut
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep test output quiet."""
