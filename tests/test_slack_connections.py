@@ -60,3 +60,25 @@ def test_an_answer_cut_off_is_one_line_and_the_post_is_not_sent_twice(
     assert "(IncompleteRead)" in result.stderr
     assert [c.outcome for c in slack.calls("chat.postMessage")] == ["cut_after"]
     assert "Slack: 1 posted, 0 corrected, 0 already posted, 0 kept" in result.stderr
+
+
+def test_a_port_out_of_range_is_one_line_not_an_internal_error(
+    run_cli: Run, env: dict[str, str]
+) -> None:
+    url = "http://127.0.0.1:99999/api/"
+    args = ("--source", str(EXCERPT), "--patch", "York", "--story", "no_new_cases")
+    result = run_cli("post", *args, env={**env, "SLACK_API_URL": url, "SLACK_RETRIES": "0"})
+    assert result.exit_code == 3, result.stderr
+    assert f"Slack auth.test: cannot connect to {url} (InvalidURL)" in result.stderr
+
+
+def test_a_connection_idle_too_long_is_not_used(
+    slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = SlackClient(TOKEN, slack.base_url, retries=0)
+    client.call("auth.test")
+    client.call("auth.test")
+    assert slack.connections == 1
+    monkeypatch.setattr("bot.delivery.keepalive.MAX_IDLE_SECONDS", 0.0)
+    client.call("auth.test")
+    assert slack.connections == 2

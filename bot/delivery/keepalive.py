@@ -14,7 +14,8 @@ read (unless the server said it will close), and the next call takes it.
 - A non-2xx answer is raised as urllib's ``HTTPError``, as ``urlopen`` does, so slack-sdk's
   rate-limit handling and Patchbot's messages see what they saw before. A redirect is never
   followed (the token would go with it).
-- Connections left idle are closed when the pool is dropped or at exit.
+- A connection idle for more than ``MAX_IDLE_SECONDS`` is not used again; connections left
+  idle are closed when the pool is dropped or at exit.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import http.client
 import select
 import ssl
 import threading
+import time
 import urllib.request
 import weakref
 from dataclasses import dataclass
@@ -33,6 +35,9 @@ from urllib.parse import urlsplit
 from urllib.request import Request
 
 MAX_IDLE_PER_HOST = 4  # more only when several threads call at once
+# Older idle connections are not trusted: a NAT or firewall may have dropped one silently, and
+# writing to it would wait out the timeout (the service and review keep a client for hours).
+MAX_IDLE_SECONDS = 30.0
 _Host = tuple[str, str, int]  # scheme, host name, port
 
 
@@ -50,7 +55,7 @@ class KeptConnections:
 
     def __init__(self, timeout: float, context: ssl.SSLContext | None = None) -> None:
         self.timeout, self.context = timeout, context
-        self._idle: dict[_Host, list[http.client.HTTPConnection]] = {}
+        self._idle: dict[_Host, list[tuple[http.client.HTTPConnection, float]]] = {}
         self._lock = threading.Lock()
         weakref.finalize(self, _close_all, self._idle)
 
@@ -60,9 +65,12 @@ class KeptConnections:
         scheme, host = parts.scheme.lower(), parts.hostname or ""
         if scheme not in ("http", "https"):
             raise ValueError(f"not an http(s) URL: {scheme}:")
-        if _proxied(scheme, host):
+        if _proxied(scheme, request.host):
             return None
-        port = parts.port or (443 if scheme == "https" else 80)
+        try:
+            port = parts.port or (443 if scheme == "https" else 80)
+        except ValueError as error:  # a port out of range or not a number
+            raise http.client.InvalidURL(f"{error} in {scheme}://{parts.netloc}") from None
         key = (scheme, host, port)
         connection = self._take(key)
         target = parts.path + (f"?{parts.query}" if parts.query else "") or "/"
@@ -74,11 +82,12 @@ class KeptConnections:
         except BaseException:
             connection.close()  # half-used: never handed out again
             raise
-        if response.will_close:
-            connection.close()
-        else:
+        ok = 200 <= answer.status < 300
+        if ok and not response.will_close:  # a 1xx or an error: the connection is not reused
             self._give_back(key, connection)
-        if not 200 <= answer.status < 300:
+        else:
+            connection.close()
+        if not ok:
             body = BytesIO(answer.body)
             raise HTTPError(request.full_url, answer.status, response.reason, answer.headers, body)
         return answer
@@ -87,8 +96,8 @@ class KeptConnections:
         with self._lock:
             idle = self._idle.get(key, [])
             while idle:
-                connection = idle.pop()
-                if _still_open(connection):
+                connection, since = idle.pop()
+                if time.monotonic() - since < MAX_IDLE_SECONDS and _still_open(connection):
                     return connection
                 connection.close()
         scheme, host, port = key
@@ -101,7 +110,7 @@ class KeptConnections:
         with self._lock:
             idle = self._idle.setdefault(key, [])
             if len(idle) < MAX_IDLE_PER_HOST:
-                idle.append(connection)
+                idle.append((connection, time.monotonic()))
                 return
         connection.close()
 
@@ -123,8 +132,8 @@ def _proxied(scheme: str, host: str) -> bool:
     return scheme in urllib.request.getproxies() and not urllib.request.proxy_bypass(host)
 
 
-def _close_all(idle: dict[_Host, list[http.client.HTTPConnection]]) -> None:
+def _close_all(idle: dict[_Host, list[tuple[http.client.HTTPConnection, float]]]) -> None:
     for connections in idle.values():
-        for connection in connections:
+        for connection, _since in connections:
             connection.close()
     idle.clear()

@@ -221,7 +221,8 @@ class SlackClient:
         except SlackApiError as error:
             raise self._api_failure(method, error.response.status_code, error.response) from None
         except (SlackRequestError, OSError, http.client.HTTPException) as error:
-            what = "cannot connect to" if isinstance(error, OSError) else "a broken answer from"
+            cannot = isinstance(error, OSError | SlackRequestError | http.client.InvalidURL)
+            what = "cannot connect to" if cannot else "a broken answer from"
             raise SlackFailure(
                 f"Slack {method}: {what} {self.base_url} "
                 f"({type(error).__name__}); check SLACK_API_URL and the network",
