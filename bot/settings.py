@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -256,8 +257,13 @@ def _path(raw: str) -> Path:
 
 
 def _http_url(raw: str) -> str:
-    if not raw.startswith(("http://", "https://")) or len(raw) <= len("https://"):
+    """An http(s) URL with a host the resolver can take and a port in range: refused here
+    with the setting's name, not at the first call as an internal error."""
+    parts = urlsplit(raw)
+    if not raw.startswith(("http://", "https://")) or not parts.hostname:
         raise ValueError(raw)
+    _ = parts.port  # out of range or not a number: ValueError
+    parts.hostname.encode("idna")  # an empty or over-long label: UnicodeError, a ValueError
     return raw
 
 

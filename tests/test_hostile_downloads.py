@@ -51,6 +51,18 @@ def test_a_server_dripping_bytes_is_cut_off_at_the_deadline(
     assert len(hostile.requests) == 1  # a deadline is not retried
 
 
+def test_a_redirect_to_a_host_no_resolver_takes_is_one_line(
+    run_cli: Run, hostile: HostileHttp
+) -> None:
+    # urllib3 finds an empty label only when connecting: it was an internal error (exit 70)
+    source = hostile.url("/bad-redirect/x.csv.gz")
+    assert draft_from(run_cli, source) == f"source: cannot fetch {source}: LocationParseError"
+    settings = {**LIMITS, "PATCHBOT_UKHSA_API_URL": hostile.url("/bad-redirect")}
+    message = one_clear_line(run_cli("draft", "--source", "ukhsa", env=settings))
+    assert message.startswith(f"UKHSA API: cannot fetch {hostile.url('/bad-redirect')}/")
+    assert message.endswith(": LocationParseError")
+
+
 def test_a_gzip_file_inflating_past_the_limit_is_refused(run_cli: Run, tmp_path: Path) -> None:
     bomb = tmp_path / "msoa_2020-11-30.csv.gz"
     bomb.write_bytes(b"".join(gzip_bomb(64)))

@@ -13,6 +13,10 @@ from tests.helpers import Run
     ("setting", "value", "expected"),
     [
         ("PATCHBOT_PHE_API_URL", "notaurl", "an http:// or https:// URL"),
+        # an empty or over-long label, a port out of range: once internal errors at first use
+        ("PATCHBOT_UKHSA_API_URL", "https://api..ukhsa.gov.uk/", "an http:// or https:// URL"),
+        ("PATCHBOT_PHE_API_URL", f"http://{'a' * 64}.uk/", "an http:// or https:// URL"),
+        ("PATCHBOT_PHE_API_URL", "http://127.0.0.1:70000/", "an http:// or https:// URL"),
         ("PATCHBOT_HTTP_TIMEOUT", "inf", "seconds, a number above 0 (e.g. 30)"),
         ("PATCHBOT_HTTP_TIMEOUT", "0", "seconds, a number above 0 (e.g. 30)"),
         ("PATCHBOT_HTTP_RETRIES", "-1", "a whole number, 0 or more (e.g. 3)"),
@@ -49,6 +53,11 @@ def test_an_unusable_url_is_one_line(run_cli: Run) -> None:
     result = run_cli("draft", "--source", "http://[::1/x")
     assert result.exit_code == 1
     assert result.stderr == "patchbot: error: source: cannot fetch http://[::1/x: InvalidURL\n"
+    empty_label = run_cli("draft", "--source", "http://a..b/x.csv.gz")
+    assert empty_label.exit_code == 1
+    assert empty_label.stderr == (
+        "patchbot: error: source: cannot fetch http://a..b/x.csv.gz: LocationParseError\n"
+    )
 
 
 @pytest.mark.parametrize("patch", ["", ",", " , "])

@@ -3,13 +3,15 @@ closed while idle is never written to, and a proxy in the environment is still u
 
 from __future__ import annotations
 
+import os
+import resource
 import time
 
 import pytest
 
-from bot.delivery.slack_client import SlackClient
+from bot.delivery.slack_client import SlackClient, SlackFailure
 from tests.fakes.slack_api import FakeSlack
-from tests.helpers import EXCERPT, TOKEN, Run
+from tests.helpers import CHANNELS, EXCERPT, TOKEN, Run
 
 
 def test_a_post_with_pictures_uses_one_connection(
@@ -20,6 +22,10 @@ def test_a_post_with_pictures_uses_one_connection(
     assert len(slack.calls("upload")) == 9  # the five plain copies and four pictures
     assert len(slack.calls()) >= 40  # auth, look-ups, posts and uploads
     assert slack.connections == 1
+    # the headers urllib gave slack-sdk's uploads, which Slack's upload host is used to
+    assert {c.params["content_type"] for c in slack.calls("upload")} == {
+        "application/x-www-form-urlencoded"
+    }
 
 
 def test_a_connection_slack_closed_while_idle_is_not_used(slack: FakeSlack) -> None:
@@ -47,18 +53,41 @@ def test_calls_go_through_a_proxy_set_in_the_environment(
     assert [c.method for c in slack.calls()] == ["auth.test"]
 
 
-def test_an_answer_cut_off_is_one_line_and_the_post_is_not_sent_twice(
-    run_cli: Run, slack: FakeSlack, env: dict[str, str]
+def test_uploads_go_through_a_proxy_set_in_the_environment(
+    slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slack.script("cut_after", method="chat.postMessage")  # posted, but half the answer lost
+    for name in ("no_proxy", "NO_PROXY", "HTTP_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", slack.url)
+    client = SlackClient(TOKEN, "http://slack.invalid/api/", retries=0)
+    client.web.files_upload_v2(channel=CHANNELS["newsroom"], content=b"a picture", filename="a.png")
+    methods = [c.method for c in slack.calls()]
+    assert methods == ["files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
+    assert slack.calls("upload")[0].params["content"] == b"a picture"
+    assert slack.calls("upload")[0].params["content_type"] == "application/x-www-form-urlencoded"
+    assert slack.connections == 3  # urllib's: one each, so none of them was a kept connection
+
+
+@pytest.mark.parametrize(
+    ("outcome", "why"),
+    [
+        ("cut_after", "IncompleteRead"),  # posted, but half the answer lost
+        ("garbled_after", "UndecodableAnswer"),  # not valid UTF-8: was exit 70
+        ("unknown_charset_after", "UndecodableAnswer"),  # a charset Python has not heard of
+    ],
+)
+def test_a_broken_answer_is_one_line_and_the_post_is_not_sent_twice(
+    run_cli: Run, slack: FakeSlack, env: dict[str, str], outcome: str, why: str
+) -> None:
+    slack.script(outcome, method="chat.postMessage")
     args = ("--source", str(EXCERPT), "--patch", "York", "--story", "no_new_cases")
     result = run_cli("post", *args, env=env)
     assert result.exit_code == 0, result.stderr
     assert "Traceback" not in result.stderr
     # The courier's warning, then it looked the post up and found it.
     assert "chat.postMessage: a broken answer from" in result.stderr
-    assert "(IncompleteRead)" in result.stderr
-    assert [c.outcome for c in slack.calls("chat.postMessage")] == ["cut_after"]
+    assert f"({why})" in result.stderr
+    assert [c.outcome for c in slack.calls("chat.postMessage")] == [outcome]
     assert "Slack: 1 posted, 0 corrected, 0 already posted, 0 kept" in result.stderr
 
 
@@ -67,9 +96,15 @@ def test_a_port_out_of_range_is_one_line_not_an_internal_error(
 ) -> None:
     url = "http://127.0.0.1:99999/api/"
     args = ("--source", str(EXCERPT), "--patch", "York", "--story", "no_new_cases")
-    result = run_cli("post", *args, env={**env, "SLACK_API_URL": url, "SLACK_RETRIES": "0"})
-    assert result.exit_code == 3, result.stderr
-    assert f"Slack auth.test: cannot connect to {url} (InvalidURL)" in result.stderr
+    result = run_cli("post", *args, env={**env, "SLACK_API_URL": url})
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr == (
+        f"patchbot: error: SLACK_API_URL: not a valid value: {url!r}; expected an http:// or "
+        "https:// URL (e.g. https://slack.com/api/)\n"
+    )
+    # A URL that never passed the settings (an upload URL is Slack's) fails as one, too.
+    with pytest.raises(SlackFailure, match=r"cannot connect to .*:99999/api/ \(InvalidURL\)"):
+        SlackClient(TOKEN, url, retries=0).call("auth.test")
 
 
 def test_a_connection_idle_too_long_is_not_used(
@@ -82,3 +117,19 @@ def test_a_connection_idle_too_long_is_not_used(
     monkeypatch.setattr("bot.delivery.keepalive.MAX_IDLE_SECONDS", 0.0)
     client.call("auth.test")
     assert slack.connections == 2
+
+
+def test_a_connection_is_reused_when_its_file_descriptor_is_past_1024(slack: FakeSlack) -> None:
+    # select() refuses such a descriptor: a long-running service with many files open would
+    # have opened a new connection for every call.
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 1200:
+        pytest.skip("this machine allows too few open files")
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        client = SlackClient(TOKEN, slack.base_url, retries=0)
+        client.call("auth.test")
+        client.call("auth.test")
+        assert slack.connections == 1
+    finally:
+        for descriptor in held:
+            os.close(descriptor)

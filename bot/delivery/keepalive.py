@@ -21,7 +21,7 @@ read (unless the server said it will close), and the next call takes it.
 from __future__ import annotations
 
 import http.client
-import select
+import selectors
 import ssl
 import threading
 import time
@@ -120,11 +120,12 @@ def _still_open(connection: http.client.HTTPConnection) -> bool:
     protocol): either way it is not to be used."""
     if connection.sock is None:
         return False
-    try:
-        readable, _, _ = select.select([connection.sock], [], [], 0)
+    try:  # a selector, not select(): that cannot take a file descriptor of 1024 or more
+        with selectors.DefaultSelector() as selector:
+            selector.register(connection.sock, selectors.EVENT_READ)
+            return not selector.select(timeout=0)
     except (OSError, ValueError):
         return False
-    return not readable
 
 
 def _proxied(scheme: str, host: str) -> bool:

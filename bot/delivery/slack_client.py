@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import http.client
 import logging
+import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from email.message import Message
 from ssl import SSLContext
 from typing import Any
 from urllib.request import Request
@@ -33,7 +35,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.file_upload_v2_result import FileUploadV2Result
 
 from bot.backoff import Backoff
-from bot.delivery.keepalive import Answer, KeptConnections
+from bot.delivery.keepalive import KeptConnections
 from bot.delivery.target import DeliveryFailure
 
 RATE_LIMIT_RETRIES = 3  # a 429 means Slack did nothing: safe to retry inside slack-sdk
@@ -92,6 +94,14 @@ class Identity:
         )
 
 
+# What urllib adds to slack-sdk's uploads, and so what Slack's upload host has always had:
+# sent the same over a kept connection, which adds nothing of its own.
+UPLOAD_HEADERS = {
+    "Content-Type": "application/x-www-form-urlencoded",
+    "User-Agent": "Python-urllib/{}.{}".format(*sys.version_info[:2]),
+}
+
+
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None  # urllib then raises the 3xx as an HTTPError: never sent on
@@ -111,13 +121,13 @@ class _WebClient(WebClient):
         answer = self.connections.send(req)
         if answer is None:
             return self._through_urllib(req)
-        return {"status": answer.status, "headers": answer.headers, "body": _text(answer)}
+        body = _decoded(answer.body, answer.headers)
+        return {"status": answer.status, "headers": answer.headers, "body": body}
 
     def _through_urllib(self, req: Request) -> dict[str, Any]:
         handlers = [urllib.request.HTTPSHandler(context=self.ssl), _RefuseRedirects()]
         with urllib.request.build_opener(*handlers).open(req, timeout=self.timeout) as response:
-            charset = response.headers.get_content_charset() or "utf-8"
-            body = response.read().decode(charset)
+            body = _decoded(response.read(), response.headers)
             return {"status": response.code, "headers": response.headers, "body": body}
 
     def _upload_file(
@@ -133,15 +143,26 @@ class _WebClient(WebClient):
         """A file's bytes to the upload URL Slack gave (no token goes there)."""
         if not url.lower().startswith(("http://", "https://")):
             raise SlackRequestError(f"Invalid upload URL: {url}")
-        answer = self.connections.send(Request(url, data=data, method="POST"))
+        request = Request(url, data=data, headers=UPLOAD_HEADERS, method="POST")
+        answer = self.connections.send(request)
         if answer is None:
-            response = self._through_urllib(Request(url, data=data, method="POST"))
+            response = self._through_urllib(request)
             return FileUploadV2Result(status=response["status"], body=response["body"])
-        return FileUploadV2Result(status=answer.status, body=_text(answer))
+        return FileUploadV2Result(status=answer.status, body=_decoded(answer.body, answer.headers))
 
 
-def _text(answer: Answer) -> str:
-    return answer.body.decode(answer.headers.get_content_charset() or "utf-8")
+class UndecodableAnswer(http.client.HTTPException):
+    """An answer in a charset Python does not know, or not valid in the one it names."""
+
+
+def _decoded(body: bytes, headers: Message) -> str:
+    """An answer's text. One that cannot be decoded is a broken answer, as a cut-off one is
+    (the call may have been handled: a post is looked up before it is sent again)."""
+    charset = headers.get_content_charset() or "utf-8"
+    try:
+        return body.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        raise UndecodableAnswer(f"an answer not decodable as {charset!r}") from None
 
 
 class _BoundedRateLimit(RateLimitErrorRetryHandler):

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import requests
+from urllib3.exceptions import LocationValueError
 
 from bot import __version__
 from bot.backoff import Backoff
@@ -102,7 +103,8 @@ def fetch_url(
             problem = f"cannot connect ({type(error).__name__})"
         except requests.TooManyRedirects:
             raise PatchbotError(f"source: {url} redirects in a loop") from None
-        except requests.RequestException as error:  # a malformed URL, an unusable answer
+        # a malformed URL or host (urllib3 finds some only when connecting), an unusable answer
+        except (requests.RequestException, LocationValueError) as error:
             raise PatchbotError(f"source: cannot fetch {url}: {type(error).__name__}") from None
         else:
             status = response.status_code

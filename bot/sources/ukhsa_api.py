@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+from urllib3.exceptions import LocationValueError
 
 from bot import __version__
 from bot.backoff import Backoff
@@ -197,7 +198,8 @@ class UkhsaClient:
             return None, "the connection dropped mid-answer (truncated body)", wait
         except requests.ConnectionError as error:
             return None, f"cannot connect ({type(error).__name__})", wait
-        except requests.RequestException as error:  # a malformed URL, a redirect loop
+        # a malformed URL or host (a redirect's too: urllib3 finds some only when connecting)
+        except (requests.RequestException, LocationValueError) as error:
             raise PatchbotError(f"UKHSA API: cannot fetch {url}: {type(error).__name__}") from None
         status = response.status_code
         if status == 200:

@@ -8,7 +8,8 @@ generated as it is sent (nothing big is held in memory):
 - ``/file-bomb.csv.gz``: the same bytes as a plain gzip file (no ``Content-Encoding``);
 - ``/endless``: a chunked body that never ends;
 - ``/slow-headers``: the status line, then one header byte every ``drip`` seconds, for ever;
-- ``/slow-body``: headers promising a large body, then one byte every ``drip`` seconds.
+- ``/slow-body``: headers promising a large body, then one byte every ``drip`` seconds;
+- ``/bad-redirect``: ``302`` to a host no resolver takes (an empty label: ``a..b``).
 
 Every loop stops when the client hangs up or the server closes (``close()`` hangs up on open
 connections and waits for its handler threads), so a test is bounded in time whatever the
@@ -73,6 +74,12 @@ class _Handler(QuietHandler):
         if self.path.startswith("/slow-body"):
             self._headers({"Content-Type": "text/csv", "Content-Length": "100000000"})
             self._drip(CSV_HEADER * 1_000_000)
+            return
+        if self.path.startswith("/bad-redirect"):
+            self.send_response(302)
+            self.send_header("Location", "http://a..b/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
             return
         if self.path.startswith("/endless"):
             self._headers({"Content-Type": "text/csv", "Transfer-Encoding": "chunked"})

@@ -21,6 +21,8 @@ from tests.fakes.local_server import QuietHandler, Server, hang_up
 
 JSON = dict[str, Any]
 UPLOAD = "upload"
+# Outcomes where the call is handled first and the answer goes wrong after
+AFTER = ("drop_after", "hang_after", "cut_after", "garbled_after", "unknown_charset_after")
 TEAM_ID, BOT_USER_ID, BOT_ID = "T0PATCHBOT", "U0PATCHBOT", "B0PATCHBOT"
 AUTH_TEST = {"url": "https://patchbot-test.slack.com/", "team": "Patchbot Test", "user": "patchbot",
              "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID}  # fmt: skip
@@ -31,7 +33,8 @@ class Call:
     """One request received, including faulted and rejected ones."""
 
     method: str
-    params: JSON  # form fields (str values) or the decoded JSON body; UPLOAD: file_id, content
+    # form fields (str values) or the decoded JSON body; UPLOAD: file_id, content, content_type
+    params: JSON
     token: str | None  # from the Authorization header, else a ``token`` parameter
     at: float  # time.monotonic() on arrival
     outcome: str  # "ok", the Slack error code returned, or the scripted fault
@@ -81,7 +84,9 @@ class FakeSlack:
     replying until the fake stops, so a test can kill the client mid-call);
     ``"drop_after"`` (handle it, then close without replying, as
     when Slack posted the message but the response was lost); ``"cut_after"`` (handle it, then
-    send half the answer and close); ``"302"`` (a redirect to
+    send half the answer and close); ``"garbled_after"`` and ``"unknown_charset_after"``
+    (handle it, then answer in bytes that are not UTF-8, or in a charset nobody knows);
+    ``"302"`` (a redirect to
     ``redirect_to``); or any Slack error code, which is returned as
     ``{"ok": false, "error": code}``.
     """
@@ -232,7 +237,7 @@ class FakeSlack:
                 status, body = 429, {"ok": False, "error": "ratelimited"}
             elif outcome.isdigit():
                 status, body = int(outcome), {"ok": False, "error": "internal_error"}
-            elif outcome not in ("ok", "drop", "drop_after", "hang_after", "cut_after"):
+            elif outcome not in ("ok", "drop", *AFTER):
                 body = {"ok": False, "error": outcome}
             elif outcome != "drop":
                 try:
@@ -246,8 +251,7 @@ class FakeSlack:
                     body = {"ok": True, **self._handlers[method](params)}
                 except _ApiError as err:
                     status, body = err.status, {"ok": False, "error": err.code, **err.extra}
-                    kept = ("drop_after", "hang_after", "cut_after")
-                    outcome = outcome if outcome in kept else err.code
+                    outcome = outcome if outcome in AFTER else err.code
                 except (ValueError, TypeError, KeyError):  # e.g. limit="many"
                     body, outcome = {"ok": False, "error": "invalid_arguments"}, "invalid_arguments"
                 body = None if outcome in ("drop_after", "hang_after") else body
@@ -502,7 +506,8 @@ class _Handler(QuietHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         token, params = None, {}  # type: tuple[str | None, JSON]
         if url.path.startswith("/upload/"):  # raw bytes, no auth, as slack_sdk sends them
-            method, params = UPLOAD, {"file_id": url.path.removeprefix("/upload/"), "content": body}
+            file_id, kind = url.path.removeprefix("/upload/"), self.headers.get("Content-Type")
+            method, params = UPLOAD, {"file_id": file_id, "content": body, "content_type": kind}
         elif url.path.startswith("/api/"):
             method, params = url.path.removeprefix("/api/"), dict(parse_qsl(url.query))
             if self.headers.get_content_type() == "application/json" and body:
@@ -522,8 +527,13 @@ class _Handler(QuietHandler):
         elif method == UPLOAD and payload["ok"]:  # the real upload host answers in plain text
             self._reply(status, f"OK - {payload['size']}".encode(), "text/plain")
         else:
-            data = json.dumps(payload).encode()
-            self._reply(status, data, "application/json; charset=utf-8", outcome == "cut_after")
+            data, charset = json.dumps(payload).encode(), "utf-8"
+            if outcome == "garbled_after":
+                data = data.replace(b"{", b"{\xff", 1)
+            elif outcome == "unknown_charset_after":
+                charset = "x-no-such-charset"
+            content_type = f"application/json; charset={charset}"
+            self._reply(status, data, content_type, outcome == "cut_after")
 
     do_GET = do_POST
 
