@@ -17,8 +17,12 @@ _steps = logging.getLogger("bot.service")
 _SECRET = re.compile(r"xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|hooks\.slack\.com/\S+")
 
 
+# A password in a URL (http://user:password@host/): the user name is kept, to say whose.
+_URL_PASSWORD = re.compile(r"(://[^/\s:@]*:)[^/\s@]+@")
+
+
 def redact(text: str) -> str:
-    return _SECRET.sub("[redacted]", text)
+    return _URL_PASSWORD.sub(r"\1[redacted]@", _SECRET.sub("[redacted]", text))
 
 
 class RedactingFormatter(logging.Formatter):

@@ -24,6 +24,7 @@ import itertools
 import math
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -130,10 +131,28 @@ def render_bounded(
     except PatchbotError:
         raise
     except Exception:  # as generate does: the traceback given the template's own lines
-        template.environment.handle_exception()
+        try:
+            template.environment.handle_exception()
+        except jinja2.TemplateError:
+            raise  # the callers name the variable or the syntax
+        except Exception as error:  # 1/0, a filter given the wrong kind of value...
+            raise PatchbotError(_failed(name, template, error)) from None
     finally:
         _deadline.at = outer
     return "".join(pieces)
+
+
+def _failed(name: str, template: jinja2.Template, error: Exception) -> str:
+    """One line for a Python error inside a template, at the template's line when known: an
+    editor's slip holds that story, never the run."""
+    frames = traceback.extract_tb(error.__traceback__)
+    lines = [f.lineno for f in frames if template.filename and f.filename == template.filename]
+    where = f"{name}:{lines[-1]}" if lines else name
+    what = " ".join(str(error).split())[:200]
+    return (
+        f"{where}: {type(error).__name__}: {what} (an operation or filter in the template "
+        "failed on these values); held"
+    )
 
 
 class _Context(Context):

@@ -53,6 +53,15 @@ CASES = [
      "PATCHBOT_RENDER_MAX_CHARS=400,000"),
     ("{% include 'loop.jinja' %}", "largest_falls.j2: rendering took longer than "
      "PATCHBOT_RENDER_SECONDS=0.5 seconds (a loop without end, or nested too deep?); held"),
+    # A Python error in a template (once exit 70 for the whole run): that story is held
+    *((line, f"largest_falls.j2:2: {error} (an operation or filter in the template failed on "
+             "these values); held") for line, error in (
+        ("{{ 1 / 0 }}", "ZeroDivisionError: division by zero"),
+        ("{{ [1, 'a']|sort }}",
+         "TypeError: '<' not supported between instances of 'str' and 'int'"),
+        ("{{ 5|length }}", "TypeError: object of type 'int' has no len()"),
+        ("{{ (10 ** 400)|rate }}", "OverflowError: int too large to convert to float"),
+    )),
 ]  # fmt: skip
 
 

@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 
 from bot.settings import Settings
-from tests.helpers import ROOT
+from tests.helpers import ROOT, Run
 
 
 def test_dotenv_is_ignored_by_git() -> None:
@@ -53,3 +53,16 @@ def test_every_dependency_has_an_upper_bound() -> None:
     ]
     unbounded = [r for r in requirements if not re.search(r"<\s*\d", r)]
     assert unbounded == []
+
+
+def test_a_password_in_a_source_url_is_never_shown(run_cli: Run) -> None:
+    url = "http://reporter:hunter2secret@127.0.0.1:1/cases.csv"
+    env = {"PATCHBOT_HTTP_RETRIES": "1", "PATCHBOT_HTTP_BACKOFF": "0"}
+    result = run_cli("-v", "draft", "--source", url, env=env)
+    assert result.exit_code == 1
+    assert "hunter2secret" not in result.stdout + result.stderr
+    assert "fetch attempt=1/2 url=http://reporter:[redacted]@127.0.0.1:1/cases.csv" in result.stderr
+    assert result.stderr.endswith(
+        "patchbot: error: source: http://reporter:[redacted]@127.0.0.1:1/cases.csv failed after "
+        "2 attempts: cannot connect (ConnectionError)\n"
+    )
