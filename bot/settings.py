@@ -286,6 +286,16 @@ def _positive(raw: str) -> float:
     return value
 
 
+MAX_SECONDS = 86_400  # a day: more is a typo, and Python's clocks and timers overflow on 1e10
+
+
+def _seconds(raw: str) -> float:
+    value = _positive(raw)
+    if value > MAX_SECONDS:
+        raise ValueError(raw)
+    return value
+
+
 def _whole_positive(raw: str) -> int:
     value = _count(raw)
     if value == 0:
@@ -325,7 +335,7 @@ def _port(raw: str) -> int:
     return value
 
 
-SECONDS = "seconds, a number above 0 (e.g. {})"
+SECONDS = "seconds, above 0 and at most 86400, a day (e.g. {})"
 SPECS: dict[str, Spec] = {
     "PATCHBOT_SOURCE": Spec(_text, "bundled, phe-api, an http(s):// URL or a .csv/.csv.gz file"),
     "PATCHBOT_PATCH": Spec(_text, "a preset, or councils by name or code, comma-separated"),
@@ -333,13 +343,13 @@ SPECS: dict[str, Spec] = {
                                 "(e.g. Greater Manchester)"),
     "PATCHBOT_TEMPLATES_DIR": Spec(_path, "a folder made by: patchbot templates init FOLDER"),
     "PATCHBOT_PHE_API_URL": Spec(_http_url, "an http:// or https:// URL"),
-    "PATCHBOT_HTTP_TIMEOUT": Spec(_positive, SECONDS.format(30)),
+    "PATCHBOT_HTTP_TIMEOUT": Spec(_seconds, SECONDS.format(30)),
     "PATCHBOT_HTTP_RETRIES": Spec(_count, "a whole number, 0 or more (e.g. 3)"),
     "PATCHBOT_HTTP_BACKOFF": Spec(_non_negative, "seconds, a number 0 or more (e.g. 2)"),
     "PATCHBOT_HTTP_MAX_WAIT": Spec(_non_negative, "seconds, a number 0 or more (e.g. 300)"),
-    "PATCHBOT_HTTP_DEADLINE": Spec(_positive, SECONDS.format(600)),
+    "PATCHBOT_HTTP_DEADLINE": Spec(_seconds, SECONDS.format(600)),
     "PATCHBOT_MAX_SOURCE_MB": Spec(_whole_positive, "megabytes, a whole number above 0 (e.g. 512)"),
-    "PATCHBOT_RENDER_SECONDS": Spec(_positive, SECONDS.format(5)),
+    "PATCHBOT_RENDER_SECONDS": Spec(_seconds, SECONDS.format(5)),
     "PATCHBOT_RENDER_MAX_CHARS": Spec(_whole_positive, "characters, a whole number above 0 "
                                       "(e.g. 400000)"),
     "PATCHBOT_STATE_DIR": Spec(_path, "a folder Patchbot can write to"),
@@ -353,7 +363,7 @@ SPECS: dict[str, Spec] = {
     "SLACK_CHANNEL": Spec(_text, "a channel name like #covid-drafts, or a channel ID"),
     "SLACK_OPS_CHANNEL": Spec(_text, "a channel name like #patchbot-ops, or a channel ID"),
     "SLACK_API_URL": Spec(_base_url, "an http:// or https:// URL (e.g. https://slack.com/api/)"),
-    "SLACK_TIMEOUT": Spec(_positive, SECONDS.format(30)),
+    "SLACK_TIMEOUT": Spec(_seconds, SECONDS.format(30)),
     "SLACK_RETRIES": Spec(_count, "a whole number, 0 or more (e.g. 2)"),
     "SLACK_BACKOFF": Spec(_non_negative, "seconds, a number 0 or more (e.g. 2)"),
     "SLACK_MAX_WAIT": Spec(_non_negative, "seconds, a number 0 or more (e.g. 300)"),

@@ -102,6 +102,10 @@ MISTAKES = [
     Mistake("list of none", "stories.toml", "top = 20", "top = 0", "top = 0",
             "[highest_rates] top = 0 is too low: it must be at least 1: a list needs at least "
             "one area"),
+    Mistake("multiple of infinity", "stories.toml", "above_average_multiple = 2.0",
+            "above_average_multiple = inf", "above_average_multiple",
+            "[highest_rates] above_average_multiple = inf is too high: it must be at most "
+            "1,000,000,000"),  # once decimal.InvalidOperation, exit 70
     Mistake("misspelt section", "stories.toml", "[largest_falls]", "[largest_fals]",
             "[largest_fals]", "no story is called [largest_fals]: did you mean [largest_falls]? "
             "(there is no [largest_falls])"),

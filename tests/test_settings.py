@@ -17,8 +17,11 @@ from tests.helpers import Run
         ("PATCHBOT_UKHSA_API_URL", "https://api..ukhsa.gov.uk/", "an http:// or https:// URL"),
         ("PATCHBOT_PHE_API_URL", f"http://{'a' * 64}.uk/", "an http:// or https:// URL"),
         ("PATCHBOT_PHE_API_URL", "http://127.0.0.1:70000/", "an http:// or https:// URL"),
-        ("PATCHBOT_HTTP_TIMEOUT", "inf", "seconds, a number above 0 (e.g. 30)"),
-        ("PATCHBOT_HTTP_TIMEOUT", "0", "seconds, a number above 0 (e.g. 30)"),
+        ("PATCHBOT_HTTP_TIMEOUT", "inf", "seconds, above 0 and at most 86400, a day (e.g. 30)"),
+        ("PATCHBOT_HTTP_TIMEOUT", "0", "seconds, above 0 and at most 86400, a day (e.g. 30)"),
+        # Python's clocks overflow on these: once exit 70 or a thread's traceback
+        ("SLACK_TIMEOUT", "1e10", "seconds, above 0 and at most 86400, a day (e.g. 30)"),
+        ("PATCHBOT_HTTP_DEADLINE", "1e10", "seconds, above 0 and at most 86400, a day (e.g. 600)"),
         ("PATCHBOT_HTTP_RETRIES", "-1", "a whole number, 0 or more (e.g. 3)"),
         ("PATCHBOT_HTTP_BACKOFF", "nan", "seconds, a number 0 or more (e.g. 2)"),
         (

@@ -184,6 +184,9 @@ def _snippets(section: Section, key: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+MAX_NUMBER = 1_000_000_000  # more than England's population: a typo, or an attack
+
+
 def _params(section: Section, params_type: type[Any] | None, values: dict[str, Any]) -> Any:
     limits = _fields(params_type) if params_type is not None else {}
     for key, value in values.items():
@@ -206,4 +209,7 @@ def _params(section: Section, params_type: type[Any] | None, values: dict[str, A
             why = f": {limit.why}" if limit.why else ""
             raise _fail(section, key, f"{key} = {value} is too low: it must be "
                         f"{limit.describe()}{why}")  # fmt: skip
+        if value > MAX_NUMBER:  # inf, 1e308: no story counts so high, and the rules overflow
+            raise _fail(section, key, f"{key} = {value} is too high: it must be at most "
+                        f"{MAX_NUMBER:,}")  # fmt: skip
     return dataclasses.replace(params_type(), **values) if params_type is not None else None
