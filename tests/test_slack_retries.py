@@ -7,10 +7,11 @@ import pytest
 
 from bot.backoff import Backoff
 from bot.delivery import target_for
+from bot.delivery.slack_client import SlackClient
 from bot.errors import PatchbotError
 from bot.settings import Settings
 from tests.fakes.slack_api import FakeSlack
-from tests.helpers import EXCERPT, Run, top_level
+from tests.helpers import EXCERPT, TOKEN, Run, top_level
 
 ARGS = ("--source", str(EXCERPT), "--patch", "York", "--story", "no_new_cases")
 
@@ -59,3 +60,15 @@ def test_a_server_error_is_retried_as_slack_retries_says(
     assert retried.exit_code == 0, retried.stderr
     assert "Slack: 1 posted" in retried.stderr
     assert len(top_level(slack)) == 1
+
+
+@pytest.mark.parametrize("wait", [0.2, -5])
+def test_a_retry_after_that_is_not_a_whole_number_is_waited_out(
+    slack: FakeSlack, wait: float
+) -> None:
+    # slack-sdk reads Retry-After with int() and sleeps it: 0.2 or -5 was exit 70
+    slack.retry_after = wait
+    slack.script("ratelimited", method="auth.test")
+    client = SlackClient(TOKEN, slack.base_url, retries=0)
+    assert client.identity().bot_id == "B0PATCHBOT"
+    assert [c.outcome for c in slack.calls("auth.test")] == ["ratelimited", "ok"]

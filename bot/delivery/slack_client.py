@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import random
 import sys
 import time
 import urllib.request
@@ -184,6 +185,22 @@ class _BoundedRateLimit(RateLimitErrorRetryHandler):
         if response is None or response.status_code != 429:
             return False
         return retry_after(response.headers) + 1 <= self.max_wait  # slack-sdk adds up to 1 s
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        """Waits as slack-sdk does (``Retry-After`` and up to a second more), but takes a
+        ``Retry-After`` of 1.5 or -5 as a wait: slack-sdk's ``int()`` and ``sleep`` raised."""
+        if response is None:
+            raise error or RuntimeError("no answer to retry")
+        state.next_attempt_requested = True
+        time.sleep(max(0.0, retry_after(response.headers)) + random.random())
+        state.increment_current_attempt()
 
 
 def retry_after(headers: Any) -> float:

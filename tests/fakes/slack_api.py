@@ -95,7 +95,7 @@ class FakeSlack:
         self,
         token: str = "xoxb-test-token",
         channels: Mapping[str, str] | None = None,
-        retry_after: int = 1,
+        retry_after: float = 1,
         app_token: str = "xapp-1-test-app-token",
     ) -> None:
         """``channels`` maps names (without ``#``) to IDs; no other channel exists.
