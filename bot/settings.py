@@ -165,7 +165,15 @@ def read_values(env_file: Path | None, environ: Mapping[str, str] | None) -> dic
     path = env_file or Path(".env")
     if env_file is not None and not env_file.is_file():
         raise PatchbotError(f"--env-file: no such file: {env_file}")
-    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    try:
+        values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    except UnicodeDecodeError:
+        raise PatchbotError(
+            f"{path}: not UTF-8 text: save the settings file as UTF-8 (plain text)"
+        ) from None
+    for name, value in values.items():
+        if "\0" in value:  # no path or setting takes one, and the OS refuses it in a path
+            raise PatchbotError(f"{path}: {name} has a NUL character in its value: remove it")
     values.update(os.environ if environ is None else environ)
     return values
 

@@ -83,3 +83,23 @@ def test_a_missing_templates_folder_or_stories_toml(run_cli: Run, tmp_path: Path
         f"{tmp_path / 'empty'}: no stories.toml (start from a copy of Patchbot's own: "
         "patchbot templates init FOLDER)\n"
     )
+
+
+def test_a_settings_file_not_utf8_or_with_a_nul_is_one_line(run_cli: Run, tmp_path: Path) -> None:
+    # both were exit 70: dotenv's UnicodeDecodeError, then "embedded null byte" from the OS
+    latin = tmp_path / "latin.env"
+    latin.write_bytes(b"PATCHBOT_PATCH=Caf\xe9\n")
+    result = run_cli("--env-file", str(latin), "draft")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"patchbot: error: {latin}: not UTF-8 text: save the settings file as UTF-8 (plain text)\n"
+    )
+    nul = tmp_path / "nul.env"
+    nul.write_bytes(b"PATCHBOT_STATE_DIR=a\0b\n")
+    for command in ("draft", "history", "status"):
+        result = run_cli("--env-file", str(nul), command)
+        assert result.exit_code == 1, command
+        assert result.stderr.endswith(
+            f"patchbot: error: {nul}: PATCHBOT_STATE_DIR has a NUL character in its value: "
+            "remove it\n"
+        )
